@@ -1,0 +1,218 @@
+//! Proof systems behind one small, object-safe trait.
+//!
+//! ```text
+//!   node:  submit ──► inspect() ──► (work, statement) stored with the task
+//!   agent: lease  ──► prove()   ──► proof bytes uploaded
+//!   node:  upload ──► verify(statement, proof) ──► done | refused, task re-leased
+//! ```
+//!
+//! Everything crosses the trait as bytes ([`Artifacts`] in, [`ProofArtifact`] out) so that the
+//! node, the agent and the store stay ignorant of curves and fields, and a backend can cache
+//! expensive parsed forms (a proving key) by the blob's content hash.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use zkpool_types::{ArtifactRole, BlobHash, ProofSystem};
+
+/// One artifact's bytes and their sha256, the key under which a backend may cache what it
+/// parsed from them.
+#[derive(Clone)]
+pub struct Blob {
+    /// sha256 of `bytes`.
+    pub hash: BlobHash,
+    /// The content.
+    pub bytes: Arc<[u8]>,
+}
+
+impl Blob {
+    /// Wraps bytes, hashing them.
+    pub fn new(bytes: impl Into<Arc<[u8]>>) -> Self {
+        let bytes = bytes.into();
+        Self {
+            hash: BlobHash::of(&bytes),
+            bytes,
+        }
+    }
+}
+
+impl fmt::Debug for Blob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Blob({:?}, {} bytes)", self.hash, self.bytes.len())
+    }
+}
+
+/// A task's artifacts by role.
+#[derive(Clone, Debug, Default)]
+pub struct Artifacts(pub BTreeMap<ArtifactRole, Blob>);
+
+impl Artifacts {
+    /// The artifact in `role`, or [`BackendError::MissingArtifact`].
+    pub fn get(&self, role: ArtifactRole) -> Result<&Blob, BackendError> {
+        self.0.get(&role).ok_or(BackendError::MissingArtifact(role))
+    }
+
+    /// Adds or replaces one artifact.
+    pub fn insert(&mut self, role: ArtifactRole, blob: Blob) {
+        self.0.insert(role, blob);
+    }
+}
+
+/// What the node learns about a task at submit time, without proving it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskShape {
+    /// Size in the backend's work unit (constraints for Groth16, cycles for a zkVM).
+    pub work: u64,
+    /// Rough peak memory of proving, bytes, for matching the task to a prover.
+    pub prove_memory_bytes: u64,
+    /// The public statement a proof must prove (for Groth16: `public.json` bytes, the public
+    /// signals as decimal strings). Stored with the task and passed to [`ProofBackend::verify`],
+    /// so a prover cannot substitute a proof of a different statement.
+    pub statement: Vec<u8>,
+}
+
+/// A proof as the backend serialises it (for Groth16: snarkjs JSON
+/// `{"proof": {...}, "public": [...]}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofArtifact(pub Vec<u8>);
+
+/// A proof system.
+///
+/// Implementations are synchronous and CPU-bound; callers run them on a blocking thread.
+/// Malformed input is always an `Err`, never a panic.
+pub trait ProofBackend: Send + Sync + 'static {
+    /// The system this backend proves.
+    fn system(&self) -> ProofSystem;
+
+    /// Checks that the artifacts are well formed and consistent with each other, that the
+    /// witness satisfies the circuit, and measures the task. Costs a witness computation at
+    /// most, never a proof.
+    fn inspect(&self, artifacts: &Artifacts) -> Result<TaskShape, BackendError>;
+
+    /// Proves the task.
+    fn prove(&self, artifacts: &Artifacts) -> Result<ProofArtifact, BackendError>;
+
+    /// Verifies `proof` against the task's verifying key and `statement` (from
+    /// [`ProofBackend::inspect`]). `Ok(())` promises the proof is valid for exactly that
+    /// statement; [`BackendError::InvalidProof`] that it is well formed but false; any other
+    /// error that the proof bytes are unreadable or the artifacts unusable.
+    fn verify(
+        &self,
+        artifacts: &Artifacts,
+        statement: &[u8],
+        proof: &ProofArtifact,
+    ) -> Result<(), BackendError>;
+}
+
+/// Why a backend call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The task lacks an artifact the backend needs.
+    #[error("missing artifact: {}", .0.as_str())]
+    MissingArtifact(ArtifactRole),
+    /// An artifact could not be parsed.
+    #[error("malformed {} file: {reason}", role.as_str())]
+    Malformed {
+        /// Which artifact.
+        role: ArtifactRole,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Artifacts that do not belong together (a zkey for another circuit, a witness of the
+    /// wrong length).
+    #[error("artifacts do not match: {0}")]
+    Mismatch(String),
+    /// The witness does not satisfy the constraints.
+    #[error("witness does not satisfy constraints: {0}")]
+    WitnessUnsatisfied(String),
+    /// The proof bytes are unreadable.
+    #[error("malformed proof: {0}")]
+    MalformedProof(String),
+    /// The proof is well formed but does not verify for the statement.
+    #[error("invalid proof: {0}")]
+    InvalidProof(String),
+    /// The backend failed for a reason unrelated to the input (out of memory, a bug).
+    #[error("internal backend error: {0}")]
+    Internal(String),
+}
+
+impl BackendError {
+    /// A stable snake_case code for APIs and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BackendError::MissingArtifact(_) => "missing_artifact",
+            BackendError::Malformed { .. } => "malformed_artifact",
+            BackendError::Mismatch(_) => "artifacts_mismatch",
+            BackendError::WitnessUnsatisfied(_) => "witness_unsatisfied",
+            BackendError::MalformedProof(_) => "malformed_proof",
+            BackendError::InvalidProof(_) => "invalid_proof",
+            BackendError::Internal(_) => "backend_internal",
+        }
+    }
+
+    /// True when the same task may succeed on another prover or a later attempt. Errors that
+    /// come from the task's own inputs are not retryable: retrying them would loop forever.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, BackendError::Internal(_))
+    }
+
+    /// Shorthand for [`BackendError::Malformed`].
+    pub fn malformed(role: ArtifactRole, reason: impl Into<String>) -> Self {
+        BackendError::Malformed {
+            role,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The backends one process has, by proof system.
+#[derive(Clone, Default)]
+pub struct Backends(BTreeMap<ProofSystem, Arc<dyn ProofBackend>>);
+
+impl Backends {
+    /// Adds a backend, replacing any for the same system.
+    pub fn with(mut self, backend: Arc<dyn ProofBackend>) -> Self {
+        self.0.insert(backend.system(), backend);
+        self
+    }
+
+    /// The backend for `system`, if this process has one.
+    pub fn get(&self, system: ProofSystem) -> Option<&Arc<dyn ProofBackend>> {
+        self.0.get(&system)
+    }
+
+    /// The systems available.
+    pub fn systems(&self) -> Vec<ProofSystem> {
+        self.0.keys().copied().collect()
+    }
+}
+
+impl fmt::Debug for Backends {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_internal_errors_are_retryable() {
+        assert!(BackendError::Internal("oom".into()).is_retryable());
+        assert!(!BackendError::WitnessUnsatisfied("c 3".into()).is_retryable());
+        assert!(!BackendError::malformed(ArtifactRole::Zkey, "short").is_retryable());
+        assert_eq!(
+            BackendError::InvalidProof("x".into()).code(),
+            "invalid_proof"
+        );
+    }
+
+    #[test]
+    fn missing_artifact_names_the_role() {
+        let a = Artifacts::default();
+        let err = a.get(ArtifactRole::Zkey).unwrap_err();
+        assert_eq!(err.to_string(), "missing artifact: zkey");
+    }
+}

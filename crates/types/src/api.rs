@@ -1,0 +1,257 @@
+//! Request and response bodies of the node's HTTP API (`/v1/...`). See the README's API table.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    ArtifactMap, BlobHash, FencingToken, HardwareReport, KeyId, LeaseId, ProofSystem, ProverId,
+    TaskId, TaskSpec, TaskState,
+};
+
+/// Every error the API returns: a stable machine-readable `code` and a message for people.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub struct ErrorBody {
+    /// Stable, snake_case; clients match on it.
+    pub code: String,
+    /// What went wrong and, where possible, what to do.
+    pub message: String,
+}
+
+/// Who an access key belongs to. Each endpoint accepts one or more roles.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The pool operator: issues keys, sees everything.
+    Admin,
+    /// A ZKP project that submits tasks.
+    Requester,
+    /// A prover operator's machine(s).
+    Prover,
+}
+
+impl Role {
+    /// The stable name used on the wire and in the database.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Requester => "requester",
+            Role::Prover => "prover",
+        }
+    }
+
+    /// Parses the stable name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "admin" => Role::Admin,
+            "requester" => Role::Requester,
+            "prover" => Role::Prover,
+            _ => return None,
+        })
+    }
+}
+
+/// `POST /v1/keys` (admin).
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct CreateKeyRequest {
+    /// The role the key grants.
+    pub role: Role,
+    /// A name for people: the machine, team or project.
+    pub name: String,
+}
+
+/// The answer to [`CreateKeyRequest`]: the only time the secret is shown.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct CreatedKey {
+    /// The key's row.
+    pub id: KeyId,
+    /// Its role.
+    pub role: Role,
+    /// Its name.
+    pub name: String,
+    /// The bearer token, `zkp_<role>_<random>`; stored hashed only.
+    pub secret: String,
+}
+
+/// `PUT /v1/blobs` answer: where the upload is stored.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct BlobStored {
+    /// sha256 of the bytes.
+    pub hash: BlobHash,
+    /// Length in bytes.
+    pub size: u64,
+    /// True when the node had these bytes already and stored nothing new.
+    pub existed: bool,
+}
+
+/// `POST /v1/tasks` (requester).
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct SubmitRequest {
+    /// What to prove.
+    pub spec: TaskSpec,
+}
+
+/// The answer to [`SubmitRequest`].
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct Submitted {
+    /// The new task.
+    pub task_id: TaskId,
+    /// Work units the backend measured (constraints for Groth16).
+    pub work: u64,
+}
+
+/// A task as the API shows it.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq)]
+pub struct TaskView {
+    /// The task.
+    pub id: TaskId,
+    /// Its proof system.
+    pub system: ProofSystem,
+    /// The circuit's human name, if given.
+    pub label: Option<String>,
+    /// Where it is.
+    pub state: TaskState,
+    /// Work units (constraints for Groth16).
+    pub work: u64,
+    /// Leases handed out so far.
+    pub attempts: u32,
+    /// Leases allowed before the task fails.
+    pub max_attempts: u32,
+    /// The prover holding or having completed it.
+    pub prover: Option<ProverId>,
+    /// That prover's machine name.
+    pub prover_name: Option<String>,
+    /// Proving time the prover reported for the accepted proof, milliseconds.
+    pub prove_ms: Option<u64>,
+    /// Time the node spent verifying the accepted proof, milliseconds.
+    pub verify_ms: Option<u64>,
+    /// Submission time, Unix milliseconds.
+    pub created_ms: i64,
+    /// Completion time, Unix milliseconds.
+    pub finished_ms: Option<i64>,
+    /// Why earlier attempts failed, oldest first.
+    pub failures: Vec<String>,
+}
+
+/// A prover machine as the API shows it.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq)]
+pub struct ProverView {
+    /// The prover.
+    pub id: ProverId,
+    /// Its machine name.
+    pub name: String,
+    /// True when it has heartbeated recently.
+    pub online: bool,
+    /// Its hardware report.
+    pub hardware: HardwareReport,
+    /// Tasks it holds now.
+    pub current_tasks: Vec<TaskId>,
+    /// Proofs accepted.
+    pub tasks_done: u64,
+    /// Work units (constraints) in accepted proofs.
+    pub work_done: u64,
+    /// Sum of reported proving time of accepted proofs, milliseconds.
+    pub busy_ms: u64,
+    /// Leases that expired, failed, or returned an invalid proof.
+    pub failures: u64,
+    /// Invalid proofs uploaded (a subset of `failures`).
+    pub invalid_proofs: u64,
+    /// Last heartbeat, Unix milliseconds.
+    pub last_seen_ms: i64,
+}
+
+/// `GET /v1/status`.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct StatusView {
+    /// Tasks visible to the caller, newest first.
+    pub tasks: Vec<TaskView>,
+    /// All provers.
+    pub provers: Vec<ProverView>,
+}
+
+/// `POST /v1/provers/hello` (prover): register or re-register a machine.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct Hello {
+    /// The machine.
+    pub hardware: HardwareReport,
+}
+
+/// The answer to [`Hello`].
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct Welcome {
+    /// The machine's id; the same name under the same key gets the same id back.
+    pub prover_id: ProverId,
+    /// How often to heartbeat.
+    pub heartbeat_ms: u64,
+    /// How long a lease lives without a heartbeat.
+    pub lease_ttl_ms: u64,
+}
+
+/// `POST /v1/provers/{id}/lease` (prover): ask for work, waiting up to `wait_ms`.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct LeaseRequest {
+    /// Long-poll time; the node caps it.
+    pub wait_ms: u64,
+}
+
+/// A task leased to a prover. `204 No Content` when there was none within the wait.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct LeaseGrant {
+    /// The lease.
+    pub lease_id: LeaseId,
+    /// Present with the result; a stale token is refused.
+    pub token: FencingToken,
+    /// The task.
+    pub task_id: TaskId,
+    /// Its proof system.
+    pub system: ProofSystem,
+    /// Its circuit name.
+    pub label: Option<String>,
+    /// What to download.
+    pub artifacts: ArtifactMap,
+    /// Work units.
+    pub work: u64,
+    /// Lease lifetime without a heartbeat.
+    pub ttl_ms: u64,
+}
+
+/// `POST /v1/provers/{id}/heartbeat` (prover).
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct Heartbeat {
+    /// Leases the agent is working on; each is extended.
+    pub leases: Vec<LeaseId>,
+}
+
+/// The answer to [`Heartbeat`].
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct HeartbeatAck {
+    /// Leases that are no longer the prover's (expired or the task ended): stop working on them.
+    pub revoked: Vec<LeaseId>,
+}
+
+/// Query of `POST /v1/leases/{id}/result`; the body is the proof bytes.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct ResultMeta {
+    /// The lease's fencing token.
+    pub token: i64,
+    /// How long proving took on the prover, milliseconds.
+    pub prove_ms: u64,
+}
+
+/// The answer to an accepted result.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct ResultAccepted {
+    /// The task now done.
+    pub task_id: TaskId,
+    /// Node-side verification time, milliseconds.
+    pub verify_ms: u64,
+}
+
+/// `POST /v1/leases/{id}/failure` (prover): the prover could not prove the task.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct FailureReport {
+    /// The lease's fencing token.
+    pub token: i64,
+    /// What went wrong.
+    pub reason: String,
+    /// False when retrying on another prover cannot help (for example an unsatisfied witness).
+    pub retryable: bool,
+}

@@ -1,0 +1,18 @@
+//! Pure domain types shared by every zkpool crate: no I/O, no async.
+//!
+//! The wire format between the CLI, the prover agent and the node is JSON over HTTP; the
+//! request and response bodies live in [`api`] so that the node, the client and the tests
+//! agree on one definition.
+
+pub mod api;
+mod hash;
+mod ids;
+mod system;
+mod task;
+
+pub use hash::{BlobHash, ParseHashError};
+pub use ids::{KeyId, LeaseId, ProverId, TaskId};
+pub use system::{ParseProofSystemError, ProofSystem};
+pub use task::{
+    ArtifactMap, ArtifactRole, FencingToken, HardwareReport, TaskSpec, TaskState, WitnessSource,
+};
