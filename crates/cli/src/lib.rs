@@ -1,1 +1,37 @@
-//! placeholder
+//! The `zkpool` command's library: one module per subcommand, plus the in-process local pool
+//! ([`demo::LocalPool`]) that the demo, the benchmarks and the end-to-end tests share.
+
+pub mod bench;
+pub mod demo;
+pub mod fixtures;
+pub mod keys_cmd;
+pub mod node_cmd;
+pub mod prover_cmd;
+pub mod requester_cmd;
+pub mod table;
+
+use std::sync::Arc;
+
+use zkpool_backend::Backends;
+
+/// The proof backends this build carries.
+pub fn backends() -> Backends {
+    Backends::default().with(Arc::new(zkpool_groth16::Groth16Backend::new()))
+}
+
+/// Resolves Ctrl-C (or SIGTERM) into a future.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,1 +1,309 @@
-//! placeholder
+//! Typed client of the node's HTTP API. One [`Client`] per access key.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use zkpool_types::api::{
+    BlobStored, CreateKeyRequest, CreatedKey, ErrorBody, FailureReport, Heartbeat, HeartbeatAck,
+    Hello, LeaseGrant, LeaseRequest, ResultAccepted, Role, StatusView, SubmitRequest, Submitted,
+    TaskView, Welcome,
+};
+use zkpool_types::{BlobHash, FencingToken, LeaseId, ProverId, TaskId, TaskSpec};
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The node answered with an API error.
+    #[error("{message} ({code}, HTTP {status})")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The API's stable code.
+        code: String,
+        /// The API's message.
+        message: String,
+    },
+    /// The node could not be reached or the connection broke.
+    #[error("cannot reach the pool at {url}: {source}")]
+    Transport {
+        /// The URL called.
+        url: String,
+        /// The cause.
+        source: reqwest::Error,
+    },
+    /// The answer was not what the API promises.
+    #[error("unexpected answer from the pool: {0}")]
+    Decode(String),
+    /// The pool URL is not a valid URL.
+    #[error("invalid pool URL {0:?}: expected e.g. http://127.0.0.1:7070")]
+    BadUrl(String),
+}
+
+impl ClientError {
+    /// True when retrying later may succeed: the node is away or overloaded.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ClientError::Transport { .. } => true,
+            ClientError::Api { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// The API's error code, if the node answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// A connection to one pool with one key.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Client {
+    /// A client for the pool at `base` (e.g. `http://127.0.0.1:7070`) using `key`.
+    pub fn new(base: &str, key: &str) -> Result<Self, ClientError> {
+        let base = base.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 10 {
+            return Err(ClientError::BadUrl(base));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| ClientError::Transport {
+                url: base.clone(),
+                source: e,
+            })?;
+        Ok(Self {
+            http,
+            base,
+            key: key.to_string(),
+        })
+    }
+
+    /// The pool's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<reqwest::Response, ClientError> {
+        let resp = req
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .map_err(|e| ClientError::Transport {
+                url: url.to_string(),
+                source: e,
+            })?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        Err(match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(b) => ClientError::Api {
+                status,
+                code: b.code,
+                message: b.message,
+            },
+            Err(_) => ClientError::Api {
+                status,
+                code: "http_error".into(),
+                message: text.chars().take(300).collect(),
+            },
+        })
+    }
+
+    async fn json<T: DeserializeOwned>(&self, resp: reqwest::Response) -> Result<T, ClientError> {
+        resp.json()
+            .await
+            .map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let url = self.url(path);
+        let resp = self.send(self.http.post(&url).json(body), &url).await?;
+        self.json(resp).await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let url = self.url(path);
+        let resp = self.send(self.http.get(&url), &url).await?;
+        self.json(resp).await
+    }
+
+    /// Creates an access key (admin key).
+    pub async fn create_key(&self, role: Role, name: &str) -> Result<CreatedKey, ClientError> {
+        self.post(
+            "/v1/keys",
+            &CreateKeyRequest {
+                role,
+                name: name.to_string(),
+            },
+        )
+        .await
+    }
+
+    /// True when the pool already stores this blob.
+    pub async fn has_blob(&self, hash: &BlobHash) -> Result<bool, ClientError> {
+        let url = self.url(&format!("/v1/blobs/{hash}"));
+        match self.send(self.http.head(&url), &url).await {
+            Ok(_) => Ok(true),
+            Err(ClientError::Api { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Uploads bytes unless the pool has them already; returns their hash.
+    pub async fn upload(&self, bytes: Vec<u8>) -> Result<BlobHash, ClientError> {
+        let hash = BlobHash::of(&bytes);
+        if self.has_blob(&hash).await? {
+            return Ok(hash);
+        }
+        let url = self.url("/v1/blobs");
+        let resp = self.send(self.http.put(&url).body(bytes), &url).await?;
+        let stored: BlobStored = self.json(resp).await?;
+        if stored.hash != hash {
+            return Err(ClientError::Decode(format!(
+                "pool stored {} for bytes hashing to {hash}",
+                stored.hash
+            )));
+        }
+        Ok(hash)
+    }
+
+    /// Downloads a blob and checks its hash.
+    pub async fn download(&self, hash: &BlobHash) -> Result<Vec<u8>, ClientError> {
+        let url = self.url(&format!("/v1/blobs/{hash}"));
+        let resp = self.send(self.http.get(&url), &url).await?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Transport { url, source: e })?;
+        if BlobHash::of(&bytes) != *hash {
+            return Err(ClientError::Decode(format!(
+                "blob {hash} arrived corrupted"
+            )));
+        }
+        Ok(bytes.to_vec())
+    }
+
+    /// Submits a task whose artifacts are uploaded.
+    pub async fn submit(&self, spec: TaskSpec) -> Result<Submitted, ClientError> {
+        self.post("/v1/tasks", &SubmitRequest { spec }).await
+    }
+
+    /// One task.
+    pub async fn task(&self, id: TaskId) -> Result<TaskView, ClientError> {
+        self.get(&format!("/v1/tasks/{}", id.0)).await
+    }
+
+    /// A done task's proof bytes.
+    pub async fn proof(&self, id: TaskId) -> Result<Vec<u8>, ClientError> {
+        let url = self.url(&format!("/v1/tasks/{}/proof", id.0));
+        let resp = self.send(self.http.get(&url), &url).await?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Transport { url, source: e })?;
+        Ok(bytes.to_vec())
+    }
+
+    /// Tasks and provers visible to this key.
+    pub async fn status(&self) -> Result<StatusView, ClientError> {
+        self.get("/v1/status").await
+    }
+
+    /// Registers this machine as a prover.
+    pub async fn hello(&self, hello: &Hello) -> Result<Welcome, ClientError> {
+        self.post("/v1/provers/hello", hello).await
+    }
+
+    /// Extends the named leases; returns those no longer ours.
+    pub async fn heartbeat(
+        &self,
+        prover: ProverId,
+        leases: Vec<LeaseId>,
+    ) -> Result<HeartbeatAck, ClientError> {
+        self.post(
+            &format!("/v1/provers/{}/heartbeat", prover.0),
+            &Heartbeat { leases },
+        )
+        .await
+    }
+
+    /// Asks for a task, waiting up to `wait` on the node.
+    pub async fn lease(
+        &self,
+        prover: ProverId,
+        wait: Duration,
+    ) -> Result<Option<LeaseGrant>, ClientError> {
+        let url = self.url(&format!("/v1/provers/{}/lease", prover.0));
+        let req = self
+            .http
+            .post(&url)
+            .timeout(wait + Duration::from_secs(15))
+            .json(&LeaseRequest {
+                wait_ms: wait.as_millis() as u64,
+            });
+        let resp = self.send(req, &url).await?;
+        if resp.status() == StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        self.json(resp).await.map(Some)
+    }
+
+    /// Uploads a proof for a lease.
+    pub async fn upload_result(
+        &self,
+        lease: LeaseId,
+        token: FencingToken,
+        prove_ms: u64,
+        proof: Vec<u8>,
+    ) -> Result<ResultAccepted, ClientError> {
+        let url = self.url(&format!(
+            "/v1/leases/{}/result?token={}&prove_ms={prove_ms}",
+            lease.0, token.0
+        ));
+        let resp = self.send(self.http.post(&url).body(proof), &url).await?;
+        self.json(resp).await
+    }
+
+    /// Gives a lease back with a reason.
+    pub async fn report_failure(
+        &self,
+        lease: LeaseId,
+        token: FencingToken,
+        reason: &str,
+        retryable: bool,
+    ) -> Result<(), ClientError> {
+        let url = self.url(&format!("/v1/leases/{}/failure", lease.0));
+        let body = FailureReport {
+            token: token.0,
+            reason: reason.to_string(),
+            retryable,
+        };
+        self.send(self.http.post(&url).json(&body), &url).await?;
+        Ok(())
+    }
+}

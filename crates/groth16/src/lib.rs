@@ -1,1 +1,229 @@
-//! placeholder
+//! Groth16 over BN254 for the artifacts circom and snarkjs users already have: an `.r1cs`, a
+//! snarkjs `.zkey`, and a witness as a `.wtns` or as a circom `.wasm` generator plus
+//! `input.json`. Proofs are snarkjs JSON, so `snarkjs groth16 verify` and the Solidity verifiers
+//! snarkjs exports accept them.
+//!
+//! ```text
+//!   .r1cs ──R1cs::parse──────────┐
+//!   .wtns ──parse_wtns──┐        ├─ check_witness ─► statement (public.json)
+//!   .wasm + input.json ─┴ witness┘
+//!   .zkey ──parse_proving_key──► prove (CircomReduction) ─► {"proof", "public"}
+//!   .zkey ──parse_header──► pairing check ◄───────────────┘
+//! ```
+//!
+//! Parsing a zkey dominates the cost of a small proof, so [`Groth16Backend`] keeps the last
+//! few parsed keys and constraint systems by content hash.
+
+mod binfile;
+mod cache;
+mod json;
+mod prover;
+mod qap;
+mod r1cs;
+mod verifier;
+mod witness_wasm;
+mod wtns;
+mod zkey;
+
+use std::sync::Arc;
+
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::{prepare_verifying_key, PreparedVerifyingKey};
+use serde_json::{json, Value};
+use zkpool_backend::{Artifacts, BackendError, ProofArtifact, ProofBackend, TaskShape};
+use zkpool_types::{ArtifactRole, ProofSystem};
+
+pub use json::{proof_from_json, proof_to_json, public_from_json, public_to_json};
+pub use prover::prove;
+pub use qap::CircomReduction;
+pub use r1cs::R1cs;
+pub use verifier::verify;
+pub use witness_wasm::compute_witness;
+pub use wtns::{parse_wtns, write_wtns};
+pub use zkey::{parse_header, parse_proving_key, ZkeyHeader, ZkeyProvingKey};
+
+use cache::Cache;
+
+/// Parsed keys and constraint systems kept per kind.
+const CACHED: usize = 8;
+
+/// The Groth16/BN254 [`ProofBackend`].
+#[derive(Debug)]
+pub struct Groth16Backend {
+    r1cs: Cache<R1cs>,
+    proving_keys: Cache<ZkeyProvingKey>,
+    verifying_keys: Cache<VerifierKey>,
+}
+
+/// A zkey's header with its verifying key prepared for pairing checks.
+#[derive(Debug)]
+struct VerifierKey {
+    header: ZkeyHeader,
+    pvk: PreparedVerifyingKey<Bn254>,
+}
+
+/// Artifacts checked to belong together, with a satisfying witness.
+struct Checked {
+    r1cs: Arc<R1cs>,
+    key: Arc<VerifierKey>,
+    witness: Vec<Fr>,
+}
+
+impl Default for Groth16Backend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Groth16Backend {
+    /// A backend with empty caches.
+    pub fn new() -> Self {
+        Self {
+            r1cs: Cache::new(CACHED),
+            proving_keys: Cache::new(CACHED),
+            verifying_keys: Cache::new(CACHED),
+        }
+    }
+
+    fn r1cs(&self, artifacts: &Artifacts) -> Result<Arc<R1cs>, BackendError> {
+        self.r1cs
+            .get_or_parse(artifacts.get(ArtifactRole::R1cs)?, R1cs::parse)
+    }
+
+    fn verifier_key(&self, artifacts: &Artifacts) -> Result<Arc<VerifierKey>, BackendError> {
+        self.verifying_keys
+            .get_or_parse(artifacts.get(ArtifactRole::Zkey)?, |bytes| {
+                let header = parse_header(bytes)?;
+                let pvk = prepare_verifying_key(&header.vk);
+                Ok(VerifierKey { header, pvk })
+            })
+    }
+
+    /// The r1cs, the zkey header and a witness that satisfies the r1cs, all checked to match.
+    fn checked_witness(&self, artifacts: &Artifacts) -> Result<Checked, BackendError> {
+        let r1cs = self.r1cs(artifacts)?;
+        let key = self.verifier_key(artifacts)?;
+        check_match(&r1cs, &key.header)?;
+        let witness = witness(artifacts)?;
+        r1cs.check_witness(&witness)?;
+        Ok(Checked { r1cs, key, witness })
+    }
+}
+
+impl ProofBackend for Groth16Backend {
+    fn system(&self) -> ProofSystem {
+        ProofSystem::Groth16
+    }
+
+    fn inspect(&self, artifacts: &Artifacts) -> Result<TaskShape, BackendError> {
+        let Checked { r1cs, key, witness } = self.checked_witness(artifacts)?;
+        let zkey_len = artifacts.get(ArtifactRole::Zkey)?.bytes.len() as u64;
+        let h = &key.header;
+        // Parsed points take ~1.1x their encoding; the QAP holds about six domain-sized vectors
+        // of 32-byte scalars at its peak.
+        let prove_memory_bytes =
+            zkey_len * 5 / 4 + (h.domain_size as u64) * 32 * 6 + (h.n_vars as u64) * 32;
+        Ok(TaskShape {
+            work: r1cs.n_constraints() as u64,
+            prove_memory_bytes,
+            statement: public_json_bytes(&witness[1..=r1cs.n_public]),
+        })
+    }
+
+    fn prove(&self, artifacts: &Artifacts) -> Result<ProofArtifact, BackendError> {
+        let Checked { r1cs, witness, .. } = self.checked_witness(artifacts)?;
+        let key = self
+            .proving_keys
+            .get_or_parse(artifacts.get(ArtifactRole::Zkey)?, parse_proving_key)?;
+        if key.num_constraints != r1cs.n_constraints() {
+            return Err(BackendError::Mismatch(format!(
+                "the zkey has {} constraints, the r1cs {}",
+                key.num_constraints,
+                r1cs.n_constraints()
+            )));
+        }
+        let proof = prove(&key, &witness)?;
+        let out = json!({
+            "proof": proof_to_json(&proof),
+            "public": public_to_json(&witness[1..=r1cs.n_public]),
+        });
+        Ok(ProofArtifact(out.to_string().into_bytes()))
+    }
+
+    fn verify(
+        &self,
+        artifacts: &Artifacts,
+        statement: &[u8],
+        proof: &ProofArtifact,
+    ) -> Result<(), BackendError> {
+        let (proof_json, public_json) = split_proof_json(proof)?;
+        let proof = proof_from_json(&proof_json).map_err(BackendError::MalformedProof)?;
+        let public = public_from_json(&public_json).map_err(BackendError::MalformedProof)?;
+        let expected = serde_json::from_slice(statement)
+            .map_err(|e| e.to_string())
+            .and_then(|v: Value| public_from_json(&v))
+            .map_err(|e| BackendError::Mismatch(format!("unreadable statement: {e}")))?;
+        if public != expected {
+            return Err(BackendError::InvalidProof(
+                "public signals differ from the task's statement".into(),
+            ));
+        }
+        let key = self.verifier_key(artifacts)?;
+        if verify(&key.pvk, &proof, &public)? {
+            Ok(())
+        } else {
+            Err(BackendError::InvalidProof("the pairing check fails".into()))
+        }
+    }
+}
+
+/// Checks that a zkey was made for an r1cs, as far as the header tells.
+fn check_match(r1cs: &R1cs, h: &ZkeyHeader) -> Result<(), BackendError> {
+    let rows = r1cs.n_constraints() + r1cs.n_public + 1;
+    if h.n_vars != r1cs.n_wires || h.n_public != r1cs.n_public || h.domain_size < rows {
+        return Err(BackendError::Mismatch(format!(
+            "the zkey is for {} wires, {} public signals and at most {} rows; the r1cs has {} \
+             wires, {} public signals and {rows} rows",
+            h.n_vars, h.n_public, h.domain_size, r1cs.n_wires, r1cs.n_public
+        )));
+    }
+    Ok(())
+}
+
+/// The witness from a `.wtns`, or from running the `.wasm` on `input.json`.
+fn witness(artifacts: &Artifacts) -> Result<Vec<Fr>, BackendError> {
+    match artifacts.get(ArtifactRole::Wtns) {
+        Ok(wtns) => parse_wtns(&wtns.bytes),
+        Err(_) => {
+            let wasm = artifacts.get(ArtifactRole::Wasm)?;
+            let input = artifacts.get(ArtifactRole::Input)?;
+            compute_witness(&wasm.bytes, &input.bytes)
+        }
+    }
+}
+
+fn public_json_bytes(public: &[Fr]) -> Vec<u8> {
+    public_to_json(public).to_string().into_bytes()
+}
+
+/// Splits a proof artifact into snarkjs's `proof.json` and `public.json` values.
+pub fn split_proof_json(proof: &ProofArtifact) -> Result<(Value, Value), BackendError> {
+    let mut v: Value = serde_json::from_slice(&proof.0)
+        .map_err(|e| BackendError::MalformedProof(format!("not JSON: {e}")))?;
+    let mut take = |name: &str| {
+        v.get_mut(name)
+            .map(Value::take)
+            .ok_or_else(|| BackendError::MalformedProof(format!("no \"{name}\" field")))
+    };
+    Ok((take("proof")?, take("public")?))
+}
+
+/// The verifying key of a zkey as `snarkjs zkey export verificationkey` writes it.
+pub fn verification_key_json(zkey_bytes: &[u8]) -> Result<Value, BackendError> {
+    Ok(json::verifying_key_to_json(&parse_header(zkey_bytes)?.vk))
+}
+
+/// Runs a circom witness generator on `input.json` and returns the witness as `.wtns` bytes.
+pub fn witness_from_wasm(wasm: &[u8], input_json: &[u8]) -> Result<Vec<u8>, BackendError> {
+    Ok(write_wtns(&compute_witness(wasm, input_json)?))
+}

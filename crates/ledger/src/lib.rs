@@ -1,1 +1,36 @@
-//! placeholder
+//! The pool's settlement core: pure, synchronous, no I/O and no clock.
+//!
+//! ```text
+//!  pricing::PricingConfig::admit ──▶ Offer (price, bond) ──▶ quote::QuoteSigner::sign
+//!        ──▶ SignedQuote ──verify + NonceBook──▶ Ledger: escrow ─▶ stake_bond
+//!        ──▶ release (provers 80 % by work, treasury 20 % + remainders, bond back)
+//!         or claim   (after the deadline: refund + bond to the requester)
+//!  epoch::settle_epoch (Cobb–Douglas over work and stake) ──▶ Ledger: fund_epoch ─▶ pay_epoch
+//! ```
+//!
+//! [`Ledger`] is a double-entry journal state machine: each accepted operation yields one
+//! [`Entry`] of [`Posting`]s that the node persists, and replaying the entries rebuilds the
+//! ledger after a restart. Amounts are integer base units ([`Amount`], 6 decimals); every
+//! split rounds down and the remainder goes to the pool treasury. Callers pass the time in
+//! (unix ms); nothing here reads a clock, so everything replays deterministically.
+
+pub mod amount;
+pub mod bench;
+pub mod eip712;
+pub mod epoch;
+mod error;
+mod journal;
+mod ledger;
+pub mod pricing;
+pub mod quote;
+mod state;
+
+pub use amount::{Amount, ParseAmountError};
+pub use eip712::Address;
+pub use epoch::{Allocation, Contribution, Exponents, WorkFactors, WorkRecord};
+pub use error::{AdmissionError, EpochError, LedgerError, QuoteError};
+pub use journal::{Account, Entry, EpochId, Op, ParseAccountError, Posting};
+pub use ledger::Ledger;
+pub use pricing::{FleetLoad, LoadCurve, Offer, PricingConfig};
+pub use quote::{Expected, NonceBook, Quote, QuoteSignature, QuoteSigner, SignedQuote};
+pub use state::{EpochStatus, LedgerConfig, PenaltyMode, TaskRecord, TaskStatus};

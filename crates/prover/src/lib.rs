@@ -1,1 +1,394 @@
-//! placeholder
+//! The prover agent: one per machine. It connects out to the pool (so it works behind NAT),
+//! says what the machine is, and then, in `jobs` parallel loops, leases a task, fetches its
+//! artifacts (cached by hash), proves it, and uploads the proof. A heartbeat loop keeps the
+//! held leases alive. When the pool is away the agent says so and retries with backoff.
+//!
+//! ```text
+//!  hello ──► [lease ─► fetch ─► prove ─► upload] × jobs
+//!                 heartbeat every few seconds: extend leases, drop revoked ones
+//! ```
+
+mod hardware;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+use zkpool_backend::{Artifacts, BackendError, Backends, Blob};
+use zkpool_client::{Client, ClientError};
+use zkpool_types::api::{Hello, LeaseGrant, Welcome};
+use zkpool_types::{BlobHash, LeaseId, ProverId};
+
+pub use hardware::{default_name, detect_hardware};
+
+/// A fault the agent injects on purpose, to rehearse how the pool copes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Fault {
+    /// Behave.
+    #[default]
+    None,
+    /// Upload proofs with a flipped byte (the node must refuse them and re-lease the task).
+    InvalidProofs,
+    /// Take a lease and never finish it (the lease must expire and the task move on).
+    Stall,
+}
+
+/// How the agent runs.
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    /// The pool's URL.
+    pub pool: String,
+    /// The prover access key.
+    pub key: String,
+    /// The machine's name on the dashboard.
+    pub name: String,
+    /// Tasks proved at once.
+    pub jobs: u32,
+    /// How long one lease request waits on the node for work.
+    pub lease_wait: Duration,
+    /// Deliberate misbehaviour, for rehearsals and tests.
+    pub fault: Fault,
+}
+
+/// Why the agent stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The pool refused the key or the machine (not retryable).
+    #[error("the pool refused this agent: {0}")]
+    Refused(ClientError),
+    /// A setting is wrong.
+    #[error("invalid agent configuration: {0}")]
+    Config(String),
+}
+
+struct Shared {
+    client: Client,
+    backends: Backends,
+    config: AgentConfig,
+    prover: ProverId,
+    active: Mutex<HashSet<LeaseId>>,
+    revoked: Mutex<HashSet<LeaseId>>,
+    /// Artifact bytes by hash: a circuit's key is fetched once per agent, not once per task.
+    cache: Mutex<HashMap<BlobHash, Arc<[u8]>>>,
+}
+
+/// Runs the agent until `shutdown` is cancelled or the pool refuses it.
+pub async fn run(
+    config: AgentConfig,
+    backends: Backends,
+    shutdown: CancellationToken,
+) -> Result<(), AgentError> {
+    if config.jobs == 0 {
+        return Err(AgentError::Config("--jobs must be at least 1".into()));
+    }
+    let client =
+        Client::new(&config.pool, &config.key).map_err(|e| AgentError::Config(e.to_string()))?;
+    let mut hardware = detect_hardware(&config.name, backends.systems());
+    hardware.jobs = config.jobs;
+    let hello = Hello { hardware };
+    let Some(welcome) = connect(&client, &hello, &shutdown).await? else {
+        return Ok(());
+    };
+    tracing::info!(prover = %welcome.prover_id, pool = %config.pool, name = %config.name,
+        systems = ?backends.systems(), jobs = config.jobs, "connected to pool; waiting for work");
+    let shared = Arc::new(Shared {
+        client,
+        backends,
+        prover: welcome.prover_id,
+        config,
+        active: Mutex::default(),
+        revoked: Mutex::default(),
+        cache: Mutex::default(),
+    });
+    let mut loops = tokio::task::JoinSet::new();
+    loops.spawn(heartbeat_loop(
+        shared.clone(),
+        Duration::from_millis(welcome.heartbeat_ms.max(100)),
+        shutdown.clone(),
+    ));
+    for _ in 0..shared.config.jobs {
+        loops.spawn(work_loop(shared.clone(), shutdown.clone()));
+    }
+    while loops.join_next().await.is_some() {}
+    tracing::info!(prover = %shared.prover, "agent stopped");
+    Ok(())
+}
+
+/// Says hello until the pool answers; `None` when shut down first.
+async fn connect(
+    client: &Client,
+    hello: &Hello,
+    shutdown: &CancellationToken,
+) -> Result<Option<Welcome>, AgentError> {
+    let mut backoff = Backoff::default();
+    loop {
+        match client.hello(hello).await {
+            Ok(w) => return Ok(Some(w)),
+            Err(e) if e.is_retryable() => {
+                let wait = backoff.next();
+                tracing::warn!(pool = client.base(), error = %e, retry_in_s = wait.as_secs_f32(), "pool unreachable; retrying");
+                if sleep_or_shutdown(wait, shutdown).await {
+                    return Ok(None);
+                }
+            }
+            Err(e) => return Err(AgentError::Refused(e)),
+        }
+    }
+}
+
+async fn heartbeat_loop(s: Arc<Shared>, every: Duration, shutdown: CancellationToken) {
+    loop {
+        if sleep_or_shutdown(every, &shutdown).await {
+            return;
+        }
+        let leases: Vec<LeaseId> = lock(&s.active).iter().copied().collect();
+        match s.client.heartbeat(s.prover, leases).await {
+            Ok(ack) => {
+                for l in ack.revoked {
+                    if lock(&s.active).contains(&l) {
+                        tracing::warn!(lease = %l, "pool revoked a lease we hold; its result will be discarded");
+                        lock(&s.revoked).insert(l);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "heartbeat failed; pool unreachable?"),
+        }
+    }
+}
+
+async fn work_loop(s: Arc<Shared>, shutdown: CancellationToken) {
+    let mut backoff = Backoff::default();
+    while !shutdown.is_cancelled() {
+        let grant = tokio::select! {
+            r = s.client.lease(s.prover, s.config.lease_wait) => r,
+            _ = shutdown.cancelled() => return,
+        };
+        match grant {
+            Ok(Some(g)) => {
+                backoff = Backoff::default();
+                lock(&s.active).insert(g.lease_id);
+                tokio::select! {
+                    _ = work_one(&s, &g) => {}
+                    _ = shutdown.cancelled() => {
+                        tracing::warn!(task = %g.task_id, "shutting down mid-task; the lease will expire and the task move on");
+                        return;
+                    }
+                }
+                lock(&s.active).remove(&g.lease_id);
+                lock(&s.revoked).remove(&g.lease_id);
+            }
+            Ok(None) => {}
+            Err(e) if e.is_retryable() => {
+                let wait = backoff.next();
+                tracing::warn!(error = %e, retry_in_s = wait.as_secs_f32(), "cannot lease from the pool; retrying");
+                if sleep_or_shutdown(wait, &shutdown).await {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the pool refused a lease request; stopping this job loop");
+                return;
+            }
+        }
+    }
+}
+
+async fn work_one(s: &Shared, g: &LeaseGrant) {
+    tracing::info!(task = %g.task_id, label = ?g.label, system = %g.system, work = g.work, "leased task; proving");
+    if s.config.fault == Fault::Stall {
+        tracing::warn!(task = %g.task_id, "fault injection: stalling on this lease");
+        std::future::pending::<()>().await;
+    }
+    let artifacts = match fetch_artifacts(s, g).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(task = %g.task_id, error = %e, "could not fetch artifacts");
+            let _ = s
+                .client
+                .report_failure(
+                    g.lease_id,
+                    g.token,
+                    &format!("artifact download failed: {e}"),
+                    true,
+                )
+                .await;
+            return;
+        }
+    };
+    let Some(backend) = s.backends.get(g.system).cloned() else {
+        let _ = s
+            .client
+            .report_failure(
+                g.lease_id,
+                g.token,
+                &format!("no {} backend on this agent", g.system),
+                true,
+            )
+            .await;
+        return;
+    };
+    let started = Instant::now();
+    let proved = tokio::task::spawn_blocking(move || backend.prove(&artifacts)).await;
+    let prove_ms = started.elapsed().as_millis() as u64;
+    let proof = match proved {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return give_back(s, g, &e).await,
+        Err(join) => {
+            return give_back(
+                s,
+                g,
+                &BackendError::Internal(format!("prover thread died: {join}")),
+            )
+            .await
+        }
+    };
+    if lock(&s.revoked).contains(&g.lease_id) {
+        tracing::warn!(task = %g.task_id, "lease was revoked while proving; not uploading");
+        return;
+    }
+    let mut bytes = proof.0;
+    if s.config.fault == Fault::InvalidProofs {
+        tamper(&mut bytes);
+    }
+    upload(s, g, prove_ms, bytes).await;
+}
+
+async fn give_back(s: &Shared, g: &LeaseGrant, e: &BackendError) {
+    tracing::warn!(task = %g.task_id, error = %e, "proving failed; giving the task back");
+    if let Err(err) = s
+        .client
+        .report_failure(g.lease_id, g.token, &e.to_string(), e.is_retryable())
+        .await
+    {
+        tracing::warn!(task = %g.task_id, error = %err, "could not report the failure; the lease will expire");
+    }
+}
+
+async fn upload(s: &Shared, g: &LeaseGrant, prove_ms: u64, bytes: Vec<u8>) {
+    let mut backoff = Backoff::default();
+    for _ in 0..6 {
+        match s
+            .client
+            .upload_result(g.lease_id, g.token, prove_ms, bytes.clone())
+            .await
+        {
+            Ok(ok) => {
+                tracing::info!(task = %g.task_id, prove_ms, verify_ms = ok.verify_ms, "proof accepted");
+                return;
+            }
+            Err(e) if e.is_retryable() => {
+                let wait = backoff.next();
+                tracing::warn!(task = %g.task_id, error = %e, retry_in_s = wait.as_secs_f32(), "upload failed; retrying");
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => {
+                tracing::warn!(task = %g.task_id, error = %e, "proof not accepted");
+                return;
+            }
+        }
+    }
+    tracing::warn!(task = %g.task_id, "giving up on this upload; the lease will expire and the task move on");
+}
+
+async fn fetch_artifacts(s: &Shared, g: &LeaseGrant) -> Result<Artifacts, ClientError> {
+    let mut out = Artifacts::default();
+    for (role, hash) in &g.artifacts {
+        let cached = lock(&s.cache).get(hash).cloned();
+        let bytes = match cached {
+            Some(b) => b,
+            None => {
+                let b: Arc<[u8]> = s.client.download(hash).await?.into();
+                let mut cache = lock(&s.cache);
+                if cache.len() >= 64 {
+                    cache.clear();
+                }
+                cache.insert(*hash, b.clone());
+                b
+            }
+        };
+        out.insert(*role, Blob { hash: *hash, bytes });
+    }
+    Ok(out)
+}
+
+/// Makes a well-formed but false proof: for snarkjs JSON, swaps the `pi_a` and `pi_c` points
+/// (both valid curve points), so the node's pairing check, not its parser, refuses it. Other
+/// formats get one byte flipped.
+fn tamper(bytes: &mut Vec<u8>) {
+    if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        if let Some(p) = v.get_mut("proof").and_then(|p| p.as_object_mut()) {
+            if let (Some(a), Some(c)) = (p.remove("pi_a"), p.remove("pi_c")) {
+                p.insert("pi_a".into(), c);
+                p.insert("pi_c".into(), a);
+                if let Ok(out) = serde_json::to_vec(&v) {
+                    *bytes = out;
+                    return;
+                }
+            }
+        }
+    }
+    if let Some(b) = bytes.last_mut() {
+        *b ^= 1;
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Returns true when shut down during the sleep.
+async fn sleep_or_shutdown(d: Duration, shutdown: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => false,
+        _ = shutdown.cancelled() => true,
+    }
+}
+
+/// Exponential backoff from 0.5 s to 30 s with jitter.
+#[derive(Debug)]
+struct Backoff(Duration);
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self(Duration::from_millis(500))
+    }
+}
+
+impl Backoff {
+    fn next(&mut self) -> Duration {
+        let now = self.0;
+        self.0 = (self.0 * 2).min(Duration::from_secs(30));
+        let jitter = rand::random::<f64>() * 0.2 + 0.9;
+        now.mul_f64(jitter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let mut b = Backoff::default();
+        let first = b.next();
+        assert!(first >= Duration::from_millis(450) && first <= Duration::from_millis(550));
+        for _ in 0..20 {
+            b.next();
+        }
+        assert!(b.next() <= Duration::from_secs(33));
+    }
+
+    #[test]
+    fn tamper_swaps_points_and_keeps_json() {
+        let mut p =
+            br#"{"proof":{"pi_a":["1","2","1"],"pi_c":["3","4","1"]},"public":["5"]}"#.to_vec();
+        tamper(&mut p);
+        let v: serde_json::Value = serde_json::from_slice(&p).unwrap();
+        assert_eq!(v["proof"]["pi_a"][0], "3");
+        assert_eq!(v["proof"]["pi_c"][0], "1");
+        let mut raw = b"abc".to_vec();
+        tamper(&mut raw);
+        assert_eq!(raw, b"abb");
+    }
+}

@@ -1,0 +1,275 @@
+//! `zkpool bench`: the numbers the foundation issue names, printed as a table.
+//!
+//! - pool overhead: wall time of a task through a local pool (submit → done, one prover)
+//!   divided by the direct backend prove time of the same task;
+//! - Groth16 prove time against `snarkjs groth16 prove` on the same circuit and witness;
+//! - resident memory of a `zkpool node` process with N idle provers connected.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use zkpool_backend::{Artifacts, Blob, ProofBackend};
+use zkpool_client::Client;
+use zkpool_prover::Fault;
+use zkpool_types::api::{Hello, Role};
+use zkpool_types::{ArtifactRole, ProofSystem, TaskState};
+
+use crate::demo::{submit_circuit, LocalPool};
+use crate::fixtures::{Circuit, MULTIPLIER, POSEIDON_CHAIN};
+use crate::table::Table;
+
+/// `zkpool bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Repetitions per measurement (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Idle provers to connect for the memory measurement.
+    #[arg(long, default_value_t = 100)]
+    idle_provers: usize,
+    /// The snarkjs CLI to compare against (default: ./node_modules/.bin/snarkjs when present).
+    #[arg(long)]
+    snarkjs: Option<PathBuf>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn artifacts(c: &Circuit) -> Artifacts {
+    let mut a = Artifacts::default();
+    a.insert(ArtifactRole::R1cs, Blob::new(c.r1cs.to_vec()));
+    a.insert(ArtifactRole::Zkey, Blob::new(c.zkey.to_vec()));
+    a.insert(ArtifactRole::Wtns, Blob::new(c.wtns.to_vec()));
+    a
+}
+
+/// Direct prove time in ms (median), with the proving key already parsed (warm), as a prover
+/// that keeps a circuit's key in memory sees it.
+fn direct_prove_ms(c: &Circuit, runs: usize) -> anyhow::Result<f64> {
+    let backend = zkpool_groth16::Groth16Backend::new();
+    let art = artifacts(c);
+    backend.prove(&art)?; // warm the key cache
+    let mut t = Vec::new();
+    for _ in 0..runs {
+        let s = Instant::now();
+        backend.prove(&art)?;
+        t.push(s.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(median(t))
+}
+
+/// End-to-end ms through a one-prover pool (median), warm: the agent has the circuit cached.
+async fn pool_ms(pool: &LocalPool, c: &Circuit, runs: usize) -> anyhow::Result<f64> {
+    let mut t = Vec::new();
+    for i in 0..=runs {
+        let s = Instant::now();
+        let id = submit_circuit(&pool.requester, c, 0).await?;
+        loop {
+            let v = pool.requester.task(id).await?;
+            if v.state == TaskState::Done {
+                break;
+            }
+            anyhow::ensure!(
+                v.state != TaskState::Failed,
+                "bench task failed: {:?}",
+                v.failures
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        if i > 0 {
+            t.push(s.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    Ok(median(t))
+}
+
+fn snarkjs_ms(snarkjs: &PathBuf, c: &Circuit, runs: usize) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let zkey = dir.path().join("c.zkey");
+    let wtns = dir.path().join("c.wtns");
+    std::fs::write(&zkey, c.zkey)?;
+    std::fs::write(&wtns, c.wtns)?;
+    let mut t = Vec::new();
+    for _ in 0..runs {
+        let s = Instant::now();
+        let out = std::process::Command::new(snarkjs)
+            .args(["groth16", "prove"])
+            .arg(&zkey)
+            .arg(&wtns)
+            .arg(dir.path().join("proof.json"))
+            .arg(dir.path().join("public.json"))
+            .output()
+            .with_context(|| format!("cannot run {}", snarkjs.display()))?;
+        anyhow::ensure!(
+            out.status.success(),
+            "snarkjs failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t.push(s.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(median(t))
+}
+
+/// Starts `zkpool node` as a child process, connects `n` idle provers (hello, then long-poll
+/// and heartbeat like real agents), and reads the node's resident memory.
+async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
+    let dir = tempfile::tempdir()?;
+    let exe = std::env::current_exe()?;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let mut child = tokio::process::Command::new(exe)
+        .args([
+            "node",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().context("node has no pid")?;
+    let url = format!("http://127.0.0.1:{port}");
+    let admin = loop {
+        if let Ok(k) = std::fs::read_to_string(dir.path().join("admin.key")) {
+            if reqwest_ok(&url).await {
+                break k.trim().to_string();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let idle_rss = rss_mib(pid)?;
+    let key = Client::new(&url, &admin)?
+        .create_key(Role::Prover, "idle-fleet")
+        .await?;
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let client = Client::new(&url, &key.secret)?;
+        let mut hw =
+            zkpool_prover::detect_hardware(&format!("idle-{i}"), vec![ProofSystem::Groth16]);
+        hw.gpus.clear();
+        let w = client.hello(&Hello { hardware: hw }).await?;
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let _ = client.heartbeat(w.prover_id, vec![]).await;
+                let _ = client.lease(w.prover_id, Duration::from_secs(2)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let rss = rss_mib(pid)?;
+    for t in tasks {
+        t.abort();
+    }
+    let _ = child.kill().await;
+    Ok((idle_rss, rss))
+}
+
+async fn reqwest_ok(url: &str) -> bool {
+    Client::new(url, "x").is_ok()
+        && tokio::net::TcpStream::connect(url.trim_start_matches("http://"))
+            .await
+            .is_ok()
+}
+
+fn rss_mib(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .context("reading /proc (Linux only)")?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS")?;
+    Ok(kb / 1024.0)
+}
+
+/// Runs every benchmark and prints the table.
+pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(a.runs >= 1, "--runs must be at least 1");
+    let mut table = Table::new(&["measurement", "value", "target"]);
+    eprintln!("measuring direct prove times…");
+    let direct_small = direct_prove_ms(&MULTIPLIER, a.runs)?;
+    let direct_big = direct_prove_ms(&POSEIDON_CHAIN, a.runs)?;
+    eprintln!("measuring the same tasks through a local pool with one prover…");
+    let pool = LocalPool::start(None, 1, Fault::None).await?;
+    let via_small = pool_ms(&pool, &MULTIPLIER, a.runs).await?;
+    let via_big = pool_ms(&pool, &POSEIDON_CHAIN, a.runs).await?;
+    pool.stop().await;
+    table.row(vec![
+        format!("{} direct prove", MULTIPLIER.name),
+        format!("{direct_small:.1} ms"),
+        String::new(),
+    ]);
+    table.row(vec![
+        format!("{} through the pool", MULTIPLIER.name),
+        format!("{via_small:.1} ms"),
+        String::new(),
+    ]);
+    table.row(vec![
+        "  pool overhead (tiny task)".into(),
+        format!("+{:.1} ms", via_small - direct_small),
+        "≤ +30 ms".into(),
+    ]);
+    table.row(vec![
+        format!("{} direct prove", POSEIDON_CHAIN.name),
+        format!("{direct_big:.1} ms"),
+        String::new(),
+    ]);
+    table.row(vec![
+        format!("{} through the pool", POSEIDON_CHAIN.name),
+        format!("{via_big:.1} ms"),
+        String::new(),
+    ]);
+    table.row(vec![
+        "  pool overhead ratio".into(),
+        format!("{:.3}×", via_big / direct_big),
+        "≤ 1.05× for ≥ 1 s tasks".into(),
+    ]);
+    let snarkjs = a
+        .snarkjs
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("node_modules/.bin/snarkjs"));
+    if snarkjs.exists() {
+        eprintln!("measuring snarkjs…");
+        let s = snarkjs_ms(&snarkjs, &POSEIDON_CHAIN, a.runs.min(3))?;
+        table.row(vec![
+            format!("snarkjs groth16 prove {}", POSEIDON_CHAIN.name),
+            format!("{s:.1} ms"),
+            String::new(),
+        ]);
+        table.row(vec![
+            "  zkpool speed-up over snarkjs".into(),
+            format!("{:.2}×", s / direct_big),
+            "≥ 3×".into(),
+        ]);
+    } else {
+        table.row(vec![
+            "snarkjs comparison".into(),
+            format!("skipped: {} not found (npm ci)", snarkjs.display()),
+            "≥ 3×".into(),
+        ]);
+    }
+    eprintln!(
+        "measuring node memory with {} idle provers…",
+        a.idle_provers
+    );
+    let (idle, loaded) = node_rss_mib(a.idle_provers).await?;
+    table.row(vec![
+        "node RSS, no provers".into(),
+        format!("{idle:.1} MiB"),
+        String::new(),
+    ]);
+    table.row(vec![
+        format!("node RSS, {} idle provers", a.idle_provers),
+        format!("{loaded:.1} MiB"),
+        "≤ 100 MiB".into(),
+    ]);
+    println!("{table}");
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! `zkpool demo`: a whole pool on this machine. A node on loopback with a fresh SQLite data
+//! directory, three prover agents connecting over HTTP with their own access keys, and a
+//! requester submitting Groth16 tasks of two bundled circuits; progress bars while it runs, a
+//! summary per task and per prover at the end.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+use zkpool_backend::{Artifacts, Blob, ProofArtifact};
+use zkpool_client::Client;
+use zkpool_node::{Node, NodeConfig};
+use zkpool_prover::{AgentConfig, Fault};
+use zkpool_store::{now_ms, Store};
+use zkpool_types::api::{Role, TaskView};
+use zkpool_types::{ArtifactRole, ProofSystem, TaskId, TaskSpec, TaskState};
+
+use crate::fixtures::{Circuit, MULTIPLIER, POSEIDON_CHAIN};
+use crate::requester_cmd::describe;
+use crate::table::{ms, Table};
+
+/// `zkpool demo`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Prover agents to start.
+    #[arg(long, default_value_t = 3)]
+    provers: u32,
+    /// Tasks per circuit (two circuits).
+    #[arg(long, default_value_t = 3)]
+    tasks_per_circuit: u32,
+    /// Keep the pool's data here instead of a temporary directory.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Make the last prover upload invalid proofs, to watch the pool refuse them and re-lease.
+    #[arg(long)]
+    faulty_prover: bool,
+}
+
+/// A running in-process pool: a real node on a loopback socket plus prover agents talking to
+/// it over HTTP. The demo, the benchmarks and the end-to-end tests share it.
+#[derive(Debug)]
+pub struct LocalPool {
+    /// The node's address.
+    pub addr: SocketAddr,
+    /// A requester key's client.
+    pub requester: Client,
+    /// The admin key's client.
+    pub admin: Client,
+    /// The store, for direct reads.
+    pub store: Arc<Store>,
+    stop: CancellationToken,
+    node: tokio::task::JoinHandle<std::io::Result<()>>,
+    agents: Vec<tokio::task::JoinHandle<()>>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl LocalPool {
+    /// Starts a node on 127.0.0.1:0 and `provers` agents (the last one with `last_fault`).
+    pub async fn start(
+        data_dir: Option<PathBuf>,
+        provers: u32,
+        last_fault: Fault,
+    ) -> anyhow::Result<Self> {
+        let config = NodeConfig {
+            lease_ttl: Duration::from_secs(10),
+            heartbeat: Duration::from_secs(2),
+            ..NodeConfig::default()
+        };
+        let mut pool = Self::with_config(data_dir, config).await?;
+        for i in 1..=provers {
+            let fault = if i == provers {
+                last_fault
+            } else {
+                Fault::None
+            };
+            let handle = pool.spawn_prover(&format!("rig-{i}"), fault).await?;
+            pool.agents.push(handle);
+        }
+        Ok(pool)
+    }
+
+    /// Starts a node with `config` and no provers.
+    pub async fn with_config(
+        data_dir: Option<PathBuf>,
+        config: NodeConfig,
+    ) -> anyhow::Result<Self> {
+        let (dir, tmp) = match data_dir {
+            Some(d) => (d, None),
+            None => {
+                let t = tempfile::tempdir().context("cannot create a temporary data directory")?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let store = crate::node_cmd::open_store(&dir).await?;
+        let node = Node::new(store.clone(), crate::backends(), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let stop = CancellationToken::new();
+        let node_stop = stop.clone();
+        let node = tokio::spawn(zkpool_node::run(listener, node, async move {
+            node_stop.cancelled().await
+        }));
+        let url = format!("http://{addr}");
+        let req = store
+            .create_key(Role::Requester, "demo-requester", now_ms())
+            .await?;
+        let admin = store
+            .create_key(Role::Admin, "demo-admin", now_ms())
+            .await?;
+        Ok(Self {
+            addr,
+            requester: Client::new(&url, &req.secret)?,
+            admin: Client::new(&url, &admin.secret)?,
+            store,
+            stop,
+            node,
+            agents: Vec::new(),
+            _tmp: tmp,
+        })
+    }
+
+    /// The node's URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Starts one prover agent with its own key; aborting the handle kills the agent the way a
+    /// dying machine would (no goodbye, heartbeats stop).
+    pub async fn spawn_prover(
+        &self,
+        name: &str,
+        fault: Fault,
+    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let key = self.store.create_key(Role::Prover, name, now_ms()).await?;
+        let config = AgentConfig {
+            pool: self.url(),
+            key: key.secret,
+            name: name.to_string(),
+            jobs: 1,
+            lease_wait: Duration::from_secs(5),
+            fault,
+        };
+        let stop = self.stop.clone();
+        Ok(tokio::spawn(async move {
+            if let Err(e) = zkpool_prover::run(config, crate::backends(), stop).await {
+                tracing::error!(error = %e, "agent stopped");
+            }
+        }))
+    }
+
+    /// Stops agents and node and waits for them.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        for a in self.agents {
+            let _ = a.await;
+        }
+        let _ = self.node.await;
+        self.store.close().await;
+    }
+}
+
+/// Uploads a circuit's artifacts and submits one task; `variant` 0 uses the bundled `.wtns`,
+/// others compute the witness from the `.wasm` with shifted inputs.
+pub async fn submit_circuit(client: &Client, c: &Circuit, variant: u64) -> anyhow::Result<TaskId> {
+    let mut spec = TaskSpec {
+        system: ProofSystem::Groth16,
+        label: Some(c.name.to_string()),
+        artifacts: BTreeMap::new(),
+    };
+    spec.artifacts
+        .insert(ArtifactRole::R1cs, client.upload(c.r1cs.to_vec()).await?);
+    spec.artifacts
+        .insert(ArtifactRole::Zkey, client.upload(c.zkey.to_vec()).await?);
+    if variant == 0 {
+        spec.artifacts
+            .insert(ArtifactRole::Wtns, client.upload(c.wtns.to_vec()).await?);
+    } else {
+        spec.artifacts
+            .insert(ArtifactRole::Wasm, client.upload(c.wasm.to_vec()).await?);
+        spec.artifacts.insert(
+            ArtifactRole::Input,
+            client.upload(c.input_variant(variant)?).await?,
+        );
+    }
+    Ok(client.submit(spec).await?.task_id)
+}
+
+/// Runs the demo.
+pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        a.provers >= 1 && a.provers <= 32,
+        "--provers must be 1 to 32"
+    );
+    anyhow::ensure!(
+        a.tasks_per_circuit >= 1 && a.tasks_per_circuit <= 50,
+        "--tasks-per-circuit must be 1 to 50"
+    );
+    let started = Instant::now();
+    let fault = if a.faulty_prover {
+        Fault::InvalidProofs
+    } else {
+        Fault::None
+    };
+    let pool = LocalPool::start(a.data_dir.clone(), a.provers, fault).await?;
+    println!(
+        "zkpool demo: node on http://{} (dashboard at /), {} provers, SQLite in a fresh data dir",
+        pool.addr, a.provers
+    );
+    let circuits = [MULTIPLIER, POSEIDON_CHAIN];
+    let mut ids = Vec::new();
+    for i in 0..a.tasks_per_circuit {
+        for c in &circuits {
+            ids.push((submit_circuit(&pool.requester, c, u64::from(i)).await?, *c));
+        }
+    }
+    println!(
+        "submitted {} Groth16 tasks ({} and {})\n",
+        ids.len(),
+        MULTIPLIER.name,
+        POSEIDON_CHAIN.name
+    );
+    let views = watch(&pool.requester, &ids).await?;
+
+    // Check every proof again on the requester's side, as a requester would with snarkjs.
+    let backend = zkpool_groth16::Groth16Backend::new();
+    let mut tasks = Table::new(&[
+        "task",
+        "circuit",
+        "constraints",
+        "prover",
+        "prove",
+        "verify (node)",
+        "verified (requester)",
+        "attempts",
+    ]);
+    let mut all_ok = true;
+    for (v, (_, c)) in views.iter().zip(&ids) {
+        let local = if v.state == TaskState::Done {
+            let proof = ProofArtifact(pool.requester.proof(v.id).await?);
+            requester_verify(&backend, c, v, &proof).await
+        } else {
+            Err(anyhow::anyhow!("task {}", v.state))
+        };
+        all_ok &= local.is_ok();
+        tasks.row(vec![
+            v.id.to_string(),
+            c.name.to_string(),
+            v.work.to_string(),
+            v.prover_name.clone().unwrap_or_default(),
+            v.prove_ms.map(ms).unwrap_or_default(),
+            v.verify_ms.map(ms).unwrap_or_default(),
+            match &local {
+                Ok(()) => "yes".into(),
+                Err(e) => format!("NO: {e}"),
+            },
+            format!("{}/{}", v.attempts, v.max_attempts),
+        ]);
+    }
+    println!("tasks:\n{tasks}");
+    let status = pool.requester.status().await?;
+    let mut provers = Table::new(&[
+        "prover",
+        "tasks",
+        "constraints proved",
+        "busy",
+        "failures",
+        "invalid proofs",
+    ]);
+    for p in &status.provers {
+        provers.row(vec![
+            p.name.clone(),
+            p.tasks_done.to_string(),
+            p.work_done.to_string(),
+            ms(p.busy_ms),
+            p.failures.to_string(),
+            p.invalid_proofs.to_string(),
+        ]);
+    }
+    println!("provers:\n{provers}");
+    let done = views.iter().filter(|v| v.state == TaskState::Done).count();
+    println!(
+        "{done}/{} tasks proved and verified in {:.1} s",
+        views.len(),
+        started.elapsed().as_secs_f64()
+    );
+    pool.stop().await;
+    anyhow::ensure!(
+        done == views.len() && all_ok,
+        "not every task was proved and verified"
+    );
+    Ok(())
+}
+
+async fn requester_verify(
+    backend: &zkpool_groth16::Groth16Backend,
+    c: &Circuit,
+    v: &TaskView,
+    proof: &ProofArtifact,
+) -> anyhow::Result<()> {
+    use zkpool_backend::ProofBackend;
+    let mut art = Artifacts::default();
+    art.insert(ArtifactRole::R1cs, Blob::new(c.r1cs.to_vec()));
+    art.insert(ArtifactRole::Zkey, Blob::new(c.zkey.to_vec()));
+    let (_, public) = zkpool_groth16::split_proof_json(proof)?;
+    let statement = serde_json::to_vec(&public)?;
+    backend
+        .verify(&art, &statement, proof)
+        .with_context(|| format!("task {}", v.id))?;
+    Ok(())
+}
+
+/// One progress line per task and an overall bar, until every task is final.
+pub async fn watch(client: &Client, ids: &[(TaskId, Circuit)]) -> anyhow::Result<Vec<TaskView>> {
+    let multi = MultiProgress::new();
+    let total = multi.add(ProgressBar::new(ids.len() as u64));
+    total.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{wide_bar}] {pos}/{len} tasks done")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let style = ProgressStyle::with_template("  {spinner} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let bars: Vec<ProgressBar> = ids
+        .iter()
+        .map(|_| {
+            let b = multi.add(ProgressBar::new_spinner().with_style(style.clone()));
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let mut views = Vec::with_capacity(ids.len());
+        for ((id, _), bar) in ids.iter().zip(&bars) {
+            let v = client.task(*id).await?;
+            bar.set_message(describe(&v));
+            if v.state.is_final() && !bar.is_finished() {
+                bar.finish();
+            }
+            views.push(v);
+        }
+        let finished = views.iter().filter(|v| v.state.is_final()).count();
+        total.set_position(finished as u64);
+        if finished == ids.len() {
+            total.finish();
+            println!();
+            return Ok(views);
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "tasks did not finish within 10 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,0 +1,93 @@
+//! `zkpool`: the pool node, the prover agent, requester commands and the demo in one binary.
+//! `main` parses arguments, sets up logging and hands over to one module per subcommand.
+
+use clap::{Parser, Subcommand};
+use zkpool::{bench, demo, keys_cmd, node_cmd, prover_cmd, requester_cmd};
+
+/// zkpool — a zero-knowledge prover pool.
+///
+/// Requesters submit proving tasks (Groth16 with circom/snarkjs artifacts); prover machines
+/// connect with an access key and prove them; the pool node schedules, verifies every proof
+/// and tracks each machine's work.
+///
+/// Start here: `zkpool demo` runs a whole pool on this machine (a node, three provers, real
+/// proofs) and prints what happened.
+#[derive(Parser, Debug)]
+#[command(name = "zkpool", version, propagate_version = true)]
+struct Cli {
+    /// Log filter, e.g. `info`, `zkpool_node=debug` (also RUST_LOG).
+    #[arg(long, global = true, env = "RUST_LOG", default_value = "info")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a pool node: the API, the scheduler and the verifier, on an embedded database.
+    Node(node_cmd::NodeArgs),
+    /// Run a prover agent that connects to a pool and proves tasks.
+    Prover(prover_cmd::ProverArgs),
+    /// Create and list access keys (operator).
+    #[command(subcommand)]
+    Keys(keys_cmd::KeysCommand),
+    /// Submit a Groth16 task, optionally wait for it and write proof.json / public.json.
+    Submit(requester_cmd::SubmitArgs),
+    /// List tasks and provers.
+    Status(requester_cmd::StatusArgs),
+    /// Run a local pool with three provers, prove bundled circuits, print a summary.
+    Demo(demo::DemoArgs),
+    /// Measure pool overhead, prove speed against snarkjs, and node memory with idle provers.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let quiet_default = matches!(
+        cli.command,
+        Command::Demo(_)
+            | Command::Bench(_)
+            | Command::Submit(_)
+            | Command::Status(_)
+            | Command::Keys(_)
+    );
+    let filter = if quiet_default && cli.log == "info" {
+        "warn".to_string()
+    } else {
+        cli.log.clone()
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Node(a) => node_cmd::run(a).await,
+            Command::Prover(a) => prover_cmd::run(a).await,
+            Command::Keys(c) => keys_cmd::run(c).await,
+            Command::Submit(a) => requester_cmd::submit(a).await,
+            Command::Status(a) => requester_cmd::status(a).await,
+            Command::Demo(a) => demo::run(a).await,
+            Command::Bench(a) => bench::run(a).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,121 @@
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use zkpool_node::{Node, NodeConfig};
+use zkpool_store::{now_ms, Store};
+use zkpool_types::api::Role;
+
+/// `zkpool node`.
+#[derive(Args, Debug)]
+pub struct NodeArgs {
+    /// Directory for the database and stored artifacts (created if missing).
+    #[arg(long, env = "ZKPOOL_DATA_DIR", default_value = "./pool")]
+    pub data_dir: PathBuf,
+    /// Address to listen on. Use 0.0.0.0:7070 to accept provers from other machines.
+    #[arg(long, env = "ZKPOOL_LISTEN", default_value = "127.0.0.1:7070")]
+    pub listen: SocketAddr,
+    /// Seconds a lease lives without a heartbeat before the task goes back to the queue.
+    #[arg(long = "lease-ttl", value_name = "SECS", default_value_t = 30)]
+    pub lease_ttl_secs: u64,
+    /// Seconds between agent heartbeats.
+    #[arg(long = "heartbeat", value_name = "SECS", default_value_t = 5)]
+    pub heartbeat_secs: u64,
+    /// Largest artifact upload accepted, in bytes (refused before it is buffered).
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+    /// Leases a task may have before it is marked failed.
+    #[arg(long, default_value_t = 3)]
+    pub max_attempts: u32,
+}
+
+impl NodeArgs {
+    fn config(&self) -> anyhow::Result<NodeConfig> {
+        anyhow::ensure!(
+            self.lease_ttl_secs >= 2,
+            "--lease-ttl must be at least 2 seconds"
+        );
+        anyhow::ensure!(
+            self.heartbeat_secs >= 1,
+            "--heartbeat must be at least 1 second"
+        );
+        anyhow::ensure!(
+            self.heartbeat_secs * 2 <= self.lease_ttl_secs,
+            "--heartbeat must be at most half of --lease-ttl, or leases expire between heartbeats"
+        );
+        anyhow::ensure!(self.max_attempts >= 1, "--max-attempts must be at least 1");
+        Ok(NodeConfig {
+            lease_ttl: Duration::from_secs(self.lease_ttl_secs),
+            heartbeat: Duration::from_secs(self.heartbeat_secs),
+            max_upload_bytes: self.max_upload_bytes,
+            max_attempts: self.max_attempts,
+            ..NodeConfig::default()
+        })
+    }
+}
+
+/// Opens the store, making sure an admin key exists; a new one is written to
+/// `data-dir/admin.key` (readable by the owner only).
+pub async fn open_store(data_dir: &Path) -> anyhow::Result<Arc<Store>> {
+    tokio::fs::create_dir_all(data_dir)
+        .await
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    let store = Store::open(data_dir)
+        .await
+        .with_context(|| format!("cannot open the pool database in {}", data_dir.display()))?;
+    let key_file = data_dir.join("admin.key");
+    let has_admin = store
+        .list_keys()
+        .await?
+        .iter()
+        .any(|k| k.role == Role::Admin);
+    if !has_admin {
+        let key = store.create_key(Role::Admin, "admin", now_ms()).await?;
+        write_private(&key_file, &key.secret)?;
+        tracing::info!(path = %key_file.display(), "created the admin key");
+    }
+    Ok(Arc::new(store))
+}
+
+fn write_private(path: &Path, secret: &str) -> anyhow::Result<()> {
+    std::fs::write(path, format!("{secret}\n"))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Runs the node until Ctrl-C.
+pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
+    let config = args.config()?;
+    let store = open_store(&args.data_dir).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (in use? try --listen 127.0.0.1:0)",
+                args.listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    eprintln!("zkpool node on http://{addr}  (dashboard: http://{addr}/)");
+    eprintln!(
+        "data dir {}; admin key in {}",
+        args.data_dir.display(),
+        args.data_dir.join("admin.key").display()
+    );
+    eprintln!(
+        "create keys with: zkpool keys create --data-dir {} --role prover --name rig-1",
+        args.data_dir.display()
+    );
+    let node = Node::new(store.clone(), crate::backends(), config);
+    zkpool_node::run(listener, node, crate::shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! End-to-end tests: the real node and real prover agents on loopback sockets, real Groth16
+//! proofs. Some start the `zkpool` binary itself, to kill it like an operator's crash would.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use zkpool::demo::{submit_circuit, LocalPool};
+use zkpool::fixtures::{MULTIPLIER, POSEIDON_CHAIN};
+use zkpool_client::Client;
+use zkpool_node::NodeConfig;
+use zkpool_prover::Fault;
+use zkpool_types::api::TaskView;
+use zkpool_types::{TaskId, TaskState};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn snarkjs() -> PathBuf {
+    let p = repo_root().join("node_modules/.bin/snarkjs");
+    assert!(
+        p.exists(),
+        "snarkjs is missing at {}: run `npm ci` in the repository root",
+        p.display()
+    );
+    p
+}
+
+/// Polls a task until it is final; transport errors (node restarting) are retried.
+async fn wait_final(client: &Client, id: TaskId, limit: Duration) -> TaskView {
+    let deadline = Instant::now() + limit;
+    loop {
+        match client.task(id).await {
+            Ok(v) if v.state.is_final() => return v,
+            Ok(_) => {}
+            Err(e) if e.is_retryable() => {}
+            Err(e) => panic!("task {id}: {e}"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "task {id} not final within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn fast_config() -> NodeConfig {
+    NodeConfig {
+        lease_ttl: Duration::from_secs(2),
+        heartbeat: Duration::from_millis(500),
+        reap_interval: Duration::from_millis(100),
+        ..NodeConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_provers_prove_both_circuits_and_share_the_work() {
+    let pool = LocalPool::start(None, 2, Fault::None).await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            submit_circuit(&pool.requester, &MULTIPLIER, i)
+                .await
+                .unwrap(),
+        );
+        ids.push(
+            submit_circuit(&pool.requester, &POSEIDON_CHAIN, i)
+                .await
+                .unwrap(),
+        );
+    }
+    for id in &ids {
+        let v = wait_final(&pool.requester, *id, Duration::from_secs(120)).await;
+        assert_eq!(v.state, TaskState::Done, "{v:?}");
+        assert_eq!(v.attempts, 1);
+        assert!(v.prove_ms.is_some() && v.verify_ms.is_some());
+        let proof = pool.requester.proof(*id).await.unwrap();
+        let (_, public) =
+            zkpool_groth16::split_proof_json(&zkpool_backend::ProofArtifact(proof)).unwrap();
+        assert_eq!(public.as_array().unwrap().len(), 2);
+    }
+    let status = pool.requester.status().await.unwrap();
+    assert_eq!(status.provers.len(), 2);
+    let done: u64 = status.provers.iter().map(|p| p.tasks_done).sum();
+    assert_eq!(done, 6);
+    let work: u64 = status.provers.iter().map(|p| p.work_done).sum();
+    assert_eq!(work, 3 * (100 + 4320));
+    pool.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_submit_writes_files_that_snarkjs_verifies() {
+    let snarkjs = snarkjs();
+    let pool = LocalPool::start(None, 1, Fault::None).await.unwrap();
+    let key = pool
+        .store
+        .create_key(zkpool_types::api::Role::Requester, "cli", 0)
+        .await
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let fx = repo_root().join("fixtures/poseidon_chain");
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_zkpool"))
+        .args([
+            "submit",
+            "--pool",
+            &pool.url(),
+            "--key",
+            &key.secret,
+            "--wait",
+            "--out",
+        ])
+        .arg(out.path())
+        .arg("--r1cs")
+        .arg(fx.join("poseidon_chain.r1cs"))
+        .arg("--zkey")
+        .arg(fx.join("poseidon_chain.zkey"))
+        .arg("--wasm")
+        .arg(fx.join("poseidon_chain.wasm"))
+        .arg("--input")
+        .arg(fx.join("input.json"))
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "zkpool submit failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stdout)
+        .trim()
+        .starts_with("t-"));
+    let verify = std::process::Command::new(snarkjs)
+        .args(["groth16", "verify"])
+        .arg(fx.join("verification_key.json"))
+        .arg(out.path().join("public.json"))
+        .arg(out.path().join("proof.json"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        verify.status.success() && said.contains("OK"),
+        "snarkjs said: {said}"
+    );
+    pool.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_provers_task_is_released_and_finished_by_another() {
+    let pool = LocalPool::with_config(None, fast_config()).await.unwrap();
+    // The doomed prover takes the task and hangs on it; then its machine dies.
+    let doomed = pool.spawn_prover("doomed", Fault::Stall).await.unwrap();
+    let id = submit_circuit(&pool.requester, &MULTIPLIER, 1)
+        .await
+        .unwrap();
+    wait_for(
+        "the task to be leased",
+        Duration::from_secs(20),
+        async || pool.requester.task(id).await.unwrap().state == TaskState::Leased,
+    )
+    .await;
+    doomed.abort();
+    let rescuer = pool.spawn_prover("rescuer", Fault::None).await.unwrap();
+    let v = wait_final(&pool.requester, id, Duration::from_secs(60)).await;
+    assert_eq!(v.state, TaskState::Done);
+    assert_eq!(v.prover_name.as_deref(), Some("rescuer"));
+    assert_eq!(v.attempts, 2);
+    assert!(v.failures[0].contains("expired"), "{:?}", v.failures);
+    rescuer.abort();
+    pool.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_proofs_are_refused_counted_and_the_task_moves_on() {
+    let pool = LocalPool::with_config(None, fast_config()).await.unwrap();
+    let cheat = pool
+        .spawn_prover("cheat", Fault::InvalidProofs)
+        .await
+        .unwrap();
+    let id = submit_circuit(&pool.requester, &MULTIPLIER, 0)
+        .await
+        .unwrap();
+    wait_for(
+        "an invalid proof to be refused",
+        Duration::from_secs(30),
+        async || !pool.requester.task(id).await.unwrap().failures.is_empty(),
+    )
+    .await;
+    cheat.abort();
+    let honest = pool.spawn_prover("honest", Fault::None).await.unwrap();
+    let v = wait_final(&pool.requester, id, Duration::from_secs(60)).await;
+    assert_eq!(v.state, TaskState::Done, "{v:?}");
+    assert_eq!(v.prover_name.as_deref(), Some("honest"));
+    assert!(v.failures[0].contains("invalid proof"), "{:?}", v.failures);
+    assert_eq!(v.attempts, 2, "the cheat must not burn the task's attempts");
+    let status = pool.requester.status().await.unwrap();
+    let cheat = status.provers.iter().find(|p| p.name == "cheat").unwrap();
+    assert!(cheat.invalid_proofs >= 1 && cheat.tasks_done == 0);
+    honest.abort();
+    pool.stop().await;
+}
+
+/// A child process killed when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn zkpool(args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_zkpool"));
+    c.args(args).env("RUST_LOG", "warn").stdin(Stdio::null());
+    c
+}
+
+fn start_node(dir: &Path, port: u16) -> Child {
+    let child = zkpool(&[
+        "node",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--lease-ttl",
+        "4",
+        "--heartbeat",
+        "1",
+    ])
+    .arg("--data-dir")
+    .arg(dir)
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    Child(child)
+}
+
+fn create_key(dir: &Path, role: &str, name: &str) -> String {
+    let out = zkpool(&["keys", "create", "--role", role, "--name", name])
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_killed_mid_run_restarts_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let requester_key = create_key(dir.path(), "requester", "req");
+    let prover_keys = [
+        create_key(dir.path(), "prover", "rig-1"),
+        create_key(dir.path(), "prover", "rig-2"),
+    ];
+    let mut node = start_node(dir.path(), port);
+    let client = Client::new(&url, &requester_key).unwrap();
+    wait_for("the node to listen", Duration::from_secs(30), async || {
+        client.status().await.is_ok()
+    })
+    .await;
+    let _provers: Vec<Child> = prover_keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            Child(
+                zkpool(&[
+                    "prover",
+                    "--pool",
+                    &url,
+                    "--key",
+                    k,
+                    "--name",
+                    &format!("rig-{}", i + 1),
+                ])
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+            )
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(submit_circuit(&client, &POSEIDON_CHAIN, i).await.unwrap());
+        ids.push(submit_circuit(&client, &MULTIPLIER, i).await.unwrap());
+    }
+    wait_for("a first proof", Duration::from_secs(60), async || {
+        client
+            .status()
+            .await
+            .unwrap()
+            .tasks
+            .iter()
+            .any(|t| t.state == TaskState::Done)
+    })
+    .await;
+    // kill -9, mid-run, then start again on the same data directory and port.
+    node.0.kill().unwrap();
+    node.0.wait().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    node = start_node(dir.path(), port);
+    for id in &ids {
+        let v = wait_final(&client, *id, Duration::from_secs(180)).await;
+        assert_eq!(v.state, TaskState::Done, "{v:?}");
+    }
+    drop(node);
+    let store = zkpool_store::Store::open(dir.path()).await.unwrap();
+    for id in &ids {
+        let leases = store.leases_of(*id).await.unwrap();
+        let done = leases
+            .iter()
+            .filter(|(_, o)| o.as_deref() == Some("done"))
+            .count();
+        assert_eq!(done, 1, "task {id} leases: {leases:?}");
+    }
+}

@@ -1,0 +1,441 @@
+//! End-to-end tests of the Groth16 backend on real circom/snarkjs fixtures
+//! (`scripts/build-fixtures.sh` regenerates them), including interop with snarkjs itself.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::{json, Value};
+use zkpool_backend::{Artifacts, BackendError, Blob, ProofArtifact, ProofBackend};
+use zkpool_groth16::{
+    compute_witness, parse_wtns, split_proof_json, verification_key_json, witness_from_wasm,
+    write_wtns, Groth16Backend, R1cs,
+};
+use zkpool_types::ArtifactRole;
+
+const CIRCUITS: [&str; 2] = ["multiplier", "poseidon_chain"];
+
+fn root() -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).to_path_buf()
+}
+
+fn fixture(circuit: &str, file: &str) -> Vec<u8> {
+    let path = root().join("fixtures").join(circuit).join(file);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn file(circuit: &str, ext: &str) -> Vec<u8> {
+    fixture(circuit, &format!("{circuit}.{ext}"))
+}
+
+/// One backend for the whole binary, so that its caches spare re-parsing the zkeys.
+fn backend() -> &'static Groth16Backend {
+    static B: OnceLock<Groth16Backend> = OnceLock::new();
+    B.get_or_init(Groth16Backend::new)
+}
+
+fn artifacts(circuit: &str, via_wasm: bool) -> Artifacts {
+    let mut a = Artifacts::default();
+    a.insert(ArtifactRole::R1cs, Blob::new(file(circuit, "r1cs")));
+    a.insert(ArtifactRole::Zkey, Blob::new(file(circuit, "zkey")));
+    if via_wasm {
+        a.insert(ArtifactRole::Wasm, Blob::new(file(circuit, "wasm")));
+        a.insert(
+            ArtifactRole::Input,
+            Blob::new(fixture(circuit, "input.json")),
+        );
+    } else {
+        a.insert(ArtifactRole::Wtns, Blob::new(file(circuit, "wtns")));
+    }
+    a
+}
+
+fn with(mut a: Artifacts, role: ArtifactRole, bytes: Vec<u8>) -> Artifacts {
+    a.insert(role, Blob::new(bytes));
+    a
+}
+
+fn proof_with(proof: &ProofArtifact, edit: impl FnOnce(&mut Value)) -> ProofArtifact {
+    let mut v: Value = serde_json::from_slice(&proof.0).unwrap();
+    edit(&mut v);
+    ProofArtifact(v.to_string().into_bytes())
+}
+
+/// A proof of each circuit from its `.wtns`, made once.
+fn proof_of(circuit: &str) -> &'static (Vec<u8>, ProofArtifact) {
+    static PROOFS: OnceLock<Vec<(Vec<u8>, ProofArtifact)>> = OnceLock::new();
+    let all = PROOFS.get_or_init(|| {
+        CIRCUITS
+            .iter()
+            .map(|c| {
+                let a = artifacts(c, false);
+                let shape = backend().inspect(&a).unwrap();
+                (shape.statement, backend().prove(&a).unwrap())
+            })
+            .collect()
+    });
+    &all[CIRCUITS.iter().position(|c| *c == circuit).unwrap()]
+}
+
+#[test]
+fn inspect_measures_and_states_public_signals() {
+    let shape = backend().inspect(&artifacts("multiplier", false)).unwrap();
+    assert_eq!(shape.work, 100);
+    // public.json is [c, a]: the output, then the public input, as decimal strings.
+    let public: Vec<String> = serde_json::from_slice(&shape.statement).unwrap();
+    let w = parse_wtns(&file("multiplier", "wtns")).unwrap();
+    assert_eq!(public, [w[1].to_string(), "3".to_string()]);
+    assert!(!shape.statement.contains(&b' '), "compact JSON");
+
+    let shape = backend()
+        .inspect(&artifacts("poseidon_chain", false))
+        .unwrap();
+    assert!(shape.work >= 4096, "{} constraints", shape.work);
+    assert!(shape.prove_memory_bytes > 1 << 20);
+    let public: Vec<String> = serde_json::from_slice(&shape.statement).unwrap();
+    assert_eq!(public[1], "12345");
+}
+
+#[test]
+fn proofs_from_wtns_verify() {
+    for c in CIRCUITS {
+        let (statement, proof) = proof_of(c);
+        backend()
+            .verify(&artifacts(c, false), statement, proof)
+            .unwrap();
+        let (p, public) = split_proof_json(proof).unwrap();
+        assert_eq!(p["protocol"], "groth16");
+        assert_eq!(public, serde_json::from_slice::<Value>(statement).unwrap());
+    }
+}
+
+#[test]
+fn wasm_witness_equals_snarkjs_wtns_and_proves() {
+    for c in CIRCUITS {
+        let ours = compute_witness(&file(c, "wasm"), &fixture(c, "input.json")).unwrap();
+        assert_eq!(ours, parse_wtns(&file(c, "wtns")).unwrap(), "{c}");
+        let wtns = witness_from_wasm(&file(c, "wasm"), &fixture(c, "input.json")).unwrap();
+        assert_eq!(
+            wtns,
+            file(c, "wtns"),
+            "{c}: .wtns bytes as snarkjs writes them"
+        );
+    }
+    let a = artifacts("multiplier", true);
+    let shape = backend().inspect(&a).unwrap();
+    assert_eq!(&shape.statement, &proof_of("multiplier").0);
+    let proof = backend().prove(&a).unwrap();
+    backend().verify(&a, &shape.statement, &proof).unwrap();
+}
+
+#[test]
+fn proofs_are_randomised() {
+    let a = artifacts("multiplier", false);
+    assert_ne!(backend().prove(&a).unwrap(), proof_of("multiplier").1);
+}
+
+#[test]
+fn tampered_proofs_are_invalid() {
+    let a = artifacts("multiplier", false);
+    let (statement, proof) = proof_of("multiplier");
+    // pi_a replaced by another valid point (pi_c): well formed, false.
+    let swapped = proof_with(proof, |v| v["proof"]["pi_a"] = v["proof"]["pi_c"].clone());
+    assert!(matches!(
+        backend().verify(&a, statement, &swapped),
+        Err(BackendError::InvalidProof(_))
+    ));
+    // A proof of the other circuit.
+    let other = &proof_of("poseidon_chain").1;
+    let foreign = proof_with(proof, |v| v["proof"] = split_proof_json(other).unwrap().0);
+    assert!(matches!(
+        backend().verify(&a, statement, &foreign),
+        Err(BackendError::InvalidProof(_))
+    ));
+}
+
+#[test]
+fn proofs_of_other_public_signals_are_invalid() {
+    let a = artifacts("multiplier", false);
+    let (statement, proof) = proof_of("multiplier");
+    let changed = proof_with(proof, |v| v["public"][1] = json!("4"));
+    let err = backend().verify(&a, statement, &changed).unwrap_err();
+    assert!(
+        err.to_string().contains("differ from the task's statement"),
+        "{err}"
+    );
+    // Statement and proof agreeing on different signals: the pairing check catches it.
+    let statement4 = {
+        let mut s: Value = serde_json::from_slice(statement).unwrap();
+        s[1] = json!("4");
+        s.to_string().into_bytes()
+    };
+    assert!(matches!(
+        backend().verify(&a, &statement4, &changed),
+        Err(BackendError::InvalidProof(_))
+    ));
+}
+
+#[test]
+fn unreadable_proofs_are_malformed() {
+    let a = artifacts("multiplier", false);
+    let (statement, proof) = proof_of("multiplier");
+    let off_curve = proof_with(proof, |v| v["proof"]["pi_a"][0] = json!("1"));
+    let no_public = proof_with(proof, |v| {
+        v.as_object_mut().unwrap().remove("public");
+    });
+    let bad_number = proof_with(proof, |v| v["public"][0] = json!("x1"));
+    for bad in [
+        ProofArtifact(b"{not json".to_vec()),
+        ProofArtifact(proof.0[..proof.0.len() / 2].to_vec()),
+        off_curve,
+        no_public,
+        bad_number,
+    ] {
+        let err = backend().verify(&a, statement, &bad).unwrap_err();
+        assert!(matches!(err, BackendError::MalformedProof(_)), "{err}");
+    }
+}
+
+/// Offsets spread over the file, including inside the header and each section table entry.
+fn cuts(len: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..40).collect();
+    v.extend((1..50).map(|i| len * i / 50));
+    v.push(len - 1);
+    v
+}
+
+#[test]
+fn truncated_or_garbled_artifacts_are_malformed() {
+    let base = artifacts("multiplier", false);
+    for (role, ext) in [
+        (ArtifactRole::R1cs, "r1cs"),
+        (ArtifactRole::Zkey, "zkey"),
+        (ArtifactRole::Wtns, "wtns"),
+    ] {
+        let bytes = file("multiplier", ext);
+        let mut garbled: Vec<Vec<u8>> = cuts(bytes.len())
+            .into_iter()
+            .map(|c| bytes[..c].to_vec())
+            .collect();
+        let mut magic = bytes.clone();
+        magic[1] ^= 0x20;
+        garbled.push(magic);
+        for bad in garbled {
+            let len = bad.len();
+            let a = with(base.clone(), role, bad);
+            match backend().inspect(&a) {
+                Err(BackendError::Malformed { role: r, .. }) if r == role => {}
+                other => panic!("{ext} cut to {len} bytes: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn corrupted_points_are_malformed_not_panics() {
+    let zkey = file("multiplier", "zkey");
+    // Flip bytes all over the key: each must be caught by a point, size or field check, or
+    // land in the ignored contributions section; never a panic.
+    let backend = Groth16Backend::new();
+    for i in (0..zkey.len()).step_by(zkey.len() / 97) {
+        let mut bad = zkey.clone();
+        bad[i] ^= 0x55;
+        let a = with(artifacts("multiplier", false), ArtifactRole::Zkey, bad);
+        if let Err(e) = backend.prove(&a) {
+            assert!(
+                matches!(
+                    e,
+                    BackendError::Malformed { .. } | BackendError::Mismatch(_)
+                ),
+                "byte {i}: {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn zkey_of_another_circuit_is_a_mismatch() {
+    let a = with(
+        artifacts("multiplier", false),
+        ArtifactRole::Zkey,
+        file("poseidon_chain", "zkey"),
+    );
+    for result in [
+        backend().inspect(&a).map(|_| ()),
+        backend().prove(&a).map(|_| ()),
+    ] {
+        assert!(
+            matches!(result, Err(BackendError::Mismatch(_))),
+            "{result:?}"
+        );
+    }
+}
+
+#[test]
+fn wrong_witness_is_unsatisfied_and_names_the_constraint() {
+    let mut w = parse_wtns(&file("multiplier", "wtns")).unwrap();
+    let last = w.len() - 1;
+    w[last] += ark_bn254::Fr::from(1u8);
+    let a = with(
+        artifacts("multiplier", false),
+        ArtifactRole::Wtns,
+        write_wtns(&w),
+    );
+    let err = backend().inspect(&a).unwrap_err();
+    assert!(matches!(err, BackendError::WitnessUnsatisfied(_)), "{err}");
+    assert!(err.to_string().contains("constraint "), "{err}");
+    assert!(backend().prove(&a).is_err(), "no proof of a false witness");
+
+    let short = with(
+        artifacts("multiplier", false),
+        ArtifactRole::Wtns,
+        write_wtns(&w[..10]),
+    );
+    assert!(matches!(
+        backend().inspect(&short),
+        Err(BackendError::Mismatch(_))
+    ));
+}
+
+#[test]
+fn bad_inputs_to_the_wasm_are_clear_errors() {
+    let wasm = file("multiplier", "wasm");
+    let k = r#""k": [[2, 5], [7, 11]]"#;
+    for (input, expect) in [
+        (format!(r#"{{"b": 3, {k}}}"#), "no input signal \"b\""),
+        (format!(r#"{{"a": [3, 4], {k}}}"#), "takes 1 values"),
+        (r#"{"a": 3}"#.to_string(), "takes 5 input values"),
+        (format!(r#"{{"a": "0x", {k}}}"#), "not an integer"),
+    ] {
+        let err = compute_witness(&wasm, input.as_bytes()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BackendError::Malformed {
+                    role: ArtifactRole::Input,
+                    ..
+                }
+            ),
+            "{input}: {err}"
+        );
+        assert!(err.to_string().contains(expect), "{input}: {err}");
+    }
+    let err = compute_witness(&wasm, format!(r#"{{"a": 0, {k}}}"#).as_bytes()).unwrap_err();
+    assert!(matches!(err, BackendError::WitnessUnsatisfied(_)), "{err}");
+    assert!(err.to_string().contains("assert"), "{err}");
+    assert!(
+        err.to_string().contains("MultiplierChain"),
+        "names the template: {err}"
+    );
+
+    let a = with(
+        artifacts("multiplier", true),
+        ArtifactRole::Input,
+        br#"{"nope": 1}"#.to_vec(),
+    );
+    assert!(backend().inspect(&a).is_err());
+    let mut missing = artifacts("multiplier", true);
+    missing.0.remove(&ArtifactRole::Input);
+    assert!(matches!(
+        backend().inspect(&missing),
+        Err(BackendError::MissingArtifact(ArtifactRole::Input))
+    ));
+}
+
+#[test]
+fn r1cs_fixture_counts() {
+    let m = R1cs::parse(&file("multiplier", "r1cs")).unwrap();
+    assert_eq!((m.n_constraints(), m.n_public), (100, 2));
+    let p = R1cs::parse(&file("poseidon_chain", "r1cs")).unwrap();
+    assert!(p.n_constraints() >= 4096);
+    assert_eq!(p.n_public, 2);
+}
+
+#[test]
+fn verification_key_json_matches_snarkjs_export() {
+    for c in CIRCUITS {
+        let ours = verification_key_json(&file(c, "zkey")).unwrap();
+        let theirs: Value = serde_json::from_slice(&fixture(c, "verification_key.json")).unwrap();
+        for (field, value) in theirs.as_object().unwrap() {
+            assert_eq!(&ours[field], value, "{c}: {field}");
+        }
+    }
+}
+
+/// Our proofs must convince snarkjs itself, not only our verifier.
+#[test]
+fn snarkjs_accepts_our_proofs() {
+    let snarkjs = root().join("node_modules/.bin/snarkjs");
+    assert!(
+        snarkjs.exists(),
+        "{} is missing: run `npm ci` at the repository root",
+        snarkjs.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for c in CIRCUITS {
+        let (proof, public) = split_proof_json(&proof_of(c).1).unwrap();
+        let proof_path = dir.path().join(format!("{c}-proof.json"));
+        let public_path = dir.path().join(format!("{c}-public.json"));
+        std::fs::write(&proof_path, proof.to_string()).unwrap();
+        std::fs::write(&public_path, public.to_string()).unwrap();
+        let out = Command::new(&snarkjs)
+            .current_dir(root())
+            .args(["groth16", "verify"])
+            .arg(format!("fixtures/{c}/verification_key.json"))
+            .args([&public_path, &proof_path])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("OK"),
+            "{c}: snarkjs says {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Prints parse and prove times; run with
+/// `cargo test -p zkpool-groth16 --release --test groth16 -- --ignored --nocapture timings`.
+#[test]
+#[ignore = "measurement, not a check"]
+fn timings() {
+    use std::time::Instant;
+    for c in CIRCUITS {
+        let zkey = file(c, "zkey");
+        let t = Instant::now();
+        let domain = zkpool_groth16::parse_header(&zkey).unwrap().domain_size;
+        let header_ms = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let key = zkpool_groth16::parse_proving_key(&zkey).unwrap();
+        let parse_ms = t.elapsed().as_secs_f64() * 1e3;
+        let witness = parse_wtns(&file(c, "wtns")).unwrap();
+        let t = Instant::now();
+        let wasm_witness = compute_witness(&file(c, "wasm"), &fixture(c, "input.json")).unwrap();
+        let wasm_ms = t.elapsed().as_secs_f64() * 1e3;
+        assert_eq!(wasm_witness, witness);
+        let t = Instant::now();
+        zkpool_groth16::prove(&key, &witness).unwrap();
+        let prove_ms = t.elapsed().as_secs_f64() * 1e3;
+        let a = artifacts(c, false);
+        let b = Groth16Backend::new();
+        let t = Instant::now();
+        let proof = b.prove(&a).unwrap();
+        let cold_ms = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let proof2 = b.prove(&a).unwrap();
+        let warm_ms = t.elapsed().as_secs_f64() * 1e3;
+        let statement = b.inspect(&a).unwrap().statement;
+        let t = Instant::now();
+        b.verify(&a, &statement, &proof).unwrap();
+        b.verify(&a, &statement, &proof2).unwrap();
+        let verify_ms = t.elapsed().as_secs_f64() * 1e3 / 2.0;
+        println!(
+            "{c}: {} constraints, domain {}, zkey {} KiB: header {header_ms:.1} ms, full parse \
+             {parse_ms:.1} ms, wasm witness {wasm_ms:.1} ms, prove {prove_ms:.1} ms, backend \
+             prove cold {cold_ms:.1} ms / cached {warm_ms:.1} ms, verify {verify_ms:.1} ms",
+            key.num_constraints,
+            domain,
+            zkey.len() / 1024
+        );
+    }
+}

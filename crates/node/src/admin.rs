@@ -1,0 +1,83 @@
+//! Operator endpoints: access keys and the full status.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use zkpool_store::now_ms;
+use zkpool_types::api::{CreateKeyRequest, CreatedKey, Role, StatusView};
+use zkpool_types::KeyId;
+
+use crate::{ApiError, Caller, Node};
+
+/// `POST /v1/keys` (admin): a new access key; its secret is in this answer only.
+pub async fn create_key(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Json(req): Json<CreateKeyRequest>,
+) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    if req.name.trim().is_empty() || req.name.len() > 64 {
+        return Err(ApiError::bad_request(
+            "bad_name",
+            "key name must be 1 to 64 bytes",
+        ));
+    }
+    let key = node
+        .store
+        .create_key(req.role, req.name.trim(), now_ms())
+        .await?;
+    tracing::info!(key = %key.id, role = key.role.as_str(), name = %key.name, "access key created");
+    Ok((StatusCode::CREATED, Json(key)))
+}
+
+/// A key without its secret.
+#[derive(Serialize, Debug)]
+pub struct KeyInfo {
+    id: KeyId,
+    role: Role,
+    name: String,
+}
+
+/// `GET /v1/keys` (admin).
+pub async fn list_keys(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+) -> Result<Json<Vec<KeyInfo>>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let keys = node.store.list_keys().await?;
+    Ok(Json(
+        keys.into_iter()
+            .map(|k| KeyInfo {
+                id: k.id,
+                role: k.role,
+                name: k.name,
+            })
+            .collect(),
+    ))
+}
+
+/// `GET /v1/status`: provers, and tasks (all for admin, a requester's own otherwise, none for
+/// a prover key).
+pub async fn status(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+) -> Result<Json<StatusView>, ApiError> {
+    let tasks = match caller.0.role {
+        Role::Admin => node.store.list_tasks(None, 500).await?,
+        Role::Requester => node.store.list_tasks(Some(caller.0.id), 500).await?,
+        Role::Prover => Vec::new(),
+    };
+    let provers = node
+        .store
+        .list_provers(now_ms(), online_window(&node))
+        .await?;
+    Ok(Json(StatusView { tasks, provers }))
+}
+
+/// A prover is online when it heartbeated within three heartbeat intervals.
+pub(crate) fn online_window(node: &Node) -> i64 {
+    3 * node.config.heartbeat.as_millis() as i64
+}

@@ -1,0 +1,83 @@
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use zkpool_backend::{Artifacts, Blob};
+use zkpool_store::Store;
+use zkpool_types::{ArtifactMap, BlobHash};
+
+use crate::ApiError;
+
+/// Artifact bytes by hash, kept in memory up to a byte budget (oldest out first), so that
+/// verifying many proofs of one circuit reads its proving key from disk once.
+#[derive(Debug)]
+pub struct ArtifactCache {
+    store: Arc<Store>,
+    budget: usize,
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    blobs: HashMap<BlobHash, Arc<[u8]>>,
+    order: VecDeque<BlobHash>,
+    bytes: usize,
+}
+
+impl ArtifactCache {
+    /// An empty cache holding at most `budget` bytes.
+    pub fn new(store: Arc<Store>, budget: usize) -> Self {
+        Self {
+            store,
+            budget,
+            inner: Mutex::new(CacheInner::default()),
+        }
+    }
+
+    /// Loads every artifact of a task.
+    pub async fn load(&self, map: &ArtifactMap) -> Result<Artifacts, ApiError> {
+        let mut out = Artifacts::default();
+        for (role, hash) in map {
+            let bytes = self.get(hash).await?.ok_or_else(|| {
+                ApiError::bad_request(
+                    "unknown_blob",
+                    format!(
+                        "{} artifact {hash} was never uploaded; PUT /v1/blobs first",
+                        role.as_str()
+                    ),
+                )
+            })?;
+            out.insert(*role, Blob { hash: *hash, bytes });
+        }
+        Ok(out)
+    }
+
+    async fn get(&self, hash: &BlobHash) -> Result<Option<Arc<[u8]>>, ApiError> {
+        if let Some(b) = self.lock().blobs.get(hash) {
+            return Ok(Some(b.clone()));
+        }
+        let Some(bytes) = self.store.read_blob(hash).await? else {
+            return Ok(None);
+        };
+        let bytes: Arc<[u8]> = bytes.into();
+        let mut inner = self.lock();
+        if bytes.len() <= self.budget && !inner.blobs.contains_key(hash) {
+            inner.bytes += bytes.len();
+            inner.blobs.insert(*hash, bytes.clone());
+            inner.order.push_back(*hash);
+            while inner.bytes > self.budget {
+                let Some(old) = inner.order.pop_front() else {
+                    break;
+                };
+                if let Some(b) = inner.blobs.remove(&old) {
+                    inner.bytes -= b.len();
+                }
+            }
+        }
+        Ok(Some(bytes))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        // A poisoned lock only means another request panicked mid-insert; the map is still usable.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

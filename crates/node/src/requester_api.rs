@@ -1,0 +1,206 @@
+//! Requester endpoints: upload artifacts, submit, watch, fetch the proof.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures::StreamExt;
+use zkpool_store::{now_ms, NewTask};
+use zkpool_types::api::{BlobStored, Role, SubmitRequest, Submitted, TaskView};
+use zkpool_types::{BlobHash, TaskId, TaskState};
+
+use crate::{ApiError, Caller, Node};
+
+/// `PUT /v1/blobs`: streams the body to disk, hashing as it goes. An upload larger than the
+/// limit is refused from its `Content-Length` before any byte is read, or as soon as it
+/// passes the limit when it has none; nothing of it is kept.
+pub async fn upload_blob(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<BlobStored>, ApiError> {
+    caller.require(&[Role::Requester, Role::Admin])?;
+    let limit = node.config.max_upload_bytes;
+    let too_big = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "upload_too_large",
+            format!("upload is larger than this pool's limit of {limit} bytes (node flag --max-upload-bytes)"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_big());
+    }
+    let mut writer = node.store.blob_writer().await?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("upload_interrupted", format!("upload interrupted: {e}"))
+        })?;
+        if writer.size() + chunk.len() as u64 > limit {
+            return Err(too_big());
+        }
+        writer.write(&chunk).await?;
+    }
+    if writer.size() == 0 {
+        return Err(ApiError::bad_request("empty_upload", "the upload is empty"));
+    }
+    Ok(Json(node.store.commit_blob(writer, now_ms()).await?))
+}
+
+fn parse_hash(s: &str) -> Result<BlobHash, ApiError> {
+    s.parse()
+        .map_err(|e: zkpool_types::ParseHashError| ApiError::bad_request("bad_hash", e.to_string()))
+}
+
+/// `HEAD /v1/blobs/{hash}`: 200 when stored, 404 when not (lets clients skip re-uploads).
+pub async fn head_blob(
+    State(node): State<Arc<Node>>,
+    _caller: Caller,
+    Path(hash): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let hash = parse_hash(&hash)?;
+    Ok(if node.store.has_blob(&hash).await? {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    })
+}
+
+/// `GET /v1/blobs/{hash}`: the bytes, for provers fetching artifacts.
+pub async fn get_blob(
+    State(node): State<Arc<Node>>,
+    _caller: Caller,
+    Path(hash): Path<String>,
+) -> Result<Response, ApiError> {
+    let hash = parse_hash(&hash)?;
+    let bytes = node
+        .store
+        .read_blob(&hash)
+        .await?
+        .ok_or_else(|| ApiError::not_found("blob", hash))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+/// `POST /v1/tasks`: validates the task with its backend (artifacts parse and match, the
+/// witness satisfies the circuit) and queues it. A task that cannot be proved is refused here,
+/// not discovered by a prover later.
+pub async fn submit(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Json(req): Json<SubmitRequest>,
+) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    caller.require(&[Role::Requester])?;
+    let spec = req.spec;
+    let backend = node.backends.get(spec.system).cloned().ok_or_else(|| {
+        ApiError::bad_request(
+            "unsupported_system",
+            format!("this pool does not run {}", spec.system),
+        )
+    })?;
+    spec.witness_source()
+        .map_err(|m| ApiError::bad_request("bad_spec", m))?;
+    if spec.label.as_ref().is_some_and(|l| l.len() > 128) {
+        return Err(ApiError::bad_request(
+            "bad_spec",
+            "label is longer than 128 bytes",
+        ));
+    }
+    let artifacts = node.artifacts.load(&spec.artifacts).await?;
+    let started = Instant::now();
+    let shape = tokio::task::spawn_blocking(move || backend.inspect(&artifacts))
+        .await
+        .map_err(ApiError::internal)??;
+    let task = NewTask {
+        requester: caller.0.id,
+        spec,
+        work: shape.work,
+        memory_bytes: shape.prove_memory_bytes,
+        statement: shape.statement,
+        max_attempts: node.config.max_attempts,
+    };
+    let id = node.store.insert_task(&task, now_ms()).await?;
+    tracing::info!(task = %id, system = %task.spec.system, label = ?task.spec.label, work = task.work,
+        inspect_ms = started.elapsed().as_millis() as u64, "task queued");
+    node.work_ready.notify_waiters();
+    Ok((
+        StatusCode::CREATED,
+        Json(Submitted {
+            task_id: id,
+            work: task.work,
+        }),
+    ))
+}
+
+async fn owned_task(node: &Node, caller: &Caller, id: &str) -> Result<TaskId, ApiError> {
+    caller.require(&[Role::Requester, Role::Admin])?;
+    let id: TaskId = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_id", format!("{id:?} is not a task id")))?;
+    let task = node
+        .store
+        .task(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("task", id))?;
+    if caller.0.role != Role::Admin && task.requester != caller.0.id {
+        // Another requester's task is reported as missing, not as forbidden: ids are sequential
+        // and must not reveal other requesters' activity.
+        return Err(ApiError::not_found("task", id));
+    }
+    Ok(id)
+}
+
+/// `GET /v1/tasks/{id}`.
+pub async fn task(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<TaskView>, ApiError> {
+    let id = owned_task(&node, &caller, &id).await?;
+    let view = node
+        .store
+        .task_view(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("task", id))?;
+    Ok(Json(view))
+}
+
+/// `GET /v1/tasks/{id}/proof`: the verified proof's bytes (for Groth16, snarkjs JSON
+/// `{"proof": …, "public": […]}`); 409 `not_done` before then.
+pub async fn proof(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = owned_task(&node, &caller, &id).await?;
+    let task = node
+        .store
+        .task(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("task", id))?;
+    let (TaskState::Done, Some(hash)) = (task.state, task.proof) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_done",
+            format!(
+                "task {id} is {}; the proof is available once it is done",
+                task.state
+            ),
+        ));
+    };
+    let bytes = node
+        .store
+        .read_blob(&hash)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("proof blob {hash} missing")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}

@@ -1,0 +1,59 @@
+//! Matching queued tasks to provers, and sweeping expired leases.
+//!
+//! Provers pull: a lease request takes the oldest queued task the prover can run (its proof
+//! system, within its memory), preferring tasks it has not already failed. When there is none
+//! the request waits on `work_ready` until a task is queued or re-queued, or the wait ends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use zkpool_store::{now_ms, Grant, ProverRecord};
+
+use crate::{ApiError, Node};
+
+/// Leases a task to `prover`, waiting up to `wait` for one.
+pub async fn lease_wait(
+    node: &Node,
+    prover: &ProverRecord,
+    wait: Duration,
+) -> Result<Option<Grant>, ApiError> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let ttl = node.config.lease_ttl.as_millis() as i64;
+    loop {
+        // Register interest before looking, so a task queued between the look and the wait
+        // still wakes us.
+        let ready = node.work_ready.notified();
+        tokio::pin!(ready);
+        ready.as_mut().enable();
+        if let Some(g) = node.store.lease_next(prover, now_ms(), ttl).await? {
+            return Ok(Some(g));
+        }
+        tokio::select! {
+            _ = &mut ready => {}
+            _ = tokio::time::sleep_until(deadline) => return Ok(None),
+            _ = node.shutdown.cancelled() => return Ok(None),
+        }
+    }
+}
+
+/// Re-queues tasks whose leases expired, every `reap_interval`, until shutdown.
+pub async fn reap_forever(node: Arc<Node>) {
+    let mut tick = tokio::time::interval(node.config.reap_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = node.shutdown.cancelled() => return,
+        }
+        match node.store.expire_leases(now_ms()).await {
+            Ok(expired) if !expired.is_empty() => {
+                for (task, prover, state) in &expired {
+                    tracing::warn!(%task, %prover, %state, "lease expired without a result");
+                }
+                node.work_ready.notify_waiters();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "lease sweep failed"),
+        }
+    }
+}

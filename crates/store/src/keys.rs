@@ -1,0 +1,106 @@
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use zkpool_types::api::{CreatedKey, Role};
+use zkpool_types::KeyId;
+
+use crate::{Store, StoreError};
+
+/// An access key as stored: no secret, only its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// The key.
+    pub id: KeyId,
+    /// What it may do.
+    pub role: Role,
+    /// Its name.
+    pub name: String,
+}
+
+fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+impl Store {
+    /// Creates a key with a fresh 256-bit random secret, returned once and stored hashed.
+    pub async fn create_key(
+        &self,
+        role: Role,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<CreatedKey, StoreError> {
+        let mut raw = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let secret = format!("zkp_{}_{}", role.as_str(), hex::encode(raw));
+        let _w = self.write.lock().await;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO keys (role, name, secret_hash, created_ms) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(role.as_str())
+        .bind(name)
+        .bind(hash_secret(&secret))
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(CreatedKey {
+            id: KeyId(id),
+            role,
+            name: name.to_string(),
+            secret,
+        })
+    }
+
+    /// The live key whose secret is `secret`, if any.
+    pub async fn authenticate(&self, secret: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let row: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT id, role, name FROM keys WHERE secret_hash = ? AND revoked = 0")
+                .bind(hash_secret(secret))
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(decode_key).transpose()
+    }
+
+    /// Every key, oldest first.
+    pub async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, role, name FROM keys WHERE revoked = 0 ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(decode_key).collect()
+    }
+}
+
+fn decode_key((id, role, name): (i64, String, String)) -> Result<KeyRecord, StoreError> {
+    let role = Role::parse(&role)
+        .ok_or_else(|| StoreError::Corrupt(format!("key {id} has role {role:?}")))?;
+    Ok(KeyRecord {
+        id: KeyId(id),
+        role,
+        name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn keys_authenticate_by_secret_and_store_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let k = store.create_key(Role::Prover, "rig-1", 1).await.unwrap();
+        assert!(k.secret.starts_with("zkp_prover_"));
+        let found = store.authenticate(&k.secret).await.unwrap().unwrap();
+        assert_eq!(found.role, Role::Prover);
+        assert_eq!(found.name, "rig-1");
+        assert!(store
+            .authenticate("zkp_prover_wrong")
+            .await
+            .unwrap()
+            .is_none());
+        let stored: Vec<(String,)> = sqlx::query_as("SELECT secret_hash FROM keys")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert!(!stored[0].0.contains(&k.secret));
+    }
+}

@@ -1,0 +1,597 @@
+//! Task and lease state changes. Each public method is one transaction under the writer lock.
+
+use sqlx::{Sqlite, Transaction};
+use zkpool_types::api::TaskView;
+use zkpool_types::{
+    ArtifactMap, BlobHash, FencingToken, KeyId, LeaseId, ProofSystem, ProverId, TaskId, TaskSpec,
+    TaskState,
+};
+
+use crate::provers::ProverRecord;
+use crate::{Store, StoreError};
+
+/// A validated task ready to queue.
+#[derive(Clone, Debug)]
+pub struct NewTask {
+    /// The requester's key.
+    pub requester: KeyId,
+    /// What to prove.
+    pub spec: TaskSpec,
+    /// Work units the backend measured.
+    pub work: u64,
+    /// Peak proving memory the backend estimated.
+    pub memory_bytes: u64,
+    /// The public statement a proof must match.
+    pub statement: Vec<u8>,
+    /// Leases allowed before the task fails.
+    pub max_attempts: u32,
+}
+
+/// A task as stored, for the node's own use.
+#[derive(Clone, Debug)]
+pub struct TaskRecord {
+    /// The task.
+    pub id: TaskId,
+    /// Who submitted it.
+    pub requester: KeyId,
+    /// What to prove.
+    pub spec: TaskSpec,
+    /// The statement a proof must match.
+    pub statement: Vec<u8>,
+    /// Where it is.
+    pub state: TaskState,
+    /// The accepted proof, once done.
+    pub proof: Option<BlobHash>,
+}
+
+/// A lease handed to a prover.
+#[derive(Clone, Debug)]
+pub struct Grant {
+    /// The lease.
+    pub lease: LeaseId,
+    /// Its fencing token.
+    pub token: FencingToken,
+    /// The task.
+    pub task: TaskId,
+    /// Its system.
+    pub system: ProofSystem,
+    /// Its label.
+    pub label: Option<String>,
+    /// Its artifacts.
+    pub artifacts: ArtifactMap,
+    /// Its work units.
+    pub work: u64,
+}
+
+/// The current lease of a task, for checks before expensive work (verifying a proof).
+#[derive(Clone, Debug)]
+pub struct ActiveLease {
+    /// The task.
+    pub task: TaskId,
+    /// The prover holding it.
+    pub prover: ProverId,
+    /// Its fencing token.
+    pub token: FencingToken,
+}
+
+/// How a lease ended without a proof being accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaseEnd {
+    /// The prover reported it could not prove the task.
+    Failed,
+    /// The prover uploaded a proof that does not verify.
+    Invalid,
+}
+
+impl LeaseEnd {
+    fn as_str(&self) -> &'static str {
+        match self {
+            LeaseEnd::Failed => "failed",
+            LeaseEnd::Invalid => "invalid",
+        }
+    }
+}
+
+type TaskRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    Option<i64>,
+);
+
+/// requester, spec, statement, state, proof hash.
+type TaskRecordRow = (i64, String, Vec<u8>, String, Option<String>);
+
+const TASK_VIEW_SQL: &str =
+    "SELECT t.id, t.system, t.label, t.state, t.work, t.attempts, t.max_attempts,
+        t.prover_id, p.name, t.prove_ms, t.verify_ms, t.created_ms, t.finished_ms
+     FROM tasks t LEFT JOIN provers p ON p.id = t.prover_id";
+
+impl Store {
+    /// Queues a task.
+    pub async fn insert_task(&self, t: &NewTask, now_ms: i64) -> Result<TaskId, StoreError> {
+        let spec =
+            serde_json::to_string(&t.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let _w = self.write.lock().await;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tasks (requester_key, system, label, spec, work, memory_bytes, statement,
+                state, max_attempts, created_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING id",
+        )
+        .bind(t.requester.0)
+        .bind(t.spec.system.as_str())
+        .bind(&t.spec.label)
+        .bind(spec)
+        .bind(t.work as i64)
+        .bind(t.memory_bytes as i64)
+        .bind(&t.statement)
+        .bind(t.max_attempts as i64)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(TaskId(id))
+    }
+
+    /// Leases the oldest queued task this prover can take, preferring tasks it has not failed
+    /// before, so a task that failed on one machine moves to another when there is one. A
+    /// prover that uploaded an invalid proof for a task never gets that task again: a broken or
+    /// cheating machine must not burn a requester's attempts one after another.
+    pub async fn lease_next(
+        &self,
+        prover: &ProverRecord,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Option<Grant>, StoreError> {
+        let systems: Vec<String> = prover
+            .hardware
+            .systems
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        if systems.is_empty() {
+            return Ok(None);
+        }
+        // `systems` holds only our own enum's fixed names, so formatting them in is safe.
+        let sql = format!(
+            "SELECT t.id, t.spec, t.work, t.token FROM tasks t
+             WHERE t.state = 'queued' AND t.system IN ({}) AND t.memory_bytes <= ?1
+               AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.prover_id = ?2
+                               AND l.outcome = 'invalid')
+             ORDER BY EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.prover_id = ?2
+                              AND l.outcome IS NOT NULL AND l.outcome != 'done'), t.id
+             LIMIT 1",
+            systems.join(",")
+        );
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(i64, String, i64, i64)> = sqlx::query_as(&sql)
+            .bind(prover.hardware.memory_bytes as i64)
+            .bind(prover.id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((task, spec, work, token)) = row else {
+            return Ok(None);
+        };
+        let spec: TaskSpec =
+            serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let token = token + 1;
+        let lease: i64 = sqlx::query_scalar(
+            "INSERT INTO leases (task_id, prover_id, token, granted_ms) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(task)
+        .bind(prover.id.0)
+        .bind(token)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE tasks SET state = 'leased', attempts = attempts + 1, token = ?, lease_id = ?,
+                prover_id = ?, lease_expires_ms = ? WHERE id = ?",
+        )
+        .bind(token)
+        .bind(lease)
+        .bind(prover.id.0)
+        .bind(now_ms + ttl_ms)
+        .bind(task)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(Grant {
+            lease: LeaseId(lease),
+            token: FencingToken(token),
+            task: TaskId(task),
+            system: spec.system,
+            label: spec.label,
+            artifacts: spec.artifacts,
+            work: work as u64,
+        }))
+    }
+
+    /// The lease if it is its task's current, unexpired lease.
+    pub async fn active_lease(
+        &self,
+        lease: LeaseId,
+        now_ms: i64,
+    ) -> Result<ActiveLease, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        current_lease(&mut conn, lease, now_ms).await
+    }
+
+    /// Completes a task with a verified proof, if `lease`/`token` still hold it for `prover`.
+    /// Updates the prover's counters in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn complete(
+        &self,
+        lease: LeaseId,
+        token: FencingToken,
+        prover: ProverId,
+        proof: &BlobHash,
+        prove_ms: u64,
+        verify_ms: u64,
+        now_ms: i64,
+    ) -> Result<TaskId, StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
+        let work: i64 = sqlx::query_scalar(
+            "UPDATE tasks SET state = 'done', proof_hash = ?, prove_ms = ?, verify_ms = ?,
+                finished_ms = ?, lease_expires_ms = NULL WHERE id = ? RETURNING work",
+        )
+        .bind(proof.to_hex())
+        .bind(prove_ms as i64)
+        .bind(verify_ms as i64)
+        .bind(now_ms)
+        .bind(active.task.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        end_lease(&mut tx, lease, "done", now_ms).await?;
+        sqlx::query(
+            "UPDATE provers SET tasks_done = tasks_done + 1, work_done = work_done + ?,
+                busy_ms = busy_ms + ?, last_seen_ms = ? WHERE id = ?",
+        )
+        .bind(work)
+        .bind(prove_ms as i64)
+        .bind(now_ms)
+        .bind(prover.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(active.task)
+    }
+
+    /// Ends a lease without a proof: records the reason against the task and the prover and
+    /// re-queues the task, or fails it when it is out of attempts or `retryable` is false.
+    /// Returns the task's new state.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn end_lease_unfinished(
+        &self,
+        lease: LeaseId,
+        token: FencingToken,
+        prover: ProverId,
+        how: LeaseEnd,
+        reason: &str,
+        retryable: bool,
+        now_ms: i64,
+    ) -> Result<TaskState, StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
+        end_lease(&mut tx, lease, how.as_str(), now_ms).await?;
+        let invalid = i64::from(how == LeaseEnd::Invalid);
+        sqlx::query("UPDATE provers SET failures = failures + 1, invalid_proofs = invalid_proofs + ? WHERE id = ?")
+            .bind(invalid)
+            .bind(prover.0)
+            .execute(&mut *tx)
+            .await?;
+        let state = requeue_or_fail(
+            &mut tx,
+            active.task,
+            Some(prover),
+            reason,
+            retryable,
+            now_ms,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(state)
+    }
+
+    /// Returns every task whose lease has expired to the queue (or fails it when out of
+    /// attempts) and counts the expiry against its prover. Returns what expired.
+    pub async fn expire_leases(
+        &self,
+        now_ms: i64,
+    ) -> Result<Vec<(TaskId, ProverId, TaskState)>, StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let expired: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, lease_id, prover_id FROM tasks WHERE state = 'leased' AND lease_expires_ms < ?",
+        )
+        .bind(now_ms)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut out = Vec::with_capacity(expired.len());
+        for (task, lease, prover) in expired {
+            end_lease(&mut tx, LeaseId(lease), "expired", now_ms).await?;
+            sqlx::query("UPDATE provers SET failures = failures + 1 WHERE id = ?")
+                .bind(prover)
+                .execute(&mut *tx)
+                .await?;
+            let reason = format!("lease l-{lease} on p-{prover} expired without a result");
+            let state = requeue_or_fail(
+                &mut tx,
+                TaskId(task),
+                Some(ProverId(prover)),
+                &reason,
+                true,
+                now_ms,
+            )
+            .await?;
+            out.push((TaskId(task), ProverId(prover), state));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// A task's record.
+    pub async fn task(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError> {
+        let row: Option<TaskRecordRow> = sqlx::query_as(
+            "SELECT requester_key, spec, statement, state, proof_hash FROM tasks WHERE id = ?",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((requester, spec, statement, state, proof)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(TaskRecord {
+            id,
+            requester: KeyId(requester),
+            spec: serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            statement,
+            state: decode_state(&state)?,
+            proof: proof
+                .map(|p| {
+                    p.parse().map_err(|e: zkpool_types::ParseHashError| {
+                        StoreError::Corrupt(e.to_string())
+                    })
+                })
+                .transpose()?,
+        }))
+    }
+
+    /// One task as the API shows it.
+    pub async fn task_view(&self, id: TaskId) -> Result<Option<TaskView>, StoreError> {
+        let row: Option<TaskRow> = sqlx::query_as(&format!("{TASK_VIEW_SQL} WHERE t.id = ?"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(Some(self.decode_view(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Tasks newest first, all of them or one requester's.
+    pub async fn list_tasks(
+        &self,
+        requester: Option<KeyId>,
+        limit: u32,
+    ) -> Result<Vec<TaskView>, StoreError> {
+        let rows: Vec<TaskRow> = sqlx::query_as(&format!(
+            "{TASK_VIEW_SQL} WHERE (? IS NULL OR t.requester_key = ?) ORDER BY t.id DESC LIMIT ?"
+        ))
+        .bind(requester.map(|k| k.0))
+        .bind(requester.map(|k| k.0))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.decode_view(r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn decode_view(&self, r: TaskRow) -> Result<TaskView, StoreError> {
+        let (
+            id,
+            system,
+            label,
+            state,
+            work,
+            attempts,
+            max_attempts,
+            prover,
+            prover_name,
+            prove_ms,
+            verify_ms,
+            created,
+            finished,
+        ) = r;
+        let failures: Vec<(String,)> =
+            sqlx::query_as("SELECT reason FROM task_failures WHERE task_id = ? ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(TaskView {
+            id: TaskId(id),
+            system: system
+                .parse()
+                .map_err(|e: zkpool_types::ParseProofSystemError| {
+                    StoreError::Corrupt(e.to_string())
+                })?,
+            label,
+            state: decode_state(&state)?,
+            work: work as u64,
+            attempts: attempts as u32,
+            max_attempts: max_attempts as u32,
+            prover: prover.map(ProverId),
+            prover_name,
+            prove_ms: prove_ms.map(|v| v as u64),
+            verify_ms: verify_ms.map(|v| v as u64),
+            created_ms: created,
+            finished_ms: finished,
+            failures: failures.into_iter().map(|(r,)| r).collect(),
+        })
+    }
+}
+
+fn decode_state(s: &str) -> Result<TaskState, StoreError> {
+    TaskState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("task state {s:?}")))
+}
+
+async fn current_lease(
+    conn: &mut sqlx::SqliteConnection,
+    lease: LeaseId,
+    now_ms: i64,
+) -> Result<ActiveLease, StoreError> {
+    let row: Option<(i64, i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT l.task_id, l.prover_id, l.token, t.token, t.state, t.lease_expires_ms
+         FROM leases l JOIN tasks t ON t.id = l.task_id WHERE l.id = ?",
+    )
+    .bind(lease.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let stale = |reason| StoreError::StaleLease {
+        lease: lease.0,
+        reason,
+    };
+    let Some((task, prover, lease_token, task_token, state, expires)) = row else {
+        return Err(StoreError::NotFound {
+            what: "lease",
+            id: lease.0,
+        });
+    };
+    if lease_token != task_token {
+        return Err(stale("the task has been leased again since"));
+    }
+    if state != "leased" {
+        return Err(stale("the task is no longer leased"));
+    }
+    if expires.is_none_or(|e| e < now_ms) {
+        return Err(stale("the lease has expired"));
+    }
+    Ok(ActiveLease {
+        task: TaskId(task),
+        prover: ProverId(prover),
+        token: FencingToken(lease_token),
+    })
+}
+
+async fn check_fence(
+    tx: &mut Transaction<'_, Sqlite>,
+    lease: LeaseId,
+    token: FencingToken,
+    prover: ProverId,
+    now_ms: i64,
+) -> Result<ActiveLease, StoreError> {
+    let active = current_lease(tx, lease, now_ms).await?;
+    if active.prover != prover {
+        return Err(StoreError::StaleLease {
+            lease: lease.0,
+            reason: "the lease belongs to another prover",
+        });
+    }
+    if active.token != token {
+        return Err(StoreError::StaleLease {
+            lease: lease.0,
+            reason: "wrong fencing token",
+        });
+    }
+    Ok(active)
+}
+
+async fn end_lease(
+    tx: &mut Transaction<'_, Sqlite>,
+    lease: LeaseId,
+    outcome: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE leases SET outcome = ?, ended_ms = ? WHERE id = ? AND outcome IS NULL")
+        .bind(outcome)
+        .bind(now_ms)
+        .bind(lease.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn requeue_or_fail(
+    tx: &mut Transaction<'_, Sqlite>,
+    task: TaskId,
+    prover: Option<ProverId>,
+    reason: &str,
+    retryable: bool,
+    now_ms: i64,
+) -> Result<TaskState, StoreError> {
+    sqlx::query(
+        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, ?, ?, ?)",
+    )
+    .bind(task.0)
+    .bind(prover.map(|p| p.0))
+    .bind(now_ms)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    let (attempts, max): (i64, i64) =
+        sqlx::query_as("SELECT attempts, max_attempts FROM tasks WHERE id = ?")
+            .bind(task.0)
+            .fetch_one(&mut **tx)
+            .await?;
+    let state = if retryable && attempts < max {
+        TaskState::Queued
+    } else {
+        TaskState::Failed
+    };
+    let finished = (state == TaskState::Failed).then_some(now_ms);
+    sqlx::query(
+        "UPDATE tasks SET state = ?, lease_id = NULL, lease_expires_ms = NULL, finished_ms = ?,
+            prover_id = CASE WHEN ? = 'failed' THEN prover_id ELSE NULL END WHERE id = ?",
+    )
+    .bind(state.as_str())
+    .bind(finished)
+    .bind(state.as_str())
+    .bind(task.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(state)
+}
+
+impl Store {
+    /// How many tasks are in each state.
+    pub async fn count_tasks_by_state(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM tasks GROUP BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(s, n)| (s, n as u64)).collect())
+    }
+}
+
+impl Store {
+    /// Every lease of a task, oldest first: the prover and how the lease ended (`None` while
+    /// active).
+    pub async fn leases_of(
+        &self,
+        task: TaskId,
+    ) -> Result<Vec<(ProverId, Option<String>)>, StoreError> {
+        let rows: Vec<(i64, Option<String>)> =
+            sqlx::query_as("SELECT prover_id, outcome FROM leases WHERE task_id = ? ORDER BY id")
+                .bind(task.0)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(p, o)| (ProverId(p), o)).collect())
+    }
+}
