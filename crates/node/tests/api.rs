@@ -1,0 +1,248 @@
+//! The node's HTTP API against bad input: each case gets a clear error with a stable code, and
+//! nothing is stored half-way. A real node on a loopback socket, the real Groth16 backend.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use zkpool_backend::Backends;
+use zkpool_client::{Client, ClientError};
+use zkpool_node::{Node, NodeConfig};
+use zkpool_store::Store;
+use zkpool_types::api::{Hello, Role};
+use zkpool_types::{ArtifactRole, BlobHash, FencingToken, ProofSystem, TaskId, TaskSpec, TaskState};
+
+fn fixture(circuit: &str, file: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(circuit).join(file);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+struct TestNode {
+    url: String,
+    store: Arc<Store>,
+    stop: CancellationToken,
+    dir: tempfile::TempDir,
+}
+
+impl TestNode {
+    async fn start(config: NodeConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).await.unwrap());
+        let backends = Backends::default().with(Arc::new(zkpool_groth16::Groth16Backend::new()));
+        let node = Node::new(store.clone(), backends, config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let stop = CancellationToken::new();
+        let s = stop.clone();
+        tokio::spawn(zkpool_node::run(listener, node, async move { s.cancelled().await }));
+        Self { url, store, stop, dir }
+    }
+
+    async fn client(&self, role: Role, name: &str) -> Client {
+        let key = self.store.create_key(role, name, 0).await.unwrap();
+        Client::new(&self.url, &key.secret).unwrap()
+    }
+
+    async fn task_count(&self) -> usize {
+        self.store.list_tasks(None, 1000).await.unwrap().len()
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+fn code(r: Result<impl std::fmt::Debug, ClientError>) -> (u16, String) {
+    match r {
+        Err(ClientError::Api { status, code, .. }) => (status, code),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+async fn spec(c: &Client, circuit: &str, r1cs: &str, zkey: &str, wtns: Vec<u8>) -> TaskSpec {
+    let mut s = TaskSpec { system: ProofSystem::Groth16, label: Some(circuit.into()), artifacts: Default::default() };
+    s.artifacts.insert(ArtifactRole::R1cs, c.upload(fixture(r1cs, &format!("{r1cs}.r1cs"))).await.unwrap());
+    s.artifacts.insert(ArtifactRole::Zkey, c.upload(fixture(zkey, &format!("{zkey}.zkey"))).await.unwrap());
+    s.artifacts.insert(ArtifactRole::Wtns, c.upload(wtns).await.unwrap());
+    s
+}
+
+#[tokio::test]
+async fn keys_are_required_and_roles_enforced() {
+    let n = TestNode::start(NodeConfig::default()).await;
+    let nobody = Client::new(&n.url, "zkp_requester_not_a_key").unwrap();
+    assert_eq!(code(nobody.status().await), (401, "unknown_key".into()));
+    let raw = reqwest::get(format!("{}/v1/status", n.url)).await.unwrap();
+    assert_eq!(raw.status(), 401);
+    assert!(raw.text().await.unwrap().contains("missing_key"));
+
+    let prover = n.client(Role::Prover, "rig").await;
+    let requester = n.client(Role::Requester, "app").await;
+    let s = TaskSpec { system: ProofSystem::Groth16, label: None, artifacts: Default::default() };
+    assert_eq!(code(prover.submit(s).await), (403, "forbidden".into()));
+    assert_eq!(code(requester.create_key(Role::Admin, "x").await), (403, "forbidden".into()));
+    let hw = zkpool_types::HardwareReport {
+        name: "m".into(),
+        os: "linux".into(),
+        cpu_cores: 1,
+        memory_bytes: 1 << 30,
+        gpus: vec![],
+        systems: vec![ProofSystem::Groth16],
+        jobs: 1,
+        agent_version: "t".into(),
+    };
+    assert_eq!(code(requester.hello(&Hello { hardware: hw }).await), (403, "forbidden".into()));
+}
+
+#[tokio::test]
+async fn unknown_and_foreign_tasks_are_not_found() {
+    let n = TestNode::start(NodeConfig::default()).await;
+    let a = n.client(Role::Requester, "a").await;
+    let b = n.client(Role::Requester, "b").await;
+    assert_eq!(code(a.task(TaskId(999)).await), (404, "not_found".into()));
+    let s = spec(&a, "multiplier", "multiplier", "multiplier", fixture("multiplier", "multiplier.wtns")).await;
+    let id = a.submit(s).await.unwrap().task_id;
+    assert_eq!(a.task(id).await.unwrap().state, TaskState::Queued);
+    // Another requester cannot see it, not even that it exists.
+    assert_eq!(code(b.task(id).await), (404, "not_found".into()));
+    assert_eq!(code(a.proof(id).await), (409, "not_done".into()));
+}
+
+#[tokio::test]
+async fn oversized_uploads_are_refused_and_leave_nothing() {
+    let n = TestNode::start(NodeConfig { max_upload_bytes: 1000, ..NodeConfig::default() }).await;
+    let c = n.client(Role::Requester, "app").await;
+    // Declared too large: refused from the header.
+    assert_eq!(code(c.upload(vec![7u8; 5000]).await), (413, "upload_too_large".into()));
+    // No length declared (chunked): refused once it passes the limit.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..10).map(|_| Ok(vec![1u8; 400])).collect();
+    let resp = reqwest::Client::new()
+        .put(format!("{}/v1/blobs", n.url))
+        .bearer_auth(n.store.create_key(Role::Requester, "raw", 0).await.unwrap().secret)
+        .body(reqwest::Body::wrap_stream(futures_stream(chunks)))
+        .send()
+        .await;
+    if let Ok(r) = resp {
+        assert_eq!(r.status(), 413);
+    }
+    assert!(!n.store.has_blob(&BlobHash::of(&[7u8; 5000])).await.unwrap());
+    let tmp = std::fs::read_dir(n.dir.path().join("blobs/tmp")).unwrap().count();
+    assert_eq!(tmp, 0, "no partial upload may remain");
+    // Within the limit works, and an empty upload is refused.
+    c.upload(vec![1u8; 999]).await.unwrap();
+    assert_eq!(code(c.upload(vec![]).await), (400, "empty_upload".into()));
+}
+
+fn futures_stream(
+    chunks: Vec<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    futures::stream::iter(chunks)
+}
+
+#[tokio::test]
+async fn bad_artifacts_are_refused_at_submit_and_store_no_task() {
+    let n = TestNode::start(NodeConfig::default()).await;
+    let c = n.client(Role::Requester, "app").await;
+    let wtns = fixture("multiplier", "multiplier.wtns");
+
+    // A truncated zkey.
+    let mut s = spec(&c, "multiplier", "multiplier", "multiplier", wtns.clone()).await;
+    let zkey = fixture("multiplier", "multiplier.zkey");
+    s.artifacts.insert(ArtifactRole::Zkey, c.upload(zkey[..zkey.len() / 2].to_vec()).await.unwrap());
+    assert_eq!(code(c.submit(s).await), (422, "malformed_artifact".into()));
+
+    // Garbage in place of the r1cs.
+    let mut s = spec(&c, "multiplier", "multiplier", "multiplier", wtns.clone()).await;
+    s.artifacts.insert(ArtifactRole::R1cs, c.upload(b"not an r1cs file at all".to_vec()).await.unwrap());
+    assert_eq!(code(c.submit(s).await), (422, "malformed_artifact".into()));
+
+    // A witness that does not satisfy the constraints (one value changed).
+    let mut bad = wtns.clone();
+    let at = bad.len() - 32;
+    bad[at] ^= 1;
+    let s = spec(&c, "multiplier", "multiplier", "multiplier", bad).await;
+    let (status, code_) = code(c.submit(s).await);
+    assert_eq!((status, code_.as_str()), (422, "witness_unsatisfied"));
+
+    // A zkey of another circuit.
+    let s = spec(&c, "multiplier", "multiplier", "poseidon_chain", wtns.clone()).await;
+    assert_eq!(code(c.submit(s).await), (422, "artifacts_mismatch".into()));
+
+    // Artifacts never uploaded, and a spec with no witness.
+    let mut s = spec(&c, "multiplier", "multiplier", "multiplier", wtns.clone()).await;
+    s.artifacts.insert(ArtifactRole::Wtns, BlobHash::of(b"never uploaded"));
+    assert_eq!(code(c.submit(s).await), (400, "unknown_blob".into()));
+    let mut s = spec(&c, "multiplier", "multiplier", "multiplier", wtns).await;
+    s.artifacts.remove(&ArtifactRole::Wtns);
+    assert_eq!(code(c.submit(s).await), (400, "bad_spec".into()));
+
+    assert_eq!(n.task_count().await, 0, "no refused task may be stored");
+}
+
+async fn hello(c: &Client, name: &str) -> zkpool_types::ProverId {
+    let mut hw = zkpool_types::HardwareReport {
+        name: name.into(),
+        os: "linux".into(),
+        cpu_cores: 2,
+        memory_bytes: 8 << 30,
+        gpus: vec![],
+        systems: vec![ProofSystem::Groth16],
+        jobs: 1,
+        agent_version: "t".into(),
+    };
+    hw.name = name.into();
+    c.hello(&Hello { hardware: hw }).await.unwrap().prover_id
+}
+
+#[tokio::test]
+async fn results_need_the_current_lease_and_a_valid_proof() {
+    let config = NodeConfig {
+        lease_ttl: Duration::from_millis(600),
+        reap_interval: Duration::from_secs(3600),
+        ..NodeConfig::default()
+    };
+    let n = TestNode::start(config).await;
+    let req = n.client(Role::Requester, "app").await;
+    let rig1 = n.client(Role::Prover, "rig-1").await;
+    let rig2 = n.client(Role::Prover, "rig-2").await;
+    let p1 = hello(&rig1, "rig-1").await;
+    let p2 = hello(&rig2, "rig-2").await;
+    let s = spec(&req, "multiplier", "multiplier", "multiplier", fixture("multiplier", "multiplier.wtns")).await;
+    let id = req.submit(s).await.unwrap().task_id;
+
+    let g = rig1.lease(p1, Duration::from_millis(100)).await.unwrap().expect("a lease");
+    assert_eq!(g.task_id, id);
+    // Someone else's prover id, and someone else's lease.
+    assert_eq!(code(rig2.lease(p1, Duration::from_millis(10)).await), (403, "forbidden".into()));
+    assert_eq!(code(rig2.upload_result(g.lease_id, g.token, 1, b"{}".to_vec()).await), (409, "stale_lease".into()));
+    // The wrong fencing token.
+    assert_eq!(
+        code(rig1.upload_result(g.lease_id, FencingToken(g.token.0 + 7), 1, b"{}".to_vec()).await),
+        (409, "stale_lease".into())
+    );
+    // Garbage bytes: refused as a malformed proof, and the task goes back to the queue.
+    assert_eq!(code(rig1.upload_result(g.lease_id, g.token, 1, b"garbage".to_vec()).await), (422, "malformed_proof".into()));
+    assert_eq!(req.task(id).await.unwrap().state, TaskState::Queued);
+    // rig-1 sent an invalid proof for this task, so it never gets it again; rig-2 does.
+    assert!(rig1.lease(p1, Duration::from_millis(50)).await.unwrap().is_none());
+    let g2 = rig2.lease(p2, Duration::from_millis(100)).await.unwrap().expect("a second lease");
+    assert!(g2.token > g.token, "fencing tokens grow");
+    // The old lease is dead for good.
+    assert_eq!(code(rig1.upload_result(g.lease_id, g.token, 1, b"{}".to_vec()).await), (409, "stale_lease".into()));
+    // Let g2 expire (no heartbeat), then a proper proof on it is refused too.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let backend = zkpool_groth16::Groth16Backend::new();
+    let mut art = zkpool_backend::Artifacts::default();
+    for (role, file) in [(ArtifactRole::R1cs, "multiplier.r1cs"), (ArtifactRole::Zkey, "multiplier.zkey"), (ArtifactRole::Wtns, "multiplier.wtns")] {
+        art.insert(role, zkpool_backend::Blob::new(fixture("multiplier", file)));
+    }
+    let proof = zkpool_backend::ProofBackend::prove(&backend, &art).unwrap();
+    assert_eq!(code(rig2.upload_result(g2.lease_id, g2.token, 1, proof.0.clone()).await), (409, "stale_lease".into()));
+    // A heartbeat reports the lease as revoked.
+    let ack = rig2.heartbeat(p2, vec![g2.lease_id]).await.unwrap();
+    assert_eq!(ack.revoked, vec![g2.lease_id]);
+    assert_ne!(req.task(id).await.unwrap().state, TaskState::Done);
+}

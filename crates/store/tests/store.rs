@@ -1,0 +1,199 @@
+//! The store's task and lease state machine under random operation sequences, including
+//! reopening the database as a restart would.
+//!
+//! Invariants after every step:
+//! - a task is `done` iff exactly one of its leases ended `done`, and never more than one;
+//! - a `leased` task has exactly one active lease, whose token is the task's token;
+//! - a `queued` or final task has no active lease;
+//! - attempts equal the number of leases, and never exceed `max_attempts`;
+//! - a prover never holds a task it uploaded an invalid proof for.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+use zkpool_store::{LeaseEnd, NewTask, ProverRecord, Store};
+use zkpool_types::api::Role;
+use zkpool_types::{ArtifactRole, BlobHash, HardwareReport, ProofSystem, TaskId, TaskSpec, TaskState};
+
+#[derive(Clone, Debug)]
+enum Op {
+    Submit,
+    Lease { prover: usize },
+    Complete { prover: usize },
+    Fail { prover: usize, invalid: bool, retryable: bool },
+    /// A stale upload: a lease the prover held earlier (maybe expired or superseded).
+    Stale { prover: usize },
+    Advance { ms: i64 },
+    Heartbeat { prover: usize },
+    Reopen,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        2 => Just(Op::Submit),
+        4 => (0..3usize).prop_map(|prover| Op::Lease { prover }),
+        3 => (0..3usize).prop_map(|prover| Op::Complete { prover }),
+        2 => (0..3usize, any::<bool>(), any::<bool>()).prop_map(|(prover, invalid, retryable)| Op::Fail { prover, invalid, retryable }),
+        1 => (0..3usize).prop_map(|prover| Op::Stale { prover }),
+        2 => (0..2500i64).prop_map(|ms| Op::Advance { ms }),
+        1 => (0..3usize).prop_map(|prover| Op::Heartbeat { prover }),
+        1 => Just(Op::Reopen),
+    ]
+}
+
+const TTL: i64 = 1000;
+
+fn hw(name: &str) -> HardwareReport {
+    HardwareReport {
+        name: name.into(),
+        os: "test".into(),
+        cpu_cores: 1,
+        memory_bytes: 1 << 30,
+        gpus: vec![],
+        systems: vec![ProofSystem::Groth16],
+        jobs: 1,
+        agent_version: "t".into(),
+    }
+}
+
+async fn check(store: &Store, provers: &[ProverRecord]) {
+    for t in store.list_tasks(None, 10_000).await.unwrap() {
+        let leases = store.leases_of(t.id).await.unwrap();
+        let done = leases.iter().filter(|(_, o)| o.as_deref() == Some("done")).count();
+        let active = leases.iter().filter(|(_, o)| o.is_none()).count();
+        assert!(done <= 1, "{t:?} {leases:?}");
+        assert_eq!(t.state == TaskState::Done, done == 1, "{t:?} {leases:?}");
+        assert_eq!(t.attempts as usize, leases.len());
+        assert!(t.attempts <= t.max_attempts);
+        match t.state {
+            TaskState::Leased => {
+                // An expired-but-not-yet-swept lease is still the one active lease.
+                assert_eq!(active, 1, "{t:?} {leases:?}");
+                let holder = leases.iter().find(|(_, o)| o.is_none()).map(|(p, _)| *p);
+                assert_eq!(t.prover, holder);
+            }
+            _ => assert_eq!(active, 0, "{t:?} {leases:?}"),
+        }
+        for p in provers {
+            let invalid = leases.iter().any(|(lp, o)| *lp == p.id && o.as_deref() == Some("invalid"));
+            let holds_now = t.state == TaskState::Leased && t.prover == Some(p.id);
+            let last_is_invalid = leases.last().is_some_and(|(lp, o)| *lp == p.id && o.as_deref() == Some("invalid"));
+            assert!(!(invalid && holds_now && !last_is_invalid), "p{} re-leased a task it cheated on", p.id.0);
+        }
+    }
+}
+
+async fn run(ops: Vec<Op>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).await.unwrap();
+    let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
+    let mut provers = Vec::new();
+    for i in 0..3 {
+        let k = store.create_key(Role::Prover, &format!("p{i}"), 0).await.unwrap();
+        provers.push(store.register_prover(k.id, &hw(&format!("p{i}")), 0).await.unwrap());
+    }
+    let mut now = 1_000i64;
+    // Each prover's most recent grant, stale or not.
+    let mut held: HashMap<usize, zkpool_store::Grant> = HashMap::new();
+    let mut n = 0u8;
+    for op in ops {
+        match op {
+            Op::Submit => {
+                n = n.wrapping_add(1);
+                let mut spec = TaskSpec { system: ProofSystem::Groth16, label: None, artifacts: Default::default() };
+                spec.artifacts.insert(ArtifactRole::Wtns, BlobHash::of(&[n]));
+                let t = NewTask { requester: req.id, spec, work: 10, memory_bytes: 1, statement: vec![n], max_attempts: 3 };
+                store.insert_task(&t, now).await.unwrap();
+            }
+            Op::Lease { prover } => {
+                if let Some(g) = store.lease_next(&provers[prover], now, TTL).await.unwrap() {
+                    held.insert(prover, g);
+                }
+            }
+            Op::Complete { prover } | Op::Stale { prover } => {
+                if let Some(g) = held.get(&prover) {
+                    let r = store.complete(g.lease, g.token, provers[prover].id, &BlobHash::of(b"p"), 5, 1, now).await;
+                    if r.is_ok() {
+                        held.remove(&prover);
+                    }
+                }
+            }
+            Op::Fail { prover, invalid, retryable } => {
+                if let Some(g) = held.remove(&prover) {
+                    let how = if invalid { LeaseEnd::Invalid } else { LeaseEnd::Failed };
+                    let _ = store.end_lease_unfinished(g.lease, g.token, provers[prover].id, how, "x", retryable, now).await;
+                }
+            }
+            Op::Advance { ms } => {
+                now += ms;
+                store.expire_leases(now).await.unwrap();
+            }
+            Op::Heartbeat { prover } => {
+                let leases: Vec<_> = held.get(&prover).map(|g| g.lease).into_iter().collect();
+                store.heartbeat(provers[prover].id, &leases, now, TTL).await.unwrap();
+            }
+            Op::Reopen => {
+                store.close().await;
+                store = Store::open(dir.path()).await.unwrap();
+            }
+        }
+        check(&store, &provers).await;
+    }
+    store.close().await;
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+    #[test]
+    fn task_and_lease_invariants_hold(ops in proptest::collection::vec(op(), 1..60)) {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run(ops));
+    }
+}
+
+#[tokio::test]
+async fn a_task_out_of_attempts_fails_with_its_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
+    let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
+    let p = store.register_prover(k.id, &hw("p"), 0).await.unwrap();
+    let spec = TaskSpec { system: ProofSystem::Groth16, label: None, artifacts: Default::default() };
+    let t = NewTask { requester: req.id, spec, work: 1, memory_bytes: 1, statement: vec![], max_attempts: 2 };
+    let id: TaskId = store.insert_task(&t, 0).await.unwrap();
+    for round in 0..2 {
+        let g = store.lease_next(&p, 10 * round, TTL).await.unwrap().unwrap();
+        assert_eq!(g.task, id);
+        store.expire_leases(10 * round + TTL + 1).await.unwrap();
+    }
+    let v = store.task_view(id).await.unwrap().unwrap();
+    assert_eq!(v.state, TaskState::Failed);
+    assert_eq!(v.failures.len(), 2);
+    assert!(v.failures.iter().all(|f| f.contains("expired")));
+    assert!(store.lease_next(&p, 5000, TTL).await.unwrap().is_none());
+    // A non-retryable failure ends a task at once.
+    let id2 = store.insert_task(&t, 0).await.unwrap();
+    let g = store.lease_next(&p, 6000, TTL).await.unwrap().unwrap();
+    assert_eq!(g.task, id2);
+    let state = store
+        .end_lease_unfinished(g.lease, g.token, p.id, LeaseEnd::Failed, "witness does not satisfy constraints", false, 6001)
+        .await
+        .unwrap();
+    assert_eq!(state, TaskState::Failed);
+}
+
+#[tokio::test]
+async fn a_prover_that_cheated_waits_for_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
+    let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
+    let cheat = store.register_prover(k.id, &hw("cheat"), 0).await.unwrap();
+    let honest = store.register_prover(k.id, &hw("honest"), 0).await.unwrap();
+    let spec = TaskSpec { system: ProofSystem::Groth16, label: None, artifacts: Default::default() };
+    let t = NewTask { requester: req.id, spec, work: 1, memory_bytes: 1, statement: vec![], max_attempts: 3 };
+    let id = store.insert_task(&t, 0).await.unwrap();
+    let g = store.lease_next(&cheat, 1, TTL).await.unwrap().unwrap();
+    store.end_lease_unfinished(g.lease, g.token, cheat.id, LeaseEnd::Invalid, "bad", true, 2).await.unwrap();
+    assert!(store.lease_next(&cheat, 3, TTL).await.unwrap().is_none());
+    assert_eq!(store.lease_next(&honest, 4, TTL).await.unwrap().unwrap().task, id);
+}
