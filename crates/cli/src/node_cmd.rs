@@ -21,6 +21,9 @@ pub struct NodeArgs {
     /// Seconds a lease lives without a heartbeat before the task goes back to the queue.
     #[arg(long = "lease-ttl", value_name = "SECS", default_value_t = 30)]
     pub lease_ttl_secs: u64,
+    /// Longest a task may stay with one prover, in seconds, heartbeats or not.
+    #[arg(long = "max-lease", value_name = "SECS", default_value_t = 3600)]
+    pub max_lease_secs: u64,
     /// Seconds between agent heartbeats.
     #[arg(long = "heartbeat", value_name = "SECS", default_value_t = 5)]
     pub heartbeat_secs: u64,
@@ -49,6 +52,7 @@ impl NodeArgs {
         anyhow::ensure!(self.max_attempts >= 1, "--max-attempts must be at least 1");
         Ok(NodeConfig {
             lease_ttl: Duration::from_secs(self.lease_ttl_secs),
+            max_lease: Duration::from_secs(self.max_lease_secs.max(self.lease_ttl_secs)),
             heartbeat: Duration::from_secs(self.heartbeat_secs),
             max_upload_bytes: self.max_upload_bytes,
             max_attempts: self.max_attempts,

@@ -44,6 +44,9 @@ pub use error::ApiError;
 pub struct NodeConfig {
     /// How long a lease lives without a heartbeat.
     pub lease_ttl: Duration,
+    /// The longest a lease can be kept alive by heartbeats; past it the task moves on even if
+    /// the prover still heartbeats (a hung machine).
+    pub max_lease: Duration,
     /// How often agents heartbeat (told to them at hello).
     pub heartbeat: Duration,
     /// Largest artifact upload accepted, bytes; larger ones are refused before buffering.
@@ -60,6 +63,7 @@ impl Default for NodeConfig {
     fn default() -> Self {
         Self {
             lease_ttl: Duration::from_secs(30),
+            max_lease: Duration::from_secs(3600),
             heartbeat: Duration::from_secs(5),
             max_upload_bytes: 256 * 1024 * 1024,
             max_attempts: 3,

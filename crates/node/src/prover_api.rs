@@ -81,9 +81,10 @@ pub async fn heartbeat(
         ));
     }
     let ttl = node.config.lease_ttl.as_millis() as i64;
+    let max = node.config.max_lease.as_millis() as i64;
     let revoked = node
         .store
-        .heartbeat(p.id, &req.leases, now_ms(), ttl)
+        .heartbeat(p.id, &req.leases, now_ms(), ttl, max)
         .await?;
     Ok(Json(HeartbeatAck { revoked }))
 }

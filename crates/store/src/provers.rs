@@ -79,12 +79,15 @@ impl Store {
 
     /// Records a heartbeat: extends each of the prover's live leases to `now + ttl` and
     /// returns the leases it named that are no longer its own (expired, re-leased or ended).
+    /// A lease older than `max_lease_ms` is not extended any more: a machine that hangs while
+    /// still heartbeating must not hold a task forever.
     pub async fn heartbeat(
         &self,
         prover: ProverId,
         leases: &[LeaseId],
         now_ms: i64,
         ttl_ms: i64,
+        max_lease_ms: i64,
     ) -> Result<Vec<LeaseId>, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
@@ -97,12 +100,14 @@ impl Store {
         for lease in leases {
             let n = sqlx::query(
                 "UPDATE tasks SET lease_expires_ms = ?
-                 WHERE lease_id = ? AND prover_id = ? AND state = 'leased' AND lease_expires_ms >= ?",
+                 WHERE lease_id = ? AND prover_id = ? AND state = 'leased' AND lease_expires_ms >= ?
+                   AND lease_id IN (SELECT id FROM leases WHERE granted_ms > ?)",
             )
             .bind(now_ms + ttl_ms)
             .bind(lease.0)
             .bind(prover.0)
             .bind(now_ms)
+            .bind(now_ms - max_lease_ms)
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -130,7 +130,7 @@ async fn run(ops: Vec<Op>) {
             }
             Op::Heartbeat { prover } => {
                 let leases: Vec<_> = held.get(&prover).map(|g| g.lease).into_iter().collect();
-                store.heartbeat(provers[prover].id, &leases, now, TTL).await.unwrap();
+                store.heartbeat(provers[prover].id, &leases, now, TTL, 3 * TTL).await.unwrap();
             }
             Op::Reopen => {
                 store.close().await;
@@ -196,4 +196,34 @@ async fn a_prover_that_cheated_waits_for_others() {
     store.end_lease_unfinished(g.lease, g.token, cheat.id, LeaseEnd::Invalid, "bad", true, 2).await.unwrap();
     assert!(store.lease_next(&cheat, 3, TTL).await.unwrap().is_none());
     assert_eq!(store.lease_next(&honest, 4, TTL).await.unwrap().unwrap().task, id);
+}
+
+#[tokio::test]
+async fn heartbeats_cannot_hold_a_lease_past_its_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
+    let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
+    let p = store.register_prover(k.id, &hw("hung"), 0).await.unwrap();
+    let spec = TaskSpec { system: ProofSystem::Groth16, label: None, artifacts: Default::default() };
+    let t = NewTask { requester: req.id, spec, work: 1, memory_bytes: 1, statement: vec![], max_attempts: 3 };
+    let id = store.insert_task(&t, 0).await.unwrap();
+    let g = store.lease_next(&p, 0, TTL).await.unwrap().unwrap();
+    // Heartbeats every half TTL keep it alive up to the cap (3 TTL), then stop extending it.
+    let mut now = 0;
+    let mut revoked_at = None;
+    while now < 10 * TTL {
+        now += TTL / 2;
+        store.expire_leases(now).await.unwrap();
+        if !store.heartbeat(p.id, &[g.lease], now, TTL, 3 * TTL).await.unwrap().is_empty() {
+            revoked_at = Some(now);
+            break;
+        }
+    }
+    let at = revoked_at.expect("the lease must end");
+    assert!(at >= 3 * TTL && at <= 5 * TTL, "revoked at {at}");
+    // It runs out within one TTL after that, and the task goes back to the queue.
+    store.expire_leases(at + TTL + 1).await.unwrap();
+    let v = store.task_view(id).await.unwrap().unwrap();
+    assert_eq!(v.state, TaskState::Queued);
 }
