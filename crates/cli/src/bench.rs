@@ -32,6 +32,9 @@ pub struct BenchArgs {
     /// The snarkjs CLI to compare against (default: ./node_modules/.bin/snarkjs when present).
     #[arg(long)]
     snarkjs: Option<PathBuf>,
+    /// Only the settlement rows (quote issuance, epoch settlement).
+    #[arg(long)]
+    settlement_only: bool,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -193,6 +196,12 @@ fn rss_mib(pid: u32) -> anyhow::Result<f64> {
 pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(a.runs >= 1, "--runs must be at least 1");
     let mut table = Table::new(&["measurement", "value", "target"]);
+    eprintln!("measuring quote issuance and epoch settlement…");
+    settlement_rows(&mut table).await?;
+    if a.settlement_only {
+        println!("{table}");
+        return Ok(());
+    }
     eprintln!("measuring direct prove times…");
     let direct_small = direct_prove_ms(&MULTIPLIER, a.runs)?;
     let direct_big = direct_prove_ms(&POSEIDON_CHAIN, a.runs)?;
@@ -271,5 +280,62 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
         "≤ 100 MiB".into(),
     ]);
     println!("{table}");
+    Ok(())
+}
+
+/// Quote issuance per second on SQLite (admission + price + EIP-712 signature + nonce from a
+/// block reserved in the database, as the node does) and the Cobb–Douglas settlement of a
+/// 10,000-prover, 1,000,000-task epoch.
+async fn settlement_rows(table: &mut Table) -> anyhow::Result<()> {
+    use zkpool_ledger::{bench::synthetic_epoch, FleetLoad, PricingConfig, Quote, QuoteSigner};
+    let dir = tempfile::tempdir()?;
+    let store = zkpool_store::Store::open(dir.path()).await?;
+    let signer = QuoteSigner::random();
+    let pricing = PricingConfig::default();
+    let fleet = FleetLoad {
+        queued_work: 10_000_000,
+        capacity_wps: 1_000_000,
+        fastest_prover_wps: 400_000,
+    };
+    const QUOTES: u64 = 20_000;
+    let started = Instant::now();
+    let mut nonces = 0..0;
+    for i in 0..QUOTES {
+        let nonce = match nonces.next() {
+            Some(n) => n,
+            None => {
+                nonces = store.reserve_nonces(4_096).await?;
+                nonces.next().context("empty nonce block")?
+            }
+        };
+        let offer = pricing.admit(&fleet, 200_000 + i, 600_000)?;
+        signer.sign(Quote {
+            task_digest: [i as u8; 32],
+            reward: offer.price,
+            bond: offer.bond,
+            deadline_ms: 1_700_000_600_000,
+            expires_at_ms: 1_700_000_120_000,
+            nonce,
+            pool: signer.address(),
+            chain_id: 31_337,
+        })?;
+    }
+    let per_s = QUOTES as f64 / started.elapsed().as_secs_f64();
+    store.close().await;
+    table.row(vec![
+        "quote issuance (price + sign + nonce, SQLite)".into(),
+        format!("{per_s:.0} /s"),
+        "≥ 5,000 /s".into(),
+    ]);
+    let epoch = synthetic_epoch(10_000, 1_000_000, 7);
+    let started = Instant::now();
+    let alloc = epoch.settle()?;
+    let settle_ms = started.elapsed().as_secs_f64() * 1e3;
+    anyhow::ensure!(!alloc.shares.is_empty(), "epoch paid nobody");
+    table.row(vec![
+        "epoch settlement, 10,000 provers / 1,000,000 tasks".into(),
+        format!("{settle_ms:.0} ms"),
+        "≤ 2 s".into(),
+    ]);
     Ok(())
 }

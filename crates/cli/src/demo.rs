@@ -15,11 +15,12 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 use zkpool_backend::{Artifacts, Blob, ProofArtifact};
 use zkpool_client::Client;
+use zkpool_ledger::Amount;
 use zkpool_node::{Node, NodeConfig};
 use zkpool_prover::{AgentConfig, Fault};
 use zkpool_store::{now_ms, Store};
 use zkpool_types::api::{Role, TaskView};
-use zkpool_types::{ArtifactRole, ProofSystem, TaskId, TaskSpec, TaskState};
+use zkpool_types::{ArtifactRole, KeyId, ProofSystem, TaskId, TaskSpec, TaskState};
 
 use crate::fixtures::{Circuit, MULTIPLIER, POSEIDON_CHAIN};
 use crate::requester_cmd::describe;
@@ -42,6 +43,13 @@ pub struct DemoArgs {
     faulty_prover: bool,
 }
 
+/// Tokens the local pool deposits into its requester's account.
+pub const FUND_REQUESTER: u64 = 1_000;
+/// Tokens the local pool deposits into its liability stake.
+pub const FUND_POOL_STAKE: u64 = 10_000;
+/// Tokens the local pool deposits into its treasury (epoch reward pools).
+pub const FUND_TREASURY: u64 = 5_000;
+
 /// A running in-process pool: a real node on a loopback socket plus prover agents talking to
 /// it over HTTP. The demo, the benchmarks and the end-to-end tests share it.
 #[derive(Debug)]
@@ -54,6 +62,8 @@ pub struct LocalPool {
     pub admin: Client,
     /// The store, for direct reads.
     pub store: Arc<Store>,
+    /// The requester key's id (its ledger account is `requester:<id>`).
+    pub requester_key: KeyId,
     stop: CancellationToken,
     node: tokio::task::JoinHandle<std::io::Result<()>>,
     agents: Vec<tokio::task::JoinHandle<()>>,
@@ -98,6 +108,8 @@ impl LocalPool {
             }
         };
         let store = crate::node_cmd::open_store(&dir).await?;
+        let mut config = config;
+        config.settlement.signer = crate::settlement_cmd::load_pool_key(&dir)?;
         let node = Node::new(store.clone(), crate::backends(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -113,10 +125,24 @@ impl LocalPool {
         let admin = store
             .create_key(Role::Admin, "demo-admin", now_ms())
             .await?;
+        let admin = Client::new(&url, &admin.secret)?;
+        // Money for the settlement flows: the requester's account, the pool's liability
+        // stake (bonds) and the treasury (epoch reward pools).
+        for (account, tokens) in [
+            (format!("requester:{}", req.id), FUND_REQUESTER),
+            ("pool_stake".to_string(), FUND_POOL_STAKE),
+            ("treasury".to_string(), FUND_TREASURY),
+        ] {
+            admin
+                .deposit(&account, Amount::from_tokens(tokens).base_units())
+                .await
+                .with_context(|| format!("funding {account}"))?;
+        }
         Ok(Self {
             addr,
             requester: Client::new(&url, &req.secret)?,
-            admin: Client::new(&url, &admin.secret)?,
+            admin,
+            requester_key: req.id,
             store,
             stop,
             node,
@@ -168,6 +194,26 @@ impl LocalPool {
 /// Uploads a circuit's artifacts and submits one task; `variant` 0 uses the bundled `.wtns`,
 /// others compute the witness from the `.wasm` with shifted inputs.
 pub async fn submit_circuit(client: &Client, c: &Circuit, variant: u64) -> anyhow::Result<TaskId> {
+    let spec = circuit_spec(client, c, variant).await?;
+    Ok(client.submit(spec).await?.task_id)
+}
+
+/// Asks for a quote with a `window` liability window and accepts it: the paid path.
+pub async fn submit_circuit_quoted(
+    client: &Client,
+    c: &Circuit,
+    variant: u64,
+    window: Duration,
+) -> anyhow::Result<TaskId> {
+    let spec = circuit_spec(client, c, variant).await?;
+    let issued = client
+        .quote(spec.clone(), window.as_millis() as u64)
+        .await?;
+    Ok(client.submit_quoted(spec, issued.signed).await?.task_id)
+}
+
+/// Uploads a circuit's artifacts and returns the task spec.
+pub async fn circuit_spec(client: &Client, c: &Circuit, variant: u64) -> anyhow::Result<TaskSpec> {
     let mut spec = TaskSpec {
         system: ProofSystem::Groth16,
         label: Some(c.name.to_string()),
@@ -188,7 +234,29 @@ pub async fn submit_circuit(client: &Client, c: &Circuit, variant: u64) -> anyho
             client.upload(c.input_variant(variant)?).await?,
         );
     }
-    Ok(client.submit(spec).await?.task_id)
+    Ok(spec)
+}
+
+/// Waits until `n` provers have said hello and are online (quotes need measured capacity).
+pub async fn wait_online(client: &Client, n: usize) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let online = client
+            .status()
+            .await?
+            .provers
+            .iter()
+            .filter(|p| p.online)
+            .count();
+        if online >= n {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "only {online} of {n} provers came online"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Runs the demo.
@@ -213,17 +281,27 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
         pool.addr, a.provers
     );
     let circuits = [MULTIPLIER, POSEIDON_CHAIN];
+    wait_online(&pool.requester, a.provers as usize).await?;
+    // Provers stake different amounts, so the epoch split shows both work and stake.
+    for p in pool.requester.status().await?.provers {
+        let stake = Amount::from_tokens(100 * p.id.0 as u64);
+        pool.admin
+            .deposit(&format!("prover_stake:{}", p.id), stake.base_units())
+            .await?;
+    }
     let mut ids = Vec::new();
     for i in 0..a.tasks_per_circuit {
         for c in &circuits {
-            ids.push((submit_circuit(&pool.requester, c, u64::from(i)).await?, *c));
+            let id = submit_circuit_quoted(&pool.requester, c, u64::from(i), DEMO_WINDOW).await?;
+            ids.push((id, *c));
         }
     }
     println!(
-        "submitted {} Groth16 tasks ({} and {})\n",
+        "quoted, escrowed and submitted {} Groth16 tasks ({} and {}), each with a {} s liability window\n",
         ids.len(),
         MULTIPLIER.name,
-        POSEIDON_CHAIN.name
+        POSEIDON_CHAIN.name,
+        DEMO_WINDOW.as_secs()
     );
     let views = watch(&pool.requester, &ids).await?;
 
@@ -283,6 +361,7 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
         ]);
     }
     println!("provers:\n{provers}");
+    print_settlement(&pool).await?;
     let done = views.iter().filter(|v| v.state == TaskState::Done).count();
     println!(
         "{done}/{} tasks proved and verified in {:.1} s",
@@ -293,6 +372,36 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         done == views.len() && all_ok,
         "not every task was proved and verified"
+    );
+    Ok(())
+}
+
+/// The liability window the demo asks for.
+const DEMO_WINDOW: Duration = Duration::from_secs(300);
+
+/// Balances after the tasks were paid, then the epoch settled on the spot.
+async fn print_settlement(pool: &LocalPool) -> anyhow::Result<()> {
+    use crate::settlement_cmd::{epoch_table, rewards_table};
+    let epoch = pool.admin.close_epoch().await?;
+    let ledger = pool.admin.ledger().await?;
+    let mut t = Table::new(&["account", "balance"]);
+    for (acct, b) in &ledger.accounts {
+        let empty_holding = ["escrow:", "bond:", "epoch:"]
+            .iter()
+            .any(|p| acct.starts_with(p));
+        if empty_holding && b.0 == 0 {
+            continue;
+        }
+        t.row(vec![acct.clone(), Amount::from_base_units(b.0).to_string()]);
+    }
+    println!(
+        "balances (pool {} on chain {}):\n{t}",
+        ledger.pool, ledger.chain_id
+    );
+    println!("{}", epoch_table(&epoch));
+    println!(
+        "prover rewards:\n{}",
+        rewards_table(&pool.admin.rewards().await?)
     );
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod keys_cmd;
 pub mod node_cmd;
 pub mod prover_cmd;
 pub mod requester_cmd;
+pub mod settlement_cmd;
 pub mod table;
 
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! `main` parses arguments, sets up logging and hands over to one module per subcommand.
 
 use clap::{Parser, Subcommand};
-use zkpool::{bench, demo, keys_cmd, node_cmd, prover_cmd, requester_cmd};
+use zkpool::{bench, demo, keys_cmd, node_cmd, prover_cmd, requester_cmd, settlement_cmd};
 
 /// zkpool — a zero-knowledge prover pool.
 ///
@@ -35,6 +35,22 @@ enum Command {
     Submit(requester_cmd::SubmitArgs),
     /// List tasks and provers.
     Status(requester_cmd::StatusArgs),
+    /// Get a binding, signed quote for a task and save it (quote.json) for `submit --quote`.
+    Quote(settlement_cmd::QuoteArgs),
+    /// Claim refund and liability bond of a task whose window closed without a proof.
+    Claim(settlement_cmd::ClaimArgs),
+    /// Show your available, escrowed and claimable funds (requester key).
+    Balance(settlement_cmd::KeyArgs),
+    /// Show rewards per machine and epoch (prover key; admin key for every machine).
+    Rewards(settlement_cmd::KeyArgs),
+    /// Move money out of your account (requester key, or prover key for a machine).
+    Withdraw(settlement_cmd::WithdrawArgs),
+    /// Fund accounts and inspect balances (operator, admin key).
+    #[command(subcommand)]
+    Ledger(settlement_cmd::LedgerCommand),
+    /// List epochs, or settle the current one now (admin key).
+    #[command(subcommand)]
+    Epochs(settlement_cmd::EpochsCommand),
     /// Run a local pool with three provers, prove bundled circuits, print a summary.
     Demo(demo::DemoArgs),
     /// Measure pool overhead, prove speed against snarkjs, and node memory with idle provers.
@@ -50,6 +66,13 @@ fn main() -> std::process::ExitCode {
             | Command::Submit(_)
             | Command::Status(_)
             | Command::Keys(_)
+            | Command::Quote(_)
+            | Command::Claim(_)
+            | Command::Balance(_)
+            | Command::Rewards(_)
+            | Command::Withdraw(_)
+            | Command::Ledger(_)
+            | Command::Epochs(_)
     );
     let filter = if quiet_default && cli.log == "info" {
         "warn".to_string()
@@ -79,6 +102,13 @@ fn main() -> std::process::ExitCode {
             Command::Keys(c) => keys_cmd::run(c).await,
             Command::Submit(a) => requester_cmd::submit(a).await,
             Command::Status(a) => requester_cmd::status(a).await,
+            Command::Quote(a) => settlement_cmd::quote(a).await,
+            Command::Claim(a) => settlement_cmd::claim(a).await,
+            Command::Balance(a) => settlement_cmd::balance(a).await,
+            Command::Rewards(a) => settlement_cmd::rewards(a).await,
+            Command::Withdraw(a) => settlement_cmd::withdraw(a).await,
+            Command::Ledger(c) => settlement_cmd::ledger(c).await,
+            Command::Epochs(c) => settlement_cmd::epochs(c).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Bench(a) => bench::run(a).await,
         }

@@ -33,6 +33,9 @@ pub struct NodeArgs {
     /// Leases a task may have before it is marked failed.
     #[arg(long, default_value_t = 3)]
     pub max_attempts: u32,
+    /// Quotes, fees, bonds, penalties and epochs.
+    #[command(flatten)]
+    pub settlement: crate::settlement_cmd::SettlementArgs,
 }
 
 impl NodeArgs {
@@ -84,7 +87,7 @@ pub async fn open_store(data_dir: &Path) -> anyhow::Result<Arc<Store>> {
     Ok(Arc::new(store))
 }
 
-fn write_private(path: &Path, secret: &str) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &Path, secret: &str) -> anyhow::Result<()> {
     std::fs::write(path, format!("{secret}\n"))
         .with_context(|| format!("cannot write {}", path.display()))?;
     #[cfg(unix)]
@@ -97,8 +100,16 @@ fn write_private(path: &Path, secret: &str) -> anyhow::Result<()> {
 
 /// Runs the node until Ctrl-C.
 pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
-    let config = args.config()?;
+    let mut config = args.config()?;
     let store = open_store(&args.data_dir).await?;
+    let signer = crate::settlement_cmd::load_pool_key(&args.data_dir)?;
+    eprintln!(
+        "pool address {} on chain {} (signing key in {})",
+        signer.address(),
+        args.settlement.chain_id,
+        args.data_dir.join("pool.key").display()
+    );
+    config.settlement = args.settlement.config(signer)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| {

@@ -52,6 +52,9 @@ pub struct SubmitArgs {
     /// Where --wait writes proof.json and public.json.
     #[arg(long, default_value = ".")]
     out: PathBuf,
+    /// Accept this quote (from `zkpool quote`): escrow its reward and submit under its terms.
+    #[arg(long)]
+    quote: Option<PathBuf>,
 }
 
 /// `zkpool status`.
@@ -68,18 +71,24 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Uploads the artifacts, submits, and with `--wait` follows the task to the end.
-pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
-    let client = Client::new(&a.pool.pool, &a.pool.key)?;
+/// Uploads a Groth16 task's files (skipping those the pool has) and returns its spec.
+pub async fn upload_spec(
+    client: &Client,
+    r1cs: &Path,
+    zkey: &Path,
+    witness: Option<&Path>,
+    wasm_input: Option<(&Path, &Path)>,
+    label: Option<String>,
+) -> anyhow::Result<TaskSpec> {
     let mut files = vec![
-        (ArtifactRole::R1cs, a.r1cs.clone()),
-        (ArtifactRole::Zkey, a.zkey.clone()),
+        (ArtifactRole::R1cs, r1cs.to_path_buf()),
+        (ArtifactRole::Zkey, zkey.to_path_buf()),
     ];
-    match (&a.witness, &a.wasm, &a.input) {
-        (Some(w), _, _) => files.push((ArtifactRole::Wtns, w.clone())),
-        (None, Some(w), Some(i)) => {
-            files.push((ArtifactRole::Wasm, w.clone()));
-            files.push((ArtifactRole::Input, i.clone()));
+    match (witness, wasm_input) {
+        (Some(w), _) => files.push((ArtifactRole::Wtns, w.to_path_buf())),
+        (None, Some((w, i))) => {
+            files.push((ArtifactRole::Wasm, w.to_path_buf()));
+            files.push((ArtifactRole::Input, i.to_path_buf()));
         }
         _ => anyhow::bail!("give --witness FILE.wtns, or --wasm FILE.wasm with --input input.json"),
     }
@@ -89,10 +98,7 @@ pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
     );
     let mut spec = TaskSpec {
         system: ProofSystem::Groth16,
-        label: a
-            .label
-            .clone()
-            .or_else(|| a.r1cs.file_stem().map(|s| s.to_string_lossy().into_owned())),
+        label: label.or_else(|| r1cs.file_stem().map(|s| s.to_string_lossy().into_owned())),
         artifacts: Default::default(),
     };
     for (role, path) in &files {
@@ -105,6 +111,42 @@ pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    Ok(spec)
+}
+
+/// Uploads the artifacts, submits (accepting `--quote` when given), and with `--wait`
+/// follows the task to the end.
+pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
+    let client = Client::new(&a.pool.pool, &a.pool.key)?;
+    let wasm_input = a.wasm.as_deref().zip(a.input.as_deref());
+    let spec = upload_spec(
+        &client,
+        &a.r1cs,
+        &a.zkey,
+        a.witness.as_deref(),
+        wasm_input,
+        a.label.clone(),
+    )
+    .await?;
+    if let Some(path) = &a.quote {
+        let quote: zkpool_types::settlement::SignedQuote = serde_json::from_slice(&read(path)?)
+            .with_context(|| {
+                format!(
+                    "{} is not a quote written by `zkpool quote`",
+                    path.display()
+                )
+            })?;
+        let submitted = client
+            .submit_quoted(spec, quote)
+            .await
+            .context("the pool refused the quoted task")?;
+        eprintln!(
+            "submitted {} ({} constraints); reward escrowed, the pool's bond staked",
+            submitted.task_id, submitted.work
+        );
+        println!("{}", submitted.task_id);
+        return finish(&client, &a, submitted.task_id).await;
+    }
     let submitted = client
         .submit(spec)
         .await
@@ -114,10 +156,14 @@ pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
         submitted.task_id, submitted.work
     );
     println!("{}", submitted.task_id);
+    finish(&client, &a, submitted.task_id).await
+}
+
+async fn finish(client: &Client, a: &SubmitArgs, id: TaskId) -> anyhow::Result<()> {
     if !a.wait {
         return Ok(());
     }
-    let view = follow(&client, submitted.task_id).await?;
+    let view = follow(client, id).await?;
     if view.state != TaskState::Done {
         anyhow::bail!("task {} failed: {}", view.id, view.failures.join("; "));
     }

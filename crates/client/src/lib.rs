@@ -1,5 +1,7 @@
 //! Typed client of the node's HTTP API. One [`Client`] per access key.
 
+mod settlement;
+
 use std::time::Duration;
 
 use reqwest::StatusCode;

@@ -2,6 +2,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use zkpool_backend::BackendError;
+use zkpool_ledger::{AdmissionError, EpochError, LedgerError, QuoteError};
 use zkpool_store::StoreError;
 use zkpool_types::api::ErrorBody;
 
@@ -88,5 +89,59 @@ impl From<BackendError> for ApiError {
             return ApiError::internal(e);
         }
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> Self {
+        let status = match &e {
+            LedgerError::Journal(_) => return ApiError::internal(e),
+            LedgerError::InsufficientFunds { .. } => StatusCode::PAYMENT_REQUIRED,
+            LedgerError::UnknownTask(_) | LedgerError::UnknownAccount(_) => StatusCode::NOT_FOUND,
+            LedgerError::AlreadySettled(_)
+            | LedgerError::AlreadyBonded(_)
+            | LedgerError::DuplicateTask(_)
+            | LedgerError::EpochSettled(_)
+            | LedgerError::WindowNotClosed { .. }
+            | LedgerError::WindowClosed { .. } => StatusCode::CONFLICT,
+            LedgerError::WrongAccount { .. } | LedgerError::Overflow | LedgerError::Invalid(_) => {
+                StatusCode::BAD_REQUEST
+            }
+        };
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<QuoteError> for ApiError {
+    fn from(e: QuoteError) -> Self {
+        let status = match &e {
+            QuoteError::BadKey => return ApiError::internal(e),
+            QuoteError::NonceReused(_) => StatusCode::CONFLICT,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        // Prefix the codes that would be ambiguous on their own.
+        let code = match &e {
+            QuoteError::Expired { .. } => "quote_expired",
+            QuoteError::BadSignature => "bad_signature",
+            other => other.code(),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+impl From<AdmissionError> for ApiError {
+    fn from(e: AdmissionError) -> Self {
+        let status = match &e {
+            AdmissionError::NoCapacity => StatusCode::SERVICE_UNAVAILABLE,
+            AdmissionError::DeadlineUnreachable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AdmissionError::Invalid(_) | AdmissionError::Overflow => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, e.code(), format!("quote refused: {e}"))
+    }
+}
+
+impl From<EpochError> for ApiError {
+    fn from(e: EpochError) -> Self {
+        ApiError::new(StatusCode::CONFLICT, e.code(), e.to_string())
     }
 }

@@ -9,7 +9,11 @@
 //!            ──POST …/result──► fence check ─► backend.verify ─► fence check + done (one tx)
 //!                                                     └─invalid─► failure counted, re-queued
 //!  reaper    every second: expired leases ──► re-queued (or failed when out of attempts)
+//!            windows closed without a proof ──► claim; epoch ran its length ──► settle
 //! ```
+//!
+//! Settlement (quotes, escrow, release, claims, epochs) is in `settlement.rs`; its endpoints
+//! in `settlement_api.rs`.
 //!
 //! A service is `run(listener, node, shutdown)`; tests bind port 0 and run the real thing.
 
@@ -21,6 +25,8 @@ mod error;
 mod prover_api;
 mod requester_api;
 mod scheduler;
+pub mod settlement;
+mod settlement_api;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,6 +44,7 @@ use zkpool_store::Store;
 pub use artifacts::ArtifactCache;
 pub use auth::Caller;
 pub use error::ApiError;
+pub use settlement::SettlementConfig;
 
 /// The node's tunables. Defaults suit a single machine; every one is a `zkpool node` flag.
 #[derive(Clone, Debug)]
@@ -55,8 +62,10 @@ pub struct NodeConfig {
     pub max_attempts: u32,
     /// Longest a lease request may wait for work.
     pub max_long_poll: Duration,
-    /// How often expired leases are swept.
+    /// How often expired leases are swept (also: automatic claims, the epoch timer).
     pub reap_interval: Duration,
+    /// Quotes, fees, bonds, penalties and epochs.
+    pub settlement: SettlementConfig,
 }
 
 impl Default for NodeConfig {
@@ -69,6 +78,7 @@ impl Default for NodeConfig {
             max_attempts: 3,
             max_long_poll: Duration::from_secs(20),
             reap_interval: Duration::from_secs(1),
+            settlement: SettlementConfig::default(),
         }
     }
 }
@@ -87,6 +97,8 @@ pub struct Node {
     /// Cancelled at shutdown: ends long-polls and the reaper.
     shutdown: CancellationToken,
     artifacts: ArtifactCache,
+    /// The ledger, quote nonces and epochs.
+    settlement: settlement::Settlement,
 }
 
 impl Node {
@@ -99,6 +111,7 @@ impl Node {
             config,
             work_ready: Notify::new(),
             shutdown: CancellationToken::new(),
+            settlement: settlement::Settlement::default(),
         })
     }
 }
@@ -126,6 +139,16 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/provers/{id}/lease", post(prover_api::lease))
         .route("/v1/leases/{id}/result", post(prover_api::result))
         .route("/v1/leases/{id}/failure", post(prover_api::failure))
+        .route("/v1/quotes", post(settlement_api::quote))
+        .route("/v1/tasks/quoted", post(settlement_api::submit_quoted))
+        .route("/v1/tasks/{id}/claim", post(settlement_api::claim))
+        .route("/v1/balance", get(settlement_api::balance))
+        .route("/v1/rewards", get(settlement_api::rewards))
+        .route("/v1/withdraw", post(settlement_api::withdraw))
+        .route("/v1/ledger", get(settlement_api::summary))
+        .route("/v1/ledger/deposit", post(settlement_api::deposit))
+        .route("/v1/epochs", get(settlement_api::epochs))
+        .route("/v1/epochs/close", post(settlement_api::close_epoch))
         .merge(uploads)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(node)

@@ -16,7 +16,7 @@ use zkpool_types::api::{
 };
 use zkpool_types::{FencingToken, LeaseId, ProverId};
 
-use crate::{scheduler, ApiError, Caller, Node};
+use crate::{scheduler, settlement, ApiError, Caller, Node};
 
 /// The prover `id`, if it belongs to the caller's key.
 async fn own_prover(node: &Node, caller: &Caller, id: &str) -> Result<ProverRecord, ApiError> {
@@ -197,18 +197,16 @@ pub async fn result(
     match checked {
         Ok(()) => {
             let stored = node.store.put_blob(&proof.0, now_ms()).await?;
-            let task_id = node
-                .store
-                .complete(
-                    lease,
-                    token,
-                    prover.id,
-                    &stored.hash,
-                    meta.prove_ms,
-                    verify_ms,
-                    now_ms(),
-                )
-                .await?;
+            let task_id = settlement::complete(
+                &node,
+                lease,
+                token,
+                prover.id,
+                &stored.hash,
+                meta.prove_ms,
+                verify_ms,
+            )
+            .await?;
             tracing::info!(task = %task_id, prover = %prover.id, name = %prover.hardware.name,
                 prove_ms = meta.prove_ms, verify_ms, "proof verified; task done");
             Ok(Json(ResultAccepted { task_id, verify_ms }))
@@ -228,6 +226,7 @@ pub async fn result(
                 )
                 .await?;
             tracing::warn!(task = %task.id, prover = %prover.id, %state, error = %e, "proof refused");
+            settlement::penalize(&node, prover.id, "invalid proof").await;
             node.work_ready.notify_waiters();
             Err(e.into())
         }

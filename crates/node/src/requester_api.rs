@@ -11,7 +11,7 @@ use axum::Json;
 use futures::StreamExt;
 use zkpool_store::{now_ms, NewTask};
 use zkpool_types::api::{BlobStored, Role, SubmitRequest, Submitted, TaskView};
-use zkpool_types::{BlobHash, TaskId, TaskState};
+use zkpool_types::{BlobHash, KeyId, TaskId, TaskSpec, TaskState};
 
 use crate::{ApiError, Caller, Node};
 
@@ -100,7 +100,34 @@ pub async fn submit(
     Json(req): Json<SubmitRequest>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
     caller.require(&[Role::Requester])?;
-    let spec = req.spec;
+    if node.config.settlement.require_quote {
+        return Err(ApiError::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "quote_required",
+            "this pool takes quoted tasks only: get a quote (POST /v1/quotes, `zkpool quote`) and submit with it",
+        ));
+    }
+    let task = prepare_task(&node, caller.0.id, req.spec).await?;
+    let id = node.store.insert_task(&task, now_ms()).await?;
+    tracing::info!(task = %id, system = %task.spec.system, label = ?task.spec.label, work = task.work,
+        "task queued");
+    node.work_ready.notify_waiters();
+    Ok((
+        StatusCode::CREATED,
+        Json(Submitted {
+            task_id: id,
+            work: task.work,
+        }),
+    ))
+}
+
+/// Checks a task with its backend (artifacts parse and match, the witness satisfies the
+/// circuit) and measures it; used by plain and quoted submissions and by quotes.
+pub(crate) async fn prepare_task(
+    node: &Node,
+    requester: KeyId,
+    spec: TaskSpec,
+) -> Result<NewTask, ApiError> {
     let backend = node.backends.get(spec.system).cloned().ok_or_else(|| {
         ApiError::bad_request(
             "unsupported_system",
@@ -120,28 +147,21 @@ pub async fn submit(
     let shape = tokio::task::spawn_blocking(move || backend.inspect(&artifacts))
         .await
         .map_err(ApiError::internal)??;
-    let task = NewTask {
-        requester: caller.0.id,
+    tracing::debug!(
+        inspect_ms = started.elapsed().as_millis() as u64,
+        "task inspected"
+    );
+    Ok(NewTask {
+        requester,
         spec,
         work: shape.work,
         memory_bytes: shape.prove_memory_bytes,
         statement: shape.statement,
         max_attempts: node.config.max_attempts,
-    };
-    let id = node.store.insert_task(&task, now_ms()).await?;
-    tracing::info!(task = %id, system = %task.spec.system, label = ?task.spec.label, work = task.work,
-        inspect_ms = started.elapsed().as_millis() as u64, "task queued");
-    node.work_ready.notify_waiters();
-    Ok((
-        StatusCode::CREATED,
-        Json(Submitted {
-            task_id: id,
-            work: task.work,
-        }),
-    ))
+    })
 }
 
-async fn owned_task(node: &Node, caller: &Caller, id: &str) -> Result<TaskId, ApiError> {
+pub(crate) async fn owned_task(node: &Node, caller: &Caller, id: &str) -> Result<TaskId, ApiError> {
     caller.require(&[Role::Requester, Role::Admin])?;
     let id: TaskId = id
         .parse()

@@ -1,4 +1,5 @@
-//! Matching queued tasks to provers, and sweeping expired leases.
+//! Matching queued tasks to provers, and sweeping expired leases; the same sweep claims
+//! liability for tasks past their window and closes epochs that have run their length.
 //!
 //! Provers pull: a lease request takes the oldest queued task the prover can run (its proof
 //! system, within its memory), preferring tasks it has not already failed. When there is none
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use zkpool_store::{now_ms, Grant, ProverRecord};
 
-use crate::{ApiError, Node};
+use crate::{settlement, ApiError, Node};
 
 /// Leases a task to `prover`, waiting up to `wait` for one.
 pub async fn lease_wait(
@@ -49,11 +50,18 @@ pub async fn reap_forever(node: Arc<Node>) {
             Ok(expired) if !expired.is_empty() => {
                 for (task, prover, state) in &expired {
                     tracing::warn!(%task, %prover, %state, "lease expired without a result");
+                    settlement::penalize(&node, *prover, "lease expired").await;
                 }
                 node.work_ready.notify_waiters();
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "lease sweep failed"),
+        }
+        if let Err(e) = settlement::auto_claim(&node).await {
+            tracing::error!(error = ?e, "automatic liability claims failed");
+        }
+        if let Err(e) = settlement::epoch_tick(&node).await {
+            tracing::error!(error = ?e, "epoch settlement failed");
         }
     }
 }

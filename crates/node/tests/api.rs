@@ -11,10 +11,15 @@ use zkpool_client::{Client, ClientError};
 use zkpool_node::{Node, NodeConfig};
 use zkpool_store::Store;
 use zkpool_types::api::{Hello, Role};
-use zkpool_types::{ArtifactRole, BlobHash, FencingToken, ProofSystem, TaskId, TaskSpec, TaskState};
+use zkpool_types::{
+    ArtifactRole, BlobHash, FencingToken, ProofSystem, TaskId, TaskSpec, TaskState,
+};
 
 fn fixture(circuit: &str, file: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(circuit).join(file);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(circuit)
+        .join(file);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -35,8 +40,15 @@ impl TestNode {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let stop = CancellationToken::new();
         let s = stop.clone();
-        tokio::spawn(zkpool_node::run(listener, node, async move { s.cancelled().await }));
-        Self { url, store, stop, dir }
+        tokio::spawn(zkpool_node::run(listener, node, async move {
+            s.cancelled().await
+        }));
+        Self {
+            url,
+            store,
+            stop,
+            dir,
+        }
     }
 
     async fn client(&self, role: Role, name: &str) -> Client {
@@ -63,10 +75,25 @@ fn code(r: Result<impl std::fmt::Debug, ClientError>) -> (u16, String) {
 }
 
 async fn spec(c: &Client, circuit: &str, r1cs: &str, zkey: &str, wtns: Vec<u8>) -> TaskSpec {
-    let mut s = TaskSpec { system: ProofSystem::Groth16, label: Some(circuit.into()), artifacts: Default::default() };
-    s.artifacts.insert(ArtifactRole::R1cs, c.upload(fixture(r1cs, &format!("{r1cs}.r1cs"))).await.unwrap());
-    s.artifacts.insert(ArtifactRole::Zkey, c.upload(fixture(zkey, &format!("{zkey}.zkey"))).await.unwrap());
-    s.artifacts.insert(ArtifactRole::Wtns, c.upload(wtns).await.unwrap());
+    let mut s = TaskSpec {
+        system: ProofSystem::Groth16,
+        label: Some(circuit.into()),
+        artifacts: Default::default(),
+    };
+    s.artifacts.insert(
+        ArtifactRole::R1cs,
+        c.upload(fixture(r1cs, &format!("{r1cs}.r1cs")))
+            .await
+            .unwrap(),
+    );
+    s.artifacts.insert(
+        ArtifactRole::Zkey,
+        c.upload(fixture(zkey, &format!("{zkey}.zkey")))
+            .await
+            .unwrap(),
+    );
+    s.artifacts
+        .insert(ArtifactRole::Wtns, c.upload(wtns).await.unwrap());
     s
 }
 
@@ -81,9 +108,16 @@ async fn keys_are_required_and_roles_enforced() {
 
     let prover = n.client(Role::Prover, "rig").await;
     let requester = n.client(Role::Requester, "app").await;
-    let s = TaskSpec { system: ProofSystem::Groth16, label: None, artifacts: Default::default() };
+    let s = TaskSpec {
+        system: ProofSystem::Groth16,
+        label: None,
+        artifacts: Default::default(),
+    };
     assert_eq!(code(prover.submit(s).await), (403, "forbidden".into()));
-    assert_eq!(code(requester.create_key(Role::Admin, "x").await), (403, "forbidden".into()));
+    assert_eq!(
+        code(requester.create_key(Role::Admin, "x").await),
+        (403, "forbidden".into())
+    );
     let hw = zkpool_types::HardwareReport {
         name: "m".into(),
         os: "linux".into(),
@@ -94,7 +128,10 @@ async fn keys_are_required_and_roles_enforced() {
         jobs: 1,
         agent_version: "t".into(),
     };
-    assert_eq!(code(requester.hello(&Hello { hardware: hw }).await), (403, "forbidden".into()));
+    assert_eq!(
+        code(requester.hello(&Hello { hardware: hw }).await),
+        (403, "forbidden".into())
+    );
 }
 
 #[tokio::test]
@@ -103,7 +140,14 @@ async fn unknown_and_foreign_tasks_are_not_found() {
     let a = n.client(Role::Requester, "a").await;
     let b = n.client(Role::Requester, "b").await;
     assert_eq!(code(a.task(TaskId(999)).await), (404, "not_found".into()));
-    let s = spec(&a, "multiplier", "multiplier", "multiplier", fixture("multiplier", "multiplier.wtns")).await;
+    let s = spec(
+        &a,
+        "multiplier",
+        "multiplier",
+        "multiplier",
+        fixture("multiplier", "multiplier.wtns"),
+    )
+    .await;
     let id = a.submit(s).await.unwrap().task_id;
     assert_eq!(a.task(id).await.unwrap().state, TaskState::Queued);
     // Another requester cannot see it, not even that it exists.
@@ -113,15 +157,29 @@ async fn unknown_and_foreign_tasks_are_not_found() {
 
 #[tokio::test]
 async fn oversized_uploads_are_refused_and_leave_nothing() {
-    let n = TestNode::start(NodeConfig { max_upload_bytes: 1000, ..NodeConfig::default() }).await;
+    let n = TestNode::start(NodeConfig {
+        max_upload_bytes: 1000,
+        ..NodeConfig::default()
+    })
+    .await;
     let c = n.client(Role::Requester, "app").await;
     // Declared too large: refused from the header.
-    assert_eq!(code(c.upload(vec![7u8; 5000]).await), (413, "upload_too_large".into()));
+    assert_eq!(
+        code(c.upload(vec![7u8; 5000]).await),
+        (413, "upload_too_large".into())
+    );
     // No length declared (chunked): refused once it passes the limit.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..10).map(|_| Ok(vec![1u8; 400])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..10).map(|_| Ok(vec![1u8; 400])).collect();
     let resp = reqwest::Client::new()
         .put(format!("{}/v1/blobs", n.url))
-        .bearer_auth(n.store.create_key(Role::Requester, "raw", 0).await.unwrap().secret)
+        .bearer_auth(
+            n.store
+                .create_key(Role::Requester, "raw", 0)
+                .await
+                .unwrap()
+                .secret,
+        )
         .body(reqwest::Body::wrap_stream(futures_stream(chunks)))
         .send()
         .await;
@@ -129,7 +187,9 @@ async fn oversized_uploads_are_refused_and_leave_nothing() {
         assert_eq!(r.status(), 413);
     }
     assert!(!n.store.has_blob(&BlobHash::of(&[7u8; 5000])).await.unwrap());
-    let tmp = std::fs::read_dir(n.dir.path().join("blobs/tmp")).unwrap().count();
+    let tmp = std::fs::read_dir(n.dir.path().join("blobs/tmp"))
+        .unwrap()
+        .count();
     assert_eq!(tmp, 0, "no partial upload may remain");
     // Within the limit works, and an empty upload is refused.
     c.upload(vec![1u8; 999]).await.unwrap();
@@ -151,12 +211,18 @@ async fn bad_artifacts_are_refused_at_submit_and_store_no_task() {
     // A truncated zkey.
     let mut s = spec(&c, "multiplier", "multiplier", "multiplier", wtns.clone()).await;
     let zkey = fixture("multiplier", "multiplier.zkey");
-    s.artifacts.insert(ArtifactRole::Zkey, c.upload(zkey[..zkey.len() / 2].to_vec()).await.unwrap());
+    s.artifacts.insert(
+        ArtifactRole::Zkey,
+        c.upload(zkey[..zkey.len() / 2].to_vec()).await.unwrap(),
+    );
     assert_eq!(code(c.submit(s).await), (422, "malformed_artifact".into()));
 
     // Garbage in place of the r1cs.
     let mut s = spec(&c, "multiplier", "multiplier", "multiplier", wtns.clone()).await;
-    s.artifacts.insert(ArtifactRole::R1cs, c.upload(b"not an r1cs file at all".to_vec()).await.unwrap());
+    s.artifacts.insert(
+        ArtifactRole::R1cs,
+        c.upload(b"not an r1cs file at all".to_vec()).await.unwrap(),
+    );
     assert_eq!(code(c.submit(s).await), (422, "malformed_artifact".into()));
 
     // A witness that does not satisfy the constraints (one value changed).
@@ -168,12 +234,20 @@ async fn bad_artifacts_are_refused_at_submit_and_store_no_task() {
     assert_eq!((status, code_.as_str()), (422, "witness_unsatisfied"));
 
     // A zkey of another circuit.
-    let s = spec(&c, "multiplier", "multiplier", "poseidon_chain", wtns.clone()).await;
+    let s = spec(
+        &c,
+        "multiplier",
+        "multiplier",
+        "poseidon_chain",
+        wtns.clone(),
+    )
+    .await;
     assert_eq!(code(c.submit(s).await), (422, "artifacts_mismatch".into()));
 
     // Artifacts never uploaded, and a spec with no witness.
     let mut s = spec(&c, "multiplier", "multiplier", "multiplier", wtns.clone()).await;
-    s.artifacts.insert(ArtifactRole::Wtns, BlobHash::of(b"never uploaded"));
+    s.artifacts
+        .insert(ArtifactRole::Wtns, BlobHash::of(b"never uploaded"));
     assert_eq!(code(c.submit(s).await), (400, "unknown_blob".into()));
     let mut s = spec(&c, "multiplier", "multiplier", "multiplier", wtns).await;
     s.artifacts.remove(&ArtifactRole::Wtns);
@@ -210,37 +284,90 @@ async fn results_need_the_current_lease_and_a_valid_proof() {
     let rig2 = n.client(Role::Prover, "rig-2").await;
     let p1 = hello(&rig1, "rig-1").await;
     let p2 = hello(&rig2, "rig-2").await;
-    let s = spec(&req, "multiplier", "multiplier", "multiplier", fixture("multiplier", "multiplier.wtns")).await;
+    let s = spec(
+        &req,
+        "multiplier",
+        "multiplier",
+        "multiplier",
+        fixture("multiplier", "multiplier.wtns"),
+    )
+    .await;
     let id = req.submit(s).await.unwrap().task_id;
 
-    let g = rig1.lease(p1, Duration::from_millis(100)).await.unwrap().expect("a lease");
+    let g = rig1
+        .lease(p1, Duration::from_millis(100))
+        .await
+        .unwrap()
+        .expect("a lease");
     assert_eq!(g.task_id, id);
     // Someone else's prover id, and someone else's lease.
-    assert_eq!(code(rig2.lease(p1, Duration::from_millis(10)).await), (403, "forbidden".into()));
-    assert_eq!(code(rig2.upload_result(g.lease_id, g.token, 1, b"{}".to_vec()).await), (409, "stale_lease".into()));
+    assert_eq!(
+        code(rig2.lease(p1, Duration::from_millis(10)).await),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        code(
+            rig2.upload_result(g.lease_id, g.token, 1, b"{}".to_vec())
+                .await
+        ),
+        (409, "stale_lease".into())
+    );
     // The wrong fencing token.
     assert_eq!(
-        code(rig1.upload_result(g.lease_id, FencingToken(g.token.0 + 7), 1, b"{}".to_vec()).await),
+        code(
+            rig1.upload_result(g.lease_id, FencingToken(g.token.0 + 7), 1, b"{}".to_vec())
+                .await
+        ),
         (409, "stale_lease".into())
     );
     // Garbage bytes: refused as a malformed proof, and the task goes back to the queue.
-    assert_eq!(code(rig1.upload_result(g.lease_id, g.token, 1, b"garbage".to_vec()).await), (422, "malformed_proof".into()));
+    assert_eq!(
+        code(
+            rig1.upload_result(g.lease_id, g.token, 1, b"garbage".to_vec())
+                .await
+        ),
+        (422, "malformed_proof".into())
+    );
     assert_eq!(req.task(id).await.unwrap().state, TaskState::Queued);
     // rig-1 sent an invalid proof for this task, so it never gets it again; rig-2 does.
-    assert!(rig1.lease(p1, Duration::from_millis(50)).await.unwrap().is_none());
-    let g2 = rig2.lease(p2, Duration::from_millis(100)).await.unwrap().expect("a second lease");
+    assert!(rig1
+        .lease(p1, Duration::from_millis(50))
+        .await
+        .unwrap()
+        .is_none());
+    let g2 = rig2
+        .lease(p2, Duration::from_millis(100))
+        .await
+        .unwrap()
+        .expect("a second lease");
     assert!(g2.token > g.token, "fencing tokens grow");
     // The old lease is dead for good.
-    assert_eq!(code(rig1.upload_result(g.lease_id, g.token, 1, b"{}".to_vec()).await), (409, "stale_lease".into()));
+    assert_eq!(
+        code(
+            rig1.upload_result(g.lease_id, g.token, 1, b"{}".to_vec())
+                .await
+        ),
+        (409, "stale_lease".into())
+    );
     // Let g2 expire (no heartbeat), then a proper proof on it is refused too.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let backend = zkpool_groth16::Groth16Backend::new();
     let mut art = zkpool_backend::Artifacts::default();
-    for (role, file) in [(ArtifactRole::R1cs, "multiplier.r1cs"), (ArtifactRole::Zkey, "multiplier.zkey"), (ArtifactRole::Wtns, "multiplier.wtns")] {
+    for (role, file) in [
+        (ArtifactRole::R1cs, "multiplier.r1cs"),
+        (ArtifactRole::Zkey, "multiplier.zkey"),
+        (ArtifactRole::Wtns, "multiplier.wtns"),
+    ] {
         art.insert(role, zkpool_backend::Blob::new(fixture("multiplier", file)));
     }
     let proof = zkpool_backend::ProofBackend::prove(&backend, &art).unwrap();
-    assert_eq!(code(rig2.upload_result(g2.lease_id, g2.token, 1, proof.0.clone()).await), (409, "stale_lease".into()));
+    assert_eq!(
+        code(
+            rig2.upload_result(g2.lease_id, g2.token, 1, proof.0.clone())
+                .await
+        ),
+        (409, "stale_lease".into())
+    );
     // A heartbeat reports the lease as revoked.
     let ack = rig2.heartbeat(p2, vec![g2.lease_id]).await.unwrap();
     assert_eq!(ack.revoked, vec![g2.lease_id]);

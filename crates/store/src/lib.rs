@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!   data-dir/
-//!     zkpool.db      SQLite (WAL): keys, provers, tasks, leases, task_failures, blobs index
+//!     zkpool.db      SQLite (WAL): keys, provers, tasks, leases, task_failures, blobs index,
+//!                    the settlement journal, quote nonces and epochs (see ledger.rs)
 //!     blobs/ab/cd…   artifact and proof bytes, named by their sha256, written once
 //! ```
 //!
@@ -18,6 +19,7 @@
 mod blobs;
 mod error;
 mod keys;
+mod ledger;
 mod provers;
 mod tasks;
 
@@ -32,11 +34,15 @@ use tokio::sync::Mutex;
 pub use blobs::BlobWriter;
 pub use error::StoreError;
 pub use keys::KeyRecord;
+pub use ledger::{DoneTask, EpochRecord, PostingRow};
 pub use provers::ProverRecord;
 pub use tasks::{ActiveLease, Grant, LeaseEnd, NewTask, TaskRecord};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_ledger.sql"),
+];
 
 /// Handle to the database and the blob directory. Cheap to share behind an `Arc`.
 #[derive(Debug)]

@@ -119,26 +119,11 @@ const TASK_VIEW_SQL: &str =
 impl Store {
     /// Queues a task.
     pub async fn insert_task(&self, t: &NewTask, now_ms: i64) -> Result<TaskId, StoreError> {
-        let spec =
-            serde_json::to_string(&t.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let _w = self.write.lock().await;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tasks (requester_key, system, label, spec, work, memory_bytes, statement,
-                state, max_attempts, created_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING id",
-        )
-        .bind(t.requester.0)
-        .bind(t.spec.system.as_str())
-        .bind(&t.spec.label)
-        .bind(spec)
-        .bind(t.work as i64)
-        .bind(t.memory_bytes as i64)
-        .bind(&t.statement)
-        .bind(t.max_attempts as i64)
-        .bind(now_ms)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(TaskId(id))
+        let mut tx = self.pool.begin().await?;
+        let id = insert_task_tx(&mut tx, t, now_ms).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Leases the oldest queued task this prover can take, preferring tasks it has not failed
@@ -239,33 +224,17 @@ impl Store {
         verify_ms: u64,
         now_ms: i64,
     ) -> Result<TaskId, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
-        let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
-        let work: i64 = sqlx::query_scalar(
-            "UPDATE tasks SET state = 'done', proof_hash = ?, prove_ms = ?, verify_ms = ?,
-                finished_ms = ?, lease_expires_ms = NULL WHERE id = ? RETURNING work",
+        self.complete_with(
+            lease,
+            token,
+            prover,
+            proof,
+            prove_ms,
+            verify_ms,
+            now_ms,
+            |_, _, _| Vec::new(),
         )
-        .bind(proof.to_hex())
-        .bind(prove_ms as i64)
-        .bind(verify_ms as i64)
-        .bind(now_ms)
-        .bind(active.task.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        end_lease(&mut tx, lease, "done", now_ms).await?;
-        sqlx::query(
-            "UPDATE provers SET tasks_done = tasks_done + 1, work_done = work_done + ?,
-                busy_ms = busy_ms + ?, last_seen_ms = ? WHERE id = ?",
-        )
-        .bind(work)
-        .bind(prove_ms as i64)
-        .bind(now_ms)
-        .bind(prover.0)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(active.task)
+        .await
     }
 
     /// Ends a lease without a proof: records the reason against the task and the prover and
@@ -446,6 +415,31 @@ impl Store {
     }
 }
 
+pub(crate) async fn insert_task_tx(
+    tx: &mut Transaction<'_, Sqlite>,
+    t: &NewTask,
+    now_ms: i64,
+) -> Result<TaskId, StoreError> {
+    let spec = serde_json::to_string(&t.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tasks (requester_key, system, label, spec, work, memory_bytes, statement,
+            state, max_attempts, created_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING id",
+    )
+    .bind(t.requester.0)
+    .bind(t.spec.system.as_str())
+    .bind(&t.spec.label)
+    .bind(spec)
+    .bind(t.work as i64)
+    .bind(t.memory_bytes as i64)
+    .bind(&t.statement)
+    .bind(t.max_attempts as i64)
+    .bind(now_ms)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(TaskId(id))
+}
+
 fn decode_state(s: &str) -> Result<TaskState, StoreError> {
     TaskState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("task state {s:?}")))
 }
@@ -488,7 +482,7 @@ async fn current_lease(
     })
 }
 
-async fn check_fence(
+pub(crate) async fn check_fence(
     tx: &mut Transaction<'_, Sqlite>,
     lease: LeaseId,
     token: FencingToken,
@@ -511,7 +505,7 @@ async fn check_fence(
     Ok(active)
 }
 
-async fn end_lease(
+pub(crate) async fn end_lease(
     tx: &mut Transaction<'_, Sqlite>,
     lease: LeaseId,
     outcome: &str,

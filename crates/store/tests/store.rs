@@ -13,18 +13,34 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 use zkpool_store::{LeaseEnd, NewTask, ProverRecord, Store};
 use zkpool_types::api::Role;
-use zkpool_types::{ArtifactRole, BlobHash, HardwareReport, ProofSystem, TaskId, TaskSpec, TaskState};
+use zkpool_types::{
+    ArtifactRole, BlobHash, HardwareReport, ProofSystem, TaskId, TaskSpec, TaskState,
+};
 
 #[derive(Clone, Debug)]
 enum Op {
     Submit,
-    Lease { prover: usize },
-    Complete { prover: usize },
-    Fail { prover: usize, invalid: bool, retryable: bool },
+    Lease {
+        prover: usize,
+    },
+    Complete {
+        prover: usize,
+    },
+    Fail {
+        prover: usize,
+        invalid: bool,
+        retryable: bool,
+    },
     /// A stale upload: a lease the prover held earlier (maybe expired or superseded).
-    Stale { prover: usize },
-    Advance { ms: i64 },
-    Heartbeat { prover: usize },
+    Stale {
+        prover: usize,
+    },
+    Advance {
+        ms: i64,
+    },
+    Heartbeat {
+        prover: usize,
+    },
     Reopen,
 }
 
@@ -59,7 +75,10 @@ fn hw(name: &str) -> HardwareReport {
 async fn check(store: &Store, provers: &[ProverRecord]) {
     for t in store.list_tasks(None, 10_000).await.unwrap() {
         let leases = store.leases_of(t.id).await.unwrap();
-        let done = leases.iter().filter(|(_, o)| o.as_deref() == Some("done")).count();
+        let done = leases
+            .iter()
+            .filter(|(_, o)| o.as_deref() == Some("done"))
+            .count();
         let active = leases.iter().filter(|(_, o)| o.is_none()).count();
         assert!(done <= 1, "{t:?} {leases:?}");
         assert_eq!(t.state == TaskState::Done, done == 1, "{t:?} {leases:?}");
@@ -75,10 +94,18 @@ async fn check(store: &Store, provers: &[ProverRecord]) {
             _ => assert_eq!(active, 0, "{t:?} {leases:?}"),
         }
         for p in provers {
-            let invalid = leases.iter().any(|(lp, o)| *lp == p.id && o.as_deref() == Some("invalid"));
+            let invalid = leases
+                .iter()
+                .any(|(lp, o)| *lp == p.id && o.as_deref() == Some("invalid"));
             let holds_now = t.state == TaskState::Leased && t.prover == Some(p.id);
-            let last_is_invalid = leases.last().is_some_and(|(lp, o)| *lp == p.id && o.as_deref() == Some("invalid"));
-            assert!(!(invalid && holds_now && !last_is_invalid), "p{} re-leased a task it cheated on", p.id.0);
+            let last_is_invalid = leases
+                .last()
+                .is_some_and(|(lp, o)| *lp == p.id && o.as_deref() == Some("invalid"));
+            assert!(
+                !(invalid && holds_now && !last_is_invalid),
+                "p{} re-leased a task it cheated on",
+                p.id.0
+            );
         }
     }
 }
@@ -89,8 +116,16 @@ async fn run(ops: Vec<Op>) {
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let mut provers = Vec::new();
     for i in 0..3 {
-        let k = store.create_key(Role::Prover, &format!("p{i}"), 0).await.unwrap();
-        provers.push(store.register_prover(k.id, &hw(&format!("p{i}")), 0).await.unwrap());
+        let k = store
+            .create_key(Role::Prover, &format!("p{i}"), 0)
+            .await
+            .unwrap();
+        provers.push(
+            store
+                .register_prover(k.id, &hw(&format!("p{i}")), 0)
+                .await
+                .unwrap(),
+        );
     }
     let mut now = 1_000i64;
     // Each prover's most recent grant, stale or not.
@@ -100,9 +135,21 @@ async fn run(ops: Vec<Op>) {
         match op {
             Op::Submit => {
                 n = n.wrapping_add(1);
-                let mut spec = TaskSpec { system: ProofSystem::Groth16, label: None, artifacts: Default::default() };
-                spec.artifacts.insert(ArtifactRole::Wtns, BlobHash::of(&[n]));
-                let t = NewTask { requester: req.id, spec, work: 10, memory_bytes: 1, statement: vec![n], max_attempts: 3 };
+                let mut spec = TaskSpec {
+                    system: ProofSystem::Groth16,
+                    label: None,
+                    artifacts: Default::default(),
+                };
+                spec.artifacts
+                    .insert(ArtifactRole::Wtns, BlobHash::of(&[n]));
+                let t = NewTask {
+                    requester: req.id,
+                    spec,
+                    work: 10,
+                    memory_bytes: 1,
+                    statement: vec![n],
+                    max_attempts: 3,
+                };
                 store.insert_task(&t, now).await.unwrap();
             }
             Op::Lease { prover } => {
@@ -112,16 +159,44 @@ async fn run(ops: Vec<Op>) {
             }
             Op::Complete { prover } | Op::Stale { prover } => {
                 if let Some(g) = held.get(&prover) {
-                    let r = store.complete(g.lease, g.token, provers[prover].id, &BlobHash::of(b"p"), 5, 1, now).await;
+                    let r = store
+                        .complete(
+                            g.lease,
+                            g.token,
+                            provers[prover].id,
+                            &BlobHash::of(b"p"),
+                            5,
+                            1,
+                            now,
+                        )
+                        .await;
                     if r.is_ok() {
                         held.remove(&prover);
                     }
                 }
             }
-            Op::Fail { prover, invalid, retryable } => {
+            Op::Fail {
+                prover,
+                invalid,
+                retryable,
+            } => {
                 if let Some(g) = held.remove(&prover) {
-                    let how = if invalid { LeaseEnd::Invalid } else { LeaseEnd::Failed };
-                    let _ = store.end_lease_unfinished(g.lease, g.token, provers[prover].id, how, "x", retryable, now).await;
+                    let how = if invalid {
+                        LeaseEnd::Invalid
+                    } else {
+                        LeaseEnd::Failed
+                    };
+                    let _ = store
+                        .end_lease_unfinished(
+                            g.lease,
+                            g.token,
+                            provers[prover].id,
+                            how,
+                            "x",
+                            retryable,
+                            now,
+                        )
+                        .await;
                 }
             }
             Op::Advance { ms } => {
@@ -130,7 +205,10 @@ async fn run(ops: Vec<Op>) {
             }
             Op::Heartbeat { prover } => {
                 let leases: Vec<_> = held.get(&prover).map(|g| g.lease).into_iter().collect();
-                store.heartbeat(provers[prover].id, &leases, now, TTL, 3 * TTL).await.unwrap();
+                store
+                    .heartbeat(provers[prover].id, &leases, now, TTL, 3 * TTL)
+                    .await
+                    .unwrap();
             }
             Op::Reopen => {
                 store.close().await;
@@ -157,11 +235,26 @@ async fn a_task_out_of_attempts_fails_with_its_reasons() {
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
     let p = store.register_prover(k.id, &hw("p"), 0).await.unwrap();
-    let spec = TaskSpec { system: ProofSystem::Groth16, label: None, artifacts: Default::default() };
-    let t = NewTask { requester: req.id, spec, work: 1, memory_bytes: 1, statement: vec![], max_attempts: 2 };
+    let spec = TaskSpec {
+        system: ProofSystem::Groth16,
+        label: None,
+        artifacts: Default::default(),
+    };
+    let t = NewTask {
+        requester: req.id,
+        spec,
+        work: 1,
+        memory_bytes: 1,
+        statement: vec![],
+        max_attempts: 2,
+    };
     let id: TaskId = store.insert_task(&t, 0).await.unwrap();
     for round in 0..2 {
-        let g = store.lease_next(&p, 10 * round, TTL).await.unwrap().unwrap();
+        let g = store
+            .lease_next(&p, 10 * round, TTL)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(g.task, id);
         store.expire_leases(10 * round + TTL + 1).await.unwrap();
     }
@@ -175,7 +268,15 @@ async fn a_task_out_of_attempts_fails_with_its_reasons() {
     let g = store.lease_next(&p, 6000, TTL).await.unwrap().unwrap();
     assert_eq!(g.task, id2);
     let state = store
-        .end_lease_unfinished(g.lease, g.token, p.id, LeaseEnd::Failed, "witness does not satisfy constraints", false, 6001)
+        .end_lease_unfinished(
+            g.lease,
+            g.token,
+            p.id,
+            LeaseEnd::Failed,
+            "witness does not satisfy constraints",
+            false,
+            6001,
+        )
         .await
         .unwrap();
     assert_eq!(state, TaskState::Failed);
@@ -189,13 +290,43 @@ async fn a_prover_that_cheated_waits_for_others() {
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
     let cheat = store.register_prover(k.id, &hw("cheat"), 0).await.unwrap();
     let honest = store.register_prover(k.id, &hw("honest"), 0).await.unwrap();
-    let spec = TaskSpec { system: ProofSystem::Groth16, label: None, artifacts: Default::default() };
-    let t = NewTask { requester: req.id, spec, work: 1, memory_bytes: 1, statement: vec![], max_attempts: 3 };
+    let spec = TaskSpec {
+        system: ProofSystem::Groth16,
+        label: None,
+        artifacts: Default::default(),
+    };
+    let t = NewTask {
+        requester: req.id,
+        spec,
+        work: 1,
+        memory_bytes: 1,
+        statement: vec![],
+        max_attempts: 3,
+    };
     let id = store.insert_task(&t, 0).await.unwrap();
     let g = store.lease_next(&cheat, 1, TTL).await.unwrap().unwrap();
-    store.end_lease_unfinished(g.lease, g.token, cheat.id, LeaseEnd::Invalid, "bad", true, 2).await.unwrap();
+    store
+        .end_lease_unfinished(
+            g.lease,
+            g.token,
+            cheat.id,
+            LeaseEnd::Invalid,
+            "bad",
+            true,
+            2,
+        )
+        .await
+        .unwrap();
     assert!(store.lease_next(&cheat, 3, TTL).await.unwrap().is_none());
-    assert_eq!(store.lease_next(&honest, 4, TTL).await.unwrap().unwrap().task, id);
+    assert_eq!(
+        store
+            .lease_next(&honest, 4, TTL)
+            .await
+            .unwrap()
+            .unwrap()
+            .task,
+        id
+    );
 }
 
 #[tokio::test]
@@ -205,8 +336,19 @@ async fn heartbeats_cannot_hold_a_lease_past_its_cap() {
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
     let p = store.register_prover(k.id, &hw("hung"), 0).await.unwrap();
-    let spec = TaskSpec { system: ProofSystem::Groth16, label: None, artifacts: Default::default() };
-    let t = NewTask { requester: req.id, spec, work: 1, memory_bytes: 1, statement: vec![], max_attempts: 3 };
+    let spec = TaskSpec {
+        system: ProofSystem::Groth16,
+        label: None,
+        artifacts: Default::default(),
+    };
+    let t = NewTask {
+        requester: req.id,
+        spec,
+        work: 1,
+        memory_bytes: 1,
+        statement: vec![],
+        max_attempts: 3,
+    };
     let id = store.insert_task(&t, 0).await.unwrap();
     let g = store.lease_next(&p, 0, TTL).await.unwrap().unwrap();
     // Heartbeats every half TTL keep it alive up to the cap (3 TTL), then stop extending it.
@@ -215,13 +357,18 @@ async fn heartbeats_cannot_hold_a_lease_past_its_cap() {
     while now < 10 * TTL {
         now += TTL / 2;
         store.expire_leases(now).await.unwrap();
-        if !store.heartbeat(p.id, &[g.lease], now, TTL, 3 * TTL).await.unwrap().is_empty() {
+        if !store
+            .heartbeat(p.id, &[g.lease], now, TTL, 3 * TTL)
+            .await
+            .unwrap()
+            .is_empty()
+        {
             revoked_at = Some(now);
             break;
         }
     }
     let at = revoked_at.expect("the lease must end");
-    assert!(at >= 3 * TTL && at <= 5 * TTL, "revoked at {at}");
+    assert!((3 * TTL..=5 * TTL).contains(&at), "revoked at {at}");
     // It runs out within one TTL after that, and the task goes back to the queue.
     store.expire_leases(at + TTL + 1).await.unwrap();
     let v = store.task_view(id).await.unwrap().unwrap();

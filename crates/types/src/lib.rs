@@ -7,6 +7,7 @@
 pub mod api;
 mod hash;
 mod ids;
+pub mod settlement;
 mod system;
 mod task;
 

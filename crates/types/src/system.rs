@@ -9,16 +9,20 @@ use serde::{Deserialize, Serialize};
 pub enum ProofSystem {
     /// Groth16 over BN254 with circom/snarkjs artifacts.
     Groth16,
+    /// Miden VM STARK proofs of Miden assembly programs, split into chained segments.
+    #[serde(rename = "miden")]
+    MidenVm,
 }
 
 impl ProofSystem {
     /// Every system this build knows, in a stable order.
-    pub const ALL: [ProofSystem; 1] = [ProofSystem::Groth16];
+    pub const ALL: [ProofSystem; 2] = [ProofSystem::Groth16, ProofSystem::MidenVm];
 
     /// The stable lower-case name used on the wire and in the database.
     pub fn as_str(&self) -> &'static str {
         match self {
             ProofSystem::Groth16 => "groth16",
+            ProofSystem::MidenVm => "miden",
         }
     }
 }
@@ -37,7 +41,7 @@ impl fmt::Debug for ProofSystem {
 
 /// A proof-system name this build does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown proof system {0:?} (known: groth16)")]
+#[error("unknown proof system {0:?} (known: groth16, miden)")]
 pub struct ParseProofSystemError(pub String);
 
 impl FromStr for ProofSystem {
@@ -47,5 +51,20 @@ impl FromStr for ProofSystem {
             .into_iter()
             .find(|p| p.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| ParseProofSystemError(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_name_parse_and_serde_agree() {
+        for p in ProofSystem::ALL {
+            assert_eq!(p.as_str().parse::<ProofSystem>(), Ok(p));
+            let json = serde_json::to_string(&p).unwrap();
+            assert_eq!(json, format!("\"{}\"", p.as_str()));
+        }
+        assert!("plonk".parse::<ProofSystem>().is_err());
     }
 }

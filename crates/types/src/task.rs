@@ -19,6 +19,10 @@ pub enum ArtifactRole {
     Wasm,
     /// the circuit's input signals as JSON (`input.json`), used with [`ArtifactRole::Wasm`].
     Input,
+    /// Miden assembly source defining the chunk procedure `step` of a split-provable program.
+    Program,
+    /// A Miden segment's input as JSON: the state before it and the chunks it consumes.
+    Chunks,
 }
 
 impl ArtifactRole {
@@ -30,6 +34,8 @@ impl ArtifactRole {
             ArtifactRole::Wtns => "wtns",
             ArtifactRole::Wasm => "wasm",
             ArtifactRole::Input => "input",
+            ArtifactRole::Program => "program",
+            ArtifactRole::Chunks => "chunks",
         }
     }
 }

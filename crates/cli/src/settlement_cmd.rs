@@ -1,0 +1,557 @@
+//! Settlement commands: `quote`, `claim`, `balance`, `rewards`, `withdraw`, `ledger`,
+//! `epochs`, plus the node's settlement flags ([`SettlementArgs`]) and its signing key.
+//!
+//! Amounts on the command line are base units (`1000000`) or tokens with a decimal point
+//! (`100.0`, `1.5 ZKP`); they are always printed with their unit.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use zkpool_client::Client;
+use zkpool_ledger::{
+    Amount, Exponents, LedgerConfig, LoadCurve, PenaltyMode, PricingConfig, QuoteSigner,
+    WorkFactors,
+};
+use zkpool_node::SettlementConfig;
+use zkpool_types::settlement::Units;
+use zkpool_types::{ProofSystem, ProverId, TaskId};
+
+use crate::requester_cmd::{upload_spec, PoolArgs};
+use crate::table::Table;
+
+/// `zkpool node` settlement flags: prices, fees, bonds, penalties, epochs.
+#[derive(Args, Debug, Clone)]
+pub struct SettlementArgs {
+    /// EIP-712 chain id quotes are signed for.
+    #[arg(long, default_value_t = 31_337)]
+    pub chain_id: u64,
+    /// Price of 10^6 work units (work = α × constraints, α in thousandths).
+    #[arg(long, default_value = "0.1", value_parser = parse_amount)]
+    pub price_per_mwork: Amount,
+    /// Lowest price quoted.
+    #[arg(long, default_value = "0.001", value_parser = parse_amount)]
+    pub min_price: Amount,
+    /// Liability bond as a multiple of the reward in basis points (20000 = 2 × reward).
+    #[arg(long, default_value_t = 20_000)]
+    pub bond_bps: u64,
+    /// Lowest liability bond.
+    #[arg(long, default_value = "1.0", value_parser = parse_amount)]
+    pub min_bond: Amount,
+    /// Provers' share of a released reward in basis points; the rest is the pool's fee.
+    #[arg(long, default_value_t = 8_000)]
+    pub prover_share_bps: u32,
+    /// Penalty for an expired lease or an invalid proof, taken from the prover's stake then
+    /// balance (0 = reputation counters only).
+    #[arg(long, default_value = "1.0", value_parser = parse_amount)]
+    pub penalty: Amount,
+    /// What a penalty larger than the prover's holdings does.
+    #[arg(long, value_enum, default_value_t = PenaltyArg::Capped)]
+    pub penalty_mode: PenaltyArg,
+    /// Seconds a quote stays acceptable.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub quote_ttl: u64,
+    /// Longest liability window a quote may ask for, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 7 * 24 * 3600)]
+    pub max_window: u64,
+    /// Admission: the completion estimate times this (bps) must fit the window.
+    #[arg(long, default_value_t = 12_000)]
+    pub admission_slack_bps: u64,
+    /// Admission: fixed time added to every estimate (lease, upload, verification), ms.
+    #[arg(long, default_value_t = 2_000)]
+    pub admission_overhead_ms: u64,
+    /// Admission: constraints per second assumed for a prover with no measured history.
+    #[arg(long, default_value_t = 2_000)]
+    pub assumed_prover_speed: u64,
+    /// Epoch length in seconds; the node settles the epoch when it has run this long.
+    #[arg(long, value_name = "SECS", default_value_t = 24 * 3600)]
+    pub epoch_length: u64,
+    /// Reward pool per epoch, funded from the treasury (less when it holds less).
+    #[arg(long, default_value = "1000.0", value_parser = parse_amount)]
+    pub epoch_reward: Amount,
+    /// α of a proof system in thousandths, `SYSTEM=MILLI` (repeatable; defaults: plonk=1000,
+    /// groth16=200, zkvm=4000, miden=4000).
+    #[arg(long = "alpha", value_name = "SYSTEM=MILLI")]
+    pub alpha: Vec<String>,
+    /// Cobb–Douglas exponent on work (a).
+    #[arg(long, default_value_t = 0.7)]
+    pub exponent_work: f64,
+    /// Cobb–Douglas exponent on stake (b).
+    #[arg(long, default_value_t = 0.3)]
+    pub exponent_stake: f64,
+    /// Refuse unquoted submissions. Off by default: unquoted tasks are the unpaid free tier
+    /// (no escrow, no bond, no release), counting towards epoch work only.
+    #[arg(long)]
+    pub require_quote: bool,
+}
+
+/// `--penalty-mode`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PenaltyArg {
+    /// Take what the prover has; never refuse.
+    Capped,
+    /// Refuse unless the prover can pay it all.
+    Strict,
+}
+
+fn parse_amount(s: &str) -> Result<Amount, String> {
+    s.parse::<Amount>().map_err(|e| e.to_string())
+}
+
+impl Default for SettlementArgs {
+    fn default() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrap {
+            #[command(flatten)]
+            s: SettlementArgs,
+        }
+        Wrap::parse_from(["zkpool"]).s
+    }
+}
+
+impl SettlementArgs {
+    /// The node's settlement configuration, signing with `signer`.
+    pub fn config(&self, signer: QuoteSigner) -> anyhow::Result<SettlementConfig> {
+        anyhow::ensure!(
+            self.prover_share_bps <= 10_000,
+            "--prover-share-bps must be at most 10000"
+        );
+        anyhow::ensure!(
+            self.epoch_length >= 1,
+            "--epoch-length must be at least 1 s"
+        );
+        let mut factors = WorkFactors::default();
+        factors.set(ProofSystem::MidenVm.as_str(), 4_000);
+        for a in &self.alpha {
+            let (sys, milli) = a
+                .split_once('=')
+                .with_context(|| format!("--alpha {a:?}: expected SYSTEM=MILLI"))?;
+            let milli: u64 = milli
+                .parse()
+                .with_context(|| format!("--alpha {a:?}: MILLI must be an integer"))?;
+            factors.set(sys, milli);
+        }
+        let exponents = Exponents {
+            work: self.exponent_work,
+            stake: self.exponent_stake,
+        };
+        anyhow::ensure!(
+            [exponents.work, exponents.stake]
+                .iter()
+                .all(|e| e.is_finite() && *e >= 0.0),
+            "exponents must be finite and >= 0"
+        );
+        Ok(SettlementConfig {
+            signer,
+            chain_id: self.chain_id,
+            ledger: LedgerConfig {
+                prover_share_bps: self.prover_share_bps,
+                penalty_mode: match self.penalty_mode {
+                    PenaltyArg::Capped => PenaltyMode::Capped,
+                    PenaltyArg::Strict => PenaltyMode::Strict,
+                },
+            },
+            pricing: PricingConfig {
+                price_per_mwork: self.price_per_mwork,
+                min_price: self.min_price,
+                load_curve: LoadCurve::default(),
+                bond_bps: self.bond_bps,
+                min_bond: self.min_bond,
+                slack_bps: self.admission_slack_bps,
+                overhead_ms: self.admission_overhead_ms,
+            },
+            quote_ttl: Duration::from_secs(self.quote_ttl),
+            max_window: Duration::from_secs(self.max_window),
+            penalty: self.penalty,
+            epoch_length: Duration::from_secs(self.epoch_length),
+            factors,
+            exponents,
+            epoch_reward: self.epoch_reward,
+            require_quote: self.require_quote,
+            assumed_prover_speed: self.assumed_prover_speed,
+        })
+    }
+}
+
+/// The pool's quote-signing key from `data-dir/pool.key` (hex, owner-only), created on first
+/// start. Its address is the pool's address in every quote.
+pub fn load_pool_key(data_dir: &Path) -> anyhow::Result<QuoteSigner> {
+    let path = data_dir.join("pool.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let mut secret = [0u8; 32];
+        let hex = text.trim();
+        anyhow::ensure!(
+            hex.len() == 64 && hex.is_char_boundary(0),
+            "{} must hold 32 hex bytes",
+            path.display()
+        );
+        for (i, b) in secret.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                .with_context(|| format!("{} must hold 32 hex bytes", path.display()))?;
+        }
+        return QuoteSigner::from_bytes(&secret)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    let signer = QuoteSigner::random();
+    let hex: String = signer
+        .secret_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    crate::node_cmd::write_private(&path, &hex)?;
+    tracing::info!(path = %path.display(), address = %signer.address(), "created the pool signing key");
+    Ok(signer)
+}
+
+fn amount(u: Units) -> Amount {
+    Amount::from_base_units(u.0)
+}
+
+/// A duration like `90s`, `10m`, `2h`, `500ms` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: expected e.g. 90s, 10m, 2h"))?;
+    let ms = match unit.trim() {
+        "ms" => n,
+        "" | "s" => n.saturating_mul(1_000),
+        "m" => n.saturating_mul(60_000),
+        "h" => n.saturating_mul(3_600_000),
+        "d" => n.saturating_mul(86_400_000),
+        other => return Err(format!("{s:?}: unknown unit {other:?} (ms, s, m, h, d)")),
+    };
+    Ok(Duration::from_millis(ms))
+}
+
+/// `zkpool quote`.
+#[derive(Args, Debug)]
+pub struct QuoteArgs {
+    #[command(flatten)]
+    pool: PoolArgs,
+    /// The proof system (this build quotes groth16).
+    #[arg(long, default_value = "groth16")]
+    proof_system: ProofSystem,
+    /// The circuit's constraint system (circom `--r1cs`).
+    #[arg(long)]
+    r1cs: PathBuf,
+    /// The snarkjs Groth16 proving key.
+    #[arg(long)]
+    zkey: PathBuf,
+    /// A witness computed beforehand.
+    #[arg(long, conflicts_with_all = ["wasm", "input"], required_unless_present = "wasm")]
+    witness: Option<PathBuf>,
+    /// The witness generator; needs --input.
+    #[arg(long, requires = "input")]
+    wasm: Option<PathBuf>,
+    /// The circuit's inputs as JSON; used with --wasm.
+    #[arg(long, requires = "wasm")]
+    input: Option<PathBuf>,
+    /// The liability window: the proof must be delivered within this (e.g. 90s, 10m, 2h).
+    #[arg(long, value_parser = parse_duration)]
+    deadline: Duration,
+    /// Where to save the signed quote, for `zkpool submit --quote`.
+    #[arg(long, default_value = "quote.json")]
+    out: PathBuf,
+}
+
+/// Asks for a binding quote, prints its terms and saves it.
+pub async fn quote(a: QuoteArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        a.proof_system == ProofSystem::Groth16,
+        "`zkpool quote` takes Groth16 artifacts; {} tasks are quoted through the API",
+        a.proof_system
+    );
+    let client = Client::new(&a.pool.pool, &a.pool.key)?;
+    let spec = upload_spec(
+        &client,
+        &a.r1cs,
+        &a.zkey,
+        a.witness.as_deref(),
+        a.wasm.as_deref().zip(a.input.as_deref()),
+        None,
+    )
+    .await?;
+    let issued = client
+        .quote(spec, a.deadline.as_millis() as u64)
+        .await
+        .context("the pool refused to quote")?;
+    let q = &issued.signed.quote;
+    let mut t = Table::new(&["term", "value"]);
+    let now = zkpool_store::now_ms() as u64;
+    for (k, v) in [
+        ("task digest", q.task_digest.clone()),
+        ("reward", amount(q.reward).to_string()),
+        ("liability bond", amount(q.bond).to_string()),
+        (
+            "liability deadline",
+            format!(
+                "{} ms (in {:.0} s)",
+                q.deadline_ms,
+                q.deadline_ms.saturating_sub(now) as f64 / 1e3
+            ),
+        ),
+        (
+            "quote expires",
+            format!(
+                "{} ms (in {:.0} s)",
+                q.expires_at_ms,
+                q.expires_at_ms.saturating_sub(now) as f64 / 1e3
+            ),
+        ),
+        ("nonce", q.nonce.to_string()),
+        ("pool", q.pool.clone()),
+        ("chain id", q.chain_id.to_string()),
+        ("signature", issued.signed.signature.clone()),
+        ("work (α × constraints)", issued.work.to_string()),
+        (
+            "estimated completion",
+            format!("{} ms", issued.estimated_ms),
+        ),
+    ] {
+        t.row(vec![k.to_string(), v]);
+    }
+    println!("{t}");
+    std::fs::write(&a.out, serde_json::to_vec_pretty(&issued.signed)?)
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    eprintln!(
+        "saved {}; accept it with: zkpool submit --quote {} (same artifacts)",
+        a.out.display(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// `zkpool claim`.
+#[derive(Args, Debug)]
+pub struct ClaimArgs {
+    #[command(flatten)]
+    pool: PoolArgs,
+    /// The task whose liability window closed without a proof.
+    task: TaskId,
+}
+
+/// Claims refund and bond.
+pub async fn claim(a: ClaimArgs) -> anyhow::Result<()> {
+    let client = Client::new(&a.pool.pool, &a.pool.key)?;
+    let c = client.claim(a.task).await?;
+    println!(
+        "{}: refunded {} and paid the pool's bond {}",
+        c.task,
+        amount(c.refund),
+        amount(c.bond)
+    );
+    Ok(())
+}
+
+/// `zkpool balance`, `zkpool rewards`.
+#[derive(Args, Debug)]
+pub struct KeyArgs {
+    #[command(flatten)]
+    pool: PoolArgs,
+}
+
+/// Prints the requester's available, escrowed and claimable funds.
+pub async fn balance(a: KeyArgs) -> anyhow::Result<()> {
+    let client = Client::new(&a.pool.pool, &a.pool.key)?;
+    let b = client.balance().await?;
+    let mut t = Table::new(&["account", "available", "escrowed", "claimable"]);
+    t.row(vec![
+        format!("requester:{}", b.key),
+        amount(b.available).to_string(),
+        amount(b.escrowed).to_string(),
+        amount(b.claimable).to_string(),
+    ]);
+    println!("{t}");
+    if !b.open_tasks.is_empty() {
+        let mut o = Table::new(&["task", "reward", "bond", "deadline (unix ms)"]);
+        for x in &b.open_tasks {
+            o.row(vec![
+                x.task.to_string(),
+                amount(x.reward).to_string(),
+                amount(x.bond).to_string(),
+                x.deadline_ms.to_string(),
+            ]);
+        }
+        println!("open tasks:\n{o}");
+    }
+    Ok(())
+}
+
+/// Prints per-machine, per-epoch rewards and withdrawable balances.
+pub async fn rewards(a: KeyArgs) -> anyhow::Result<()> {
+    let client = Client::new(&a.pool.pool, &a.pool.key)?;
+    let r = client.rewards().await?;
+    println!("{}", rewards_table(&r));
+    Ok(())
+}
+
+/// The rewards report as a table.
+pub fn rewards_table(r: &zkpool_types::settlement::RewardsView) -> Table {
+    let mut t = Table::new(&[
+        "machine",
+        "epoch",
+        "tasks",
+        "work",
+        "task rewards",
+        "epoch rewards",
+        "penalties",
+        "withdrawable",
+    ]);
+    for row in &r.rows {
+        let bal = r
+            .balances
+            .iter()
+            .find(|(p, _)| *p == row.prover)
+            .map(|(_, b)| amount(*b).to_string())
+            .unwrap_or_default();
+        t.row(vec![
+            format!("{} {}", row.prover, row.name),
+            format!("{}{}", row.epoch, if row.settled { "" } else { " (open)" }),
+            row.tasks_done.to_string(),
+            row.work.to_string(),
+            amount(row.task_rewards).to_string(),
+            amount(row.epoch_rewards).to_string(),
+            amount(row.penalties).to_string(),
+            bal,
+        ]);
+    }
+    t
+}
+
+/// `zkpool withdraw`.
+#[derive(Args, Debug)]
+pub struct WithdrawArgs {
+    #[command(flatten)]
+    pool: PoolArgs,
+    /// How much: base units, or tokens with a decimal point (`12.5`).
+    #[arg(long, value_parser = parse_amount)]
+    amount: Amount,
+    /// For a prover key with several machines: which one.
+    #[arg(long)]
+    prover: Option<ProverId>,
+}
+
+/// Moves money out of the caller's account.
+pub async fn withdraw(a: WithdrawArgs) -> anyhow::Result<()> {
+    let client = Client::new(&a.pool.pool, &a.pool.key)?;
+    let m = client.withdraw(a.prover, a.amount.base_units()).await?;
+    println!(
+        "withdrew {} from {}; {} left",
+        a.amount,
+        m.account,
+        amount(m.balance)
+    );
+    Ok(())
+}
+
+/// `zkpool ledger` (operator, admin key).
+#[derive(Subcommand, Debug)]
+pub enum LedgerCommand {
+    /// Fund an account: `requester:k-2`, `prover:p-1`, `treasury` or `pool_stake`.
+    Deposit(DepositArgs),
+    /// Show every account's balance.
+    Show(KeyArgs),
+}
+
+/// `zkpool ledger deposit`.
+#[derive(Args, Debug)]
+pub struct DepositArgs {
+    #[command(flatten)]
+    pool: PoolArgs,
+    /// The account to fund.
+    #[arg(long)]
+    account: String,
+    /// How much: base units, or tokens with a decimal point (`100.0`).
+    #[arg(long, value_parser = parse_amount)]
+    amount: Amount,
+}
+
+/// Runs a `zkpool ledger` subcommand.
+pub async fn ledger(c: LedgerCommand) -> anyhow::Result<()> {
+    match c {
+        LedgerCommand::Deposit(a) => {
+            let client = Client::new(&a.pool.pool, &a.pool.key)?;
+            let m = client.deposit(&a.account, a.amount.base_units()).await?;
+            println!(
+                "deposited {} into {}; balance {}",
+                a.amount,
+                m.account,
+                amount(m.balance)
+            );
+        }
+        LedgerCommand::Show(a) => {
+            let client = Client::new(&a.pool.pool, &a.pool.key)?;
+            let s = client.ledger().await?;
+            let mut t = Table::new(&["account", "balance"]);
+            for (acct, b) in &s.accounts {
+                t.row(vec![acct.clone(), amount(*b).to_string()]);
+            }
+            println!("{t}");
+            println!(
+                "deposited {}, withdrawn {}; pool {} on chain {}",
+                amount(s.deposited),
+                amount(s.withdrawn),
+                s.pool,
+                s.chain_id
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `zkpool epochs`.
+#[derive(Subcommand, Debug)]
+pub enum EpochsCommand {
+    /// List epochs and their settlements.
+    List(KeyArgs),
+    /// Settle the current epoch now (admin key).
+    Close(KeyArgs),
+}
+
+/// Runs a `zkpool epochs` subcommand.
+pub async fn epochs(c: EpochsCommand) -> anyhow::Result<()> {
+    match c {
+        EpochsCommand::List(a) => {
+            let client = Client::new(&a.pool.pool, &a.pool.key)?;
+            for e in client.epochs().await? {
+                println!("{}", epoch_table(&e));
+            }
+        }
+        EpochsCommand::Close(a) => {
+            let client = Client::new(&a.pool.pool, &a.pool.key)?;
+            println!("{}", epoch_table(&client.close_epoch().await?));
+        }
+    }
+    Ok(())
+}
+
+/// An epoch settlement as a headline and a table.
+pub fn epoch_table(e: &zkpool_types::settlement::EpochView) -> String {
+    let mut t = Table::new(&["prover", "work (α × size)", "stake", "reward"]);
+    for s in &e.shares {
+        t.row(vec![
+            s.prover.to_string(),
+            s.work.to_string(),
+            amount(s.stake).to_string(),
+            amount(s.reward).to_string(),
+        ]);
+    }
+    format!(
+        "epoch {} ({}): pool {}, to treasury {}\n{t}",
+        e.epoch,
+        if e.closed_ms.is_some() {
+            "settled"
+        } else {
+            "open"
+        },
+        amount(e.pool),
+        amount(e.to_treasury)
+    )
+}

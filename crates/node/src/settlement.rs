@@ -1,0 +1,631 @@
+//! Settlement wiring: the pure `zkpool_ledger` core made durable and driven by the node.
+//!
+//! ```text
+//!  POST /v1/quotes ─► inspect ─► admission (queue + proving time vs window) ─► price, bond
+//!                  ─► EIP-712 sign with the pool key (nonce from a reserved block)
+//!  POST /v1/tasks/quoted ─► inspect ─► verify quote (chain, pool, signer, digest, expiry,
+//!                  nonce unused) ─► ONE tx: task row + nonce + escrow + bond entries
+//!  proof verified ─► ONE tx: task done + release entry (80 % provers, 20 % treasury, bond back)
+//!  reaper ─► window closed, no proof ─► claim (refund + bond to the requester)
+//!  epoch timer / admin ─► ONE tx: epoch closed + fund + Cobb–Douglas payout, next epoch opened
+//! ```
+//!
+//! The in-memory [`Ledger`] sits behind one async mutex, loaded lazily by replaying the
+//! journal on first use. Every change is plan → persist (transaction) → apply; operations
+//! that need two entries plan them on a clone that replaces the ledger only after the commit.
+//! Lock order is always ledger mutex, then the store's writer lock.
+//!
+//! Unquoted tasks (`POST /v1/tasks`) are the "free tier": they are never in the ledger, are
+//! neither paid nor bonded, and count towards epoch work only. `--require-quote` turns them
+//! off.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+use std::time::Duration;
+
+use tokio::sync::{Mutex, MutexGuard, OnceCell};
+use zkpool_ledger::epoch::{aggregate_work, settle_epoch};
+use zkpool_ledger::{
+    Account, Amount, EpochId, Expected, Exponents, FleetLoad, Ledger, LedgerConfig, LedgerError,
+    NonceBook, Op, PricingConfig, Quote, QuoteSigner, SignedQuote, WorkFactors, WorkRecord,
+};
+use zkpool_store::{now_ms, NewTask, Store};
+use zkpool_types::settlement::{
+    self as wire, BalanceView, Claimed, EpochShare, EpochView, OpenTask, QuoteIssued, Units,
+};
+use zkpool_types::{
+    ArtifactMap, BlobHash, FencingToken, KeyId, LeaseId, ProofSystem, ProverId, TaskId,
+};
+
+use crate::{ApiError, Node};
+
+/// How many quote nonces one database write reserves.
+const NONCE_BLOCK: u64 = 4_096;
+
+/// The operator's settlement parameters; every one is a `zkpool node` flag.
+#[derive(Clone, Debug)]
+pub struct SettlementConfig {
+    /// The pool's quote-signing key (its address is the pool's address).
+    pub signer: QuoteSigner,
+    /// The EIP-712 chain id quotes are signed for.
+    pub chain_id: u64,
+    /// Fee split and penalty mode.
+    pub ledger: LedgerConfig,
+    /// Prices, bond rule and admission slack.
+    pub pricing: PricingConfig,
+    /// How long a quote stays acceptable.
+    pub quote_ttl: Duration,
+    /// The longest liability window a quote may ask for.
+    pub max_window: Duration,
+    /// Ledger penalty for an expired lease or an invalid proof (zero: counters only).
+    pub penalty: Amount,
+    /// Epoch length; the node closes the epoch when it has run this long.
+    pub epoch_length: Duration,
+    /// α per proof system (thousandths).
+    pub factors: WorkFactors,
+    /// Cobb–Douglas exponents (work, stake).
+    pub exponents: Exponents,
+    /// Reward pool per epoch, funded from the treasury (less if the treasury holds less).
+    pub epoch_reward: Amount,
+    /// Refuse unquoted submissions.
+    pub require_quote: bool,
+    /// Speed assumed for a prover with no measured history (constraints per second).
+    pub assumed_prover_speed: u64,
+}
+
+impl Default for SettlementConfig {
+    fn default() -> Self {
+        let mut factors = WorkFactors::default();
+        // The Miden VM is a zkVM: α as the design's zkVM, per cycle.
+        factors.set(ProofSystem::MidenVm.as_str(), 4_000);
+        SettlementConfig {
+            signer: QuoteSigner::random(),
+            chain_id: 31_337,
+            ledger: LedgerConfig::default(),
+            pricing: PricingConfig::default(),
+            quote_ttl: Duration::from_secs(120),
+            max_window: Duration::from_secs(7 * 24 * 3600),
+            penalty: Amount::from_tokens(1),
+            epoch_length: Duration::from_secs(24 * 3600),
+            factors,
+            exponents: Exponents::default(),
+            epoch_reward: Amount::from_tokens(1_000),
+            require_quote: false,
+            assumed_prover_speed: 2_000,
+        }
+    }
+}
+
+/// The ledger and what must change with it, behind [`Settlement::books`].
+#[derive(Debug)]
+pub struct Books {
+    /// Balances and task/epoch settlement records.
+    pub ledger: Ledger,
+    /// Nonces of accepted quotes.
+    nonces: NonceBook,
+    /// Escrowed tasks not yet released or claimed.
+    open: BTreeSet<TaskId>,
+}
+
+/// The node's settlement state.
+#[derive(Debug, Default)]
+pub struct Settlement {
+    books: OnceCell<Mutex<Books>>,
+    /// Quote nonces reserved in the database and not yet handed out.
+    nonces: std::sync::Mutex<Range<u64>>,
+}
+
+impl Settlement {
+    /// The books, replaying the journal the first time.
+    pub async fn books(
+        &self,
+        store: &Store,
+        config: &SettlementConfig,
+    ) -> Result<MutexGuard<'_, Books>, ApiError> {
+        let cell = self
+            .books
+            .get_or_try_init(|| async {
+                let journal = store.journal().await?;
+                let ledger = Ledger::replay(config.ledger, &journal).map_err(ApiError::internal)?;
+                let mut open = BTreeSet::new();
+                for e in &journal {
+                    match e.op {
+                        Op::Escrow { task, .. } => {
+                            open.insert(task);
+                        }
+                        Op::Release { task, .. } | Op::Claim { task, .. } => {
+                            open.remove(&task);
+                        }
+                        _ => {}
+                    }
+                }
+                let nonces = store.used_nonces().await?.into_iter().collect();
+                tracing::info!(
+                    entries = journal.len(),
+                    open_tasks = open.len(),
+                    "ledger replayed"
+                );
+                Ok::<_, ApiError>(Mutex::new(Books {
+                    ledger,
+                    nonces,
+                    open,
+                }))
+            })
+            .await?;
+        Ok(cell.lock().await)
+    }
+
+    async fn next_nonce(&self, store: &Store) -> Result<u64, ApiError> {
+        if let Some(n) = self.lock_nonces().next() {
+            return Ok(n);
+        }
+        let block = store.reserve_nonces(NONCE_BLOCK).await?;
+        let mut range = self.lock_nonces();
+        // Another request may have refilled meanwhile; the newer block is as good.
+        *range = block;
+        range
+            .next()
+            .ok_or_else(|| ApiError::internal("empty nonce block"))
+    }
+
+    fn lock_nonces(&self) -> std::sync::MutexGuard<'_, Range<u64>> {
+        self.nonces.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn units(a: Amount) -> Units {
+    Units(a.base_units())
+}
+
+/// The digest a quote binds: proof system, every artifact's hash by role, and the public
+/// statement the backend derived. Keccak-256 so a contract can recompute it.
+pub fn task_digest(system: ProofSystem, artifacts: &ArtifactMap, statement: &[u8]) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(64 + artifacts.len() * 48 + statement.len());
+    buf.extend_from_slice(b"zkpool.task.v1\0");
+    buf.extend_from_slice(system.as_str().as_bytes());
+    buf.push(0);
+    for (role, hash) in artifacts {
+        buf.extend_from_slice(role.as_str().as_bytes());
+        buf.push(b'=');
+        buf.extend_from_slice(&hash.0);
+    }
+    buf.extend_from_slice(&(statement.len() as u64).to_be_bytes());
+    buf.extend_from_slice(statement);
+    zkpool_ledger::eip712::keccak256(&buf)
+}
+
+/// The ledger's quote as it travels (same JSON shape, pinned by a test).
+pub fn quote_to_wire(q: &SignedQuote) -> Result<wire::SignedQuote, ApiError> {
+    serde_json::to_value(q)
+        .and_then(serde_json::from_value)
+        .map_err(ApiError::internal)
+}
+
+/// The wire quote as the ledger's type; malformed hex is the client's error.
+pub fn quote_from_wire(q: &wire::SignedQuote) -> Result<SignedQuote, ApiError> {
+    serde_json::to_value(q)
+        .and_then(serde_json::from_value)
+        .map_err(|e| ApiError::bad_request("bad_quote", format!("malformed quote: {e}")))
+}
+
+/// α-weighted work of a task of `size` in `system`.
+fn alpha_work(cfg: &SettlementConfig, system: ProofSystem, size: u64) -> Result<u64, ApiError> {
+    let w = cfg.factors.work(system.as_str(), size)?;
+    Ok(u64::try_from(w.max(1)).unwrap_or(u64::MAX))
+}
+
+/// What the scheduler knows about provers that can run `system`, in α-weighted work units:
+/// each online prover's measured speed (work done / busy time, or the configured assumption
+/// when it has no history) and the work already queued.
+async fn fleet_load(node: &Node, system: ProofSystem) -> Result<FleetLoad, ApiError> {
+    let cfg = &node.config.settlement;
+    let alpha = cfg.factors.alpha_milli(system.as_str()).unwrap_or(0);
+    let since = now_ms() - crate::admin::online_window(node);
+    let mut fleet = FleetLoad::default();
+    for (systems, work_done, busy_ms) in node.store.prover_speeds(since).await? {
+        if !systems.split(',').any(|s| s == system.as_str()) {
+            continue;
+        }
+        let speed = if work_done > 0 && busy_ms > 0 {
+            (work_done as u128 * 1_000 / busy_ms as u128).max(1) as u64
+        } else {
+            cfg.assumed_prover_speed
+        };
+        let wps = speed.saturating_mul(alpha);
+        fleet.capacity_wps = fleet.capacity_wps.saturating_add(wps);
+        fleet.fastest_prover_wps = fleet.fastest_prover_wps.max(wps);
+    }
+    for (s, w) in node.store.pending_work().await? {
+        let a = cfg.factors.alpha_milli(&s).unwrap_or(0);
+        fleet.queued_work = fleet.queued_work.saturating_add(w.saturating_mul(a));
+    }
+    Ok(fleet)
+}
+
+/// Prices, admits and signs a quote for an inspected task.
+pub async fn issue_quote(
+    node: &Node,
+    task: &NewTask,
+    window_ms: u64,
+) -> Result<QuoteIssued, ApiError> {
+    let cfg = &node.config.settlement;
+    let max = cfg.max_window.as_millis() as u64;
+    if window_ms == 0 || window_ms > max {
+        return Err(ApiError::bad_request(
+            "bad_window",
+            format!("the liability window must be 1 ms to {max} ms (node flag --max-window)"),
+        ));
+    }
+    let work = alpha_work(cfg, task.spec.system, task.work)?;
+    let fleet = fleet_load(node, task.spec.system).await?;
+    let offer = cfg.pricing.admit(&fleet, work, window_ms)?;
+    let now = now_ms() as u64;
+    let deadline_ms = now.saturating_add(window_ms);
+    let quote = Quote {
+        task_digest: task_digest(task.spec.system, &task.spec.artifacts, &task.statement),
+        reward: offer.price,
+        bond: offer.bond,
+        deadline_ms,
+        expires_at_ms: now
+            .saturating_add(cfg.quote_ttl.as_millis() as u64)
+            .min(deadline_ms),
+        nonce: node.settlement.next_nonce(&node.store).await?,
+        pool: cfg.signer.address(),
+        chain_id: cfg.chain_id,
+    };
+    let signed = cfg.signer.sign(quote)?;
+    Ok(QuoteIssued {
+        signed: quote_to_wire(&signed)?,
+        work,
+        estimated_ms: offer.estimated_ms,
+    })
+}
+
+/// Accepts a quote: verifies it against the task actually submitted, then inserts the task,
+/// marks the nonce used and escrows reward and bond, all in one transaction.
+pub async fn accept_quote(
+    node: &Node,
+    task: &NewTask,
+    quote: &wire::SignedQuote,
+) -> Result<TaskId, ApiError> {
+    let cfg = &node.config.settlement;
+    let sq = quote_from_wire(quote)?;
+    let now = now_ms();
+    let expected = Expected {
+        pool: cfg.signer.address(),
+        chain_id: cfg.chain_id,
+        task_digest: task_digest(task.spec.system, &task.spec.artifacts, &task.statement),
+    };
+    sq.verify(&expected, now as u64)?;
+    let mut books = node.settlement.books(&node.store, cfg).await?;
+    books.nonces.check_unused(sq.quote.nonce)?;
+    let q = sq.quote.clone();
+    let mut scratch = books.ledger.clone();
+    let id = node
+        .store
+        .insert_task_with(task, q.nonce, now, |id| {
+            let escrow = scratch.execute(Op::Escrow {
+                task: id,
+                requester: task.requester,
+                amount: q.reward,
+                deadline_ms: q.deadline_ms,
+                now_ms: now as u64,
+            })?;
+            let bond = scratch.execute(Op::StakeBond {
+                task: id,
+                amount: q.bond,
+            })?;
+            Ok::<_, LedgerError>(vec![escrow, bond])
+        })
+        .await??;
+    books.ledger = scratch;
+    books.nonces.consume(q.nonce)?;
+    books.open.insert(id);
+    tracing::info!(task = %id, reward = %q.reward, bond = %q.bond, deadline_ms = q.deadline_ms,
+        nonce = q.nonce, "quote accepted: reward escrowed, bond staked");
+    Ok(id)
+}
+
+/// Marks a task done with its verified proof and, in the same transaction, releases its
+/// escrow when it is a quoted task still inside its window.
+#[allow(clippy::too_many_arguments)]
+pub async fn complete(
+    node: &Node,
+    lease: LeaseId,
+    token: FencingToken,
+    prover: ProverId,
+    proof: &BlobHash,
+    prove_ms: u64,
+    verify_ms: u64,
+) -> Result<TaskId, ApiError> {
+    let cfg = &node.config.settlement;
+    let mut books = node.settlement.books(&node.store, cfg).await?;
+    let now = now_ms();
+    let mut planned = None;
+    let task = node
+        .store
+        .complete_with(
+            lease,
+            token,
+            prover,
+            proof,
+            prove_ms,
+            verify_ms,
+            now,
+            |task, _, size| {
+                if !books.open.contains(&task) {
+                    return Vec::new(); // free tier, or already claimed
+                }
+                let op = Op::Release {
+                    task,
+                    work: vec![(prover, size.max(1))],
+                    now_ms: now as u64,
+                };
+                match books.ledger.plan(op) {
+                    Ok(e) => {
+                        planned = Some(e.clone());
+                        vec![e]
+                    }
+                    Err(e) => {
+                        tracing::warn!(%task, error = %e, "proof delivered but not released");
+                        Vec::new()
+                    }
+                }
+            },
+        )
+        .await?;
+    if let Some(e) = planned {
+        books.ledger.apply(&e).map_err(ApiError::internal)?;
+        books.open.remove(&task);
+        tracing::info!(%task, %prover, "task paid: reward released, bond returned");
+    }
+    Ok(task)
+}
+
+/// Refund plus bond to the requester of a task whose window closed without a proof.
+pub async fn claim(node: &Node, task: TaskId, now: u64) -> Result<Claimed, ApiError> {
+    let cfg = &node.config.settlement;
+    let mut books = node.settlement.books(&node.store, cfg).await?;
+    claim_locked(node, &mut books, task, now).await
+}
+
+async fn claim_locked(
+    node: &Node,
+    books: &mut Books,
+    task: TaskId,
+    now: u64,
+) -> Result<Claimed, ApiError> {
+    let entry = books.ledger.plan(Op::Claim { task, now_ms: now })?;
+    let rec = *books
+        .ledger
+        .task(task)
+        .ok_or_else(|| ApiError::internal("claimed task has no record"))?;
+    let escrow = books.ledger.balance(&Account::Escrow(task));
+    let bond = books.ledger.balance(&Account::Bond(task));
+    node.store
+        .append_entries(std::slice::from_ref(&entry), now as i64)
+        .await?;
+    books.ledger.apply(&entry).map_err(ApiError::internal)?;
+    books.open.remove(&task);
+    tracing::warn!(%task, requester = %rec.requester, refund = %escrow, %bond,
+        "liability window closed without a proof: requester refunded and paid the bond");
+    Ok(Claimed {
+        task,
+        refund: units(escrow),
+        bond: units(bond),
+    })
+}
+
+/// Claims every open task whose window has closed (the reaper calls this).
+pub async fn auto_claim(node: &Node) -> Result<usize, ApiError> {
+    let cfg = &node.config.settlement;
+    let mut books = node.settlement.books(&node.store, cfg).await?;
+    let now = now_ms() as u64;
+    let due: Vec<TaskId> = books
+        .open
+        .iter()
+        .filter(|t| books.ledger.task(**t).is_some_and(|r| r.deadline_ms <= now))
+        .copied()
+        .collect();
+    for t in &due {
+        claim_locked(node, &mut books, *t, now).await?;
+    }
+    Ok(due.len())
+}
+
+/// Takes the configured penalty from a prover that has money in the ledger. A prover
+/// without an account (it never earned or staked) keeps only the reputation counters.
+pub async fn penalize(node: &Node, prover: ProverId, why: &str) {
+    let cfg = &node.config.settlement;
+    if cfg.penalty.is_zero() {
+        return;
+    }
+    let result = async {
+        let mut books = node.settlement.books(&node.store, cfg).await?;
+        let entry = match books.ledger.plan(Op::Penalty {
+            prover,
+            amount: cfg.penalty,
+        }) {
+            Ok(e) if !e.postings.is_empty() => e,
+            Ok(_) | Err(LedgerError::UnknownAccount(_)) => return Ok(None),
+            Err(e) => return Err(ApiError::from(e)),
+        };
+        node.store
+            .append_entries(std::slice::from_ref(&entry), now_ms())
+            .await?;
+        books.ledger.apply(&entry).map_err(ApiError::internal)?;
+        let taken = entry
+            .postings
+            .iter()
+            .try_fold(Amount::ZERO, |s, p| s.checked_add(p.amount))?;
+        Ok::<_, ApiError>(Some(taken))
+    }
+    .await;
+    match result {
+        Ok(Some(taken)) => tracing::warn!(%prover, %taken, why, "prover penalised"),
+        Ok(None) => {}
+        Err(e) => tracing::error!(%prover, error = ?e, "penalty failed"),
+    }
+}
+
+/// Moves money in from outside (admin). A deposit to `prover_stake:p-N` is a deposit to the
+/// prover's balance and a stake of it, two entries in one transaction.
+pub async fn deposit(node: &Node, to: Account, amount: Amount) -> Result<wire::Moved, ApiError> {
+    let Account::ProverStake(prover) = to else {
+        return move_money(node, Op::Deposit { to, amount }, to).await;
+    };
+    let cfg = &node.config.settlement;
+    let mut books = node.settlement.books(&node.store, cfg).await?;
+    let mut scratch = books.ledger.clone();
+    let entries = vec![
+        scratch.execute(Op::Deposit {
+            to: Account::Prover(prover),
+            amount,
+        })?,
+        scratch.execute(Op::ProverStake { prover, amount })?,
+    ];
+    node.store.append_entries(&entries, now_ms()).await?;
+    books.ledger = scratch;
+    Ok(wire::Moved {
+        account: to.to_string(),
+        balance: units(books.ledger.balance(&to)),
+        seq: entries[1].seq,
+    })
+}
+
+/// Moves money out of `from`.
+pub async fn withdraw(node: &Node, from: Account, amount: Amount) -> Result<wire::Moved, ApiError> {
+    move_money(node, Op::Withdraw { from, amount }, from).await
+}
+
+async fn move_money(node: &Node, op: Op, account: Account) -> Result<wire::Moved, ApiError> {
+    let cfg = &node.config.settlement;
+    let mut books = node.settlement.books(&node.store, cfg).await?;
+    let entry = books.ledger.plan(op)?;
+    node.store
+        .append_entries(std::slice::from_ref(&entry), now_ms())
+        .await?;
+    books.ledger.apply(&entry).map_err(ApiError::internal)?;
+    Ok(wire::Moved {
+        account: account.to_string(),
+        balance: units(books.ledger.balance(&account)),
+        seq: entry.seq,
+    })
+}
+
+/// A requester's available, escrowed and claimable money.
+pub async fn balance(node: &Node, key: KeyId) -> Result<BalanceView, ApiError> {
+    let cfg = &node.config.settlement;
+    let books = node.settlement.books(&node.store, cfg).await?;
+    let now = now_ms() as u64;
+    let (mut escrowed, mut claimable) = (Amount::ZERO, Amount::ZERO);
+    let mut open_tasks = Vec::new();
+    for t in &books.open {
+        let Some(rec) = books.ledger.task(*t).filter(|r| r.requester == key) else {
+            continue;
+        };
+        if rec.deadline_ms <= now {
+            claimable = claimable.checked_add(rec.reward)?.checked_add(rec.bond)?;
+        } else {
+            escrowed = escrowed.checked_add(rec.reward)?;
+        }
+        open_tasks.push(OpenTask {
+            task: *t,
+            reward: units(rec.reward),
+            bond: units(rec.bond),
+            deadline_ms: rec.deadline_ms,
+        });
+    }
+    Ok(BalanceView {
+        key,
+        available: units(books.ledger.balance(&Account::Requester(key))),
+        escrowed: units(escrowed),
+        claimable: units(claimable),
+        open_tasks,
+    })
+}
+
+/// Closes the current epoch now: counts α-weighted work of the tasks finished in it, funds
+/// its reward pool from the treasury and pays it by Cobb–Douglas over work and stake, in
+/// one transaction with the epoch's close. A second close of the same epoch writes nothing.
+pub async fn close_epoch(node: &Node) -> Result<EpochView, ApiError> {
+    let cfg = &node.config.settlement;
+    let mut books = node.settlement.books(&node.store, cfg).await?;
+    let now = now_ms();
+    let epoch = node.store.current_epoch(now).await?;
+    let done = node.store.done_tasks(epoch.started_ms, now).await?;
+    let records: Vec<WorkRecord<'_>> = done
+        .iter()
+        .map(|d| WorkRecord {
+            prover: d.prover,
+            system: &d.system,
+            size: d.size,
+        })
+        .collect();
+    let work = aggregate_work(&cfg.factors, records.iter().copied())?;
+    let stakes: HashMap<ProverId, Amount> = books
+        .ledger
+        .balances()
+        .filter_map(|(a, b)| match a {
+            Account::ProverStake(p) if !b.is_zero() => Some((*p, b)),
+            _ => None,
+        })
+        .collect();
+    let pool = cfg
+        .epoch_reward
+        .min(books.ledger.balance(&Account::Treasury));
+    let id = EpochId(epoch.id);
+    let mut scratch = books.ledger.clone();
+    let mut entries = Vec::new();
+    let mut view = EpochView {
+        epoch: epoch.id,
+        started_ms: epoch.started_ms,
+        closed_ms: Some(now),
+        pool: units(pool),
+        to_treasury: units(pool),
+        shares: Vec::new(),
+    };
+    if !pool.is_zero() {
+        let alloc = settle_epoch(&cfg.factors, records, &stakes, pool, cfg.exponents)?;
+        entries.push(scratch.execute(Op::FundEpoch {
+            epoch: id,
+            amount: pool,
+        })?);
+        entries.push(scratch.execute(Op::PayEpoch {
+            epoch: id,
+            shares: alloc.shares.clone(),
+        })?);
+        view.to_treasury = units(alloc.remainder);
+        view.shares = alloc
+            .shares
+            .iter()
+            .map(|(p, r)| EpochShare {
+                prover: *p,
+                work: u64::try_from(work.get(p).copied().unwrap_or(0)).unwrap_or(u64::MAX),
+                stake: units(stakes.get(p).copied().unwrap_or_default()),
+                reward: units(*r),
+            })
+            .collect();
+    }
+    let summary = serde_json::to_string(&view).map_err(ApiError::internal)?;
+    if !node
+        .store
+        .close_epoch(epoch.id, now, &summary, &entries)
+        .await?
+    {
+        return Err(LedgerError::EpochSettled(id).into());
+    }
+    books.ledger = scratch;
+    tracing::info!(epoch = epoch.id, pool = %pool, provers = view.shares.len(), "epoch settled");
+    Ok(view)
+}
+
+/// Closes the epoch when it has run for the configured length (the reaper calls this).
+pub async fn epoch_tick(node: &Node) -> Result<(), ApiError> {
+    let epoch = node.store.current_epoch(now_ms()).await?;
+    let len = node.config.settlement.epoch_length.as_millis() as i64;
+    if now_ms() - epoch.started_ms >= len {
+        close_epoch(node).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! Settlement endpoints: quotes, quoted submission, claims, balances, rewards, withdrawals,
+//! deposits and epochs. Thin: parse, authorise, call `settlement.rs`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use zkpool_ledger::{Account, Amount, EpochId};
+use zkpool_store::now_ms;
+use zkpool_types::api::{Role, Submitted};
+use zkpool_types::settlement::{
+    BalanceView, Claimed, DepositRequest, EpochView, LedgerSummary, Moved, QuoteIssued,
+    QuoteRequest, QuotedSubmitRequest, RewardRow, RewardsView, Units, WithdrawRequest,
+};
+use zkpool_types::ProverId;
+
+use crate::requester_api::{owned_task, prepare_task};
+use crate::{settlement, ApiError, Caller, Node};
+
+/// A JSON body, with a malformed one (e.g. an amount beyond u128) answered in the API's
+/// error format rather than axum's plain text.
+fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    b.map(|Json(v)| v)
+        .map_err(|e| ApiError::bad_request("bad_request", e.body_text()))
+}
+
+fn amount(u: Units) -> Amount {
+    Amount::from_base_units(u.0)
+}
+
+/// `POST /v1/quotes` (requester): inspect the task, admit it against the window, price and
+/// sign. Nothing is reserved; the quote binds the pool until it expires.
+pub async fn quote(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    req: Result<Json<QuoteRequest>, JsonRejection>,
+) -> Result<Json<QuoteIssued>, ApiError> {
+    caller.require(&[Role::Requester])?;
+    let req = body(req)?;
+    let task = prepare_task(&node, caller.0.id, req.spec).await?;
+    Ok(Json(
+        settlement::issue_quote(&node, &task, req.window_ms).await?,
+    ))
+}
+
+/// `POST /v1/tasks/quoted` (requester): accept a quote; escrow, bond and task in one go.
+pub async fn submit_quoted(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    req: Result<Json<QuotedSubmitRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    caller.require(&[Role::Requester])?;
+    let req = body(req)?;
+    let task = prepare_task(&node, caller.0.id, req.spec).await?;
+    let id = settlement::accept_quote(&node, &task, &req.quote).await?;
+    node.work_ready.notify_waiters();
+    Ok((
+        StatusCode::CREATED,
+        Json(Submitted {
+            task_id: id,
+            work: task.work,
+        }),
+    ))
+}
+
+/// `POST /v1/tasks/{id}/claim` (requester): refund and bond once the window has closed
+/// without a proof. The reaper does the same automatically; whichever comes first wins and
+/// the other gets `already_settled`.
+pub async fn claim(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Claimed>, ApiError> {
+    caller.require(&[Role::Requester])?;
+    let id = owned_task(&node, &caller, &id).await?;
+    Ok(Json(settlement::claim(&node, id, now_ms() as u64).await?))
+}
+
+/// `GET /v1/balance` (requester).
+pub async fn balance(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+) -> Result<Json<BalanceView>, ApiError> {
+    caller.require(&[Role::Requester])?;
+    Ok(Json(settlement::balance(&node, caller.0.id).await?))
+}
+
+/// `POST /v1/withdraw` (requester: its own account; prover: one of its machines).
+pub async fn withdraw(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    req: Result<Json<WithdrawRequest>, JsonRejection>,
+) -> Result<Json<Moved>, ApiError> {
+    caller.require(&[Role::Requester, Role::Prover])?;
+    let req = body(req)?;
+    let from = match caller.0.role {
+        Role::Requester => Account::Requester(caller.0.id),
+        _ => Account::Prover(own_machine(&node, &caller, req.prover).await?),
+    };
+    Ok(Json(
+        settlement::withdraw(&node, from, amount(req.amount)).await?,
+    ))
+}
+
+async fn own_machine(
+    node: &Node,
+    caller: &Caller,
+    want: Option<ProverId>,
+) -> Result<ProverId, ApiError> {
+    let mine = node.store.provers_of(Some(caller.0.id)).await?;
+    match want {
+        Some(p) if mine.iter().any(|(id, _, _)| *id == p) => Ok(p),
+        Some(p) => Err(ApiError::not_found("prover", p)),
+        None => match mine.as_slice() {
+            [(id, _, _)] => Ok(*id),
+            [] => Err(ApiError::not_found("prover for key", caller.0.id)),
+            _ => Err(ApiError::bad_request(
+                "prover_required",
+                "this key has several machines: name one (--prover p-N)",
+            )),
+        },
+    }
+}
+
+/// `POST /v1/ledger/deposit` (admin): money from outside into a requester, prover, treasury
+/// or pool-stake account. Requester and prover accounts must name an existing key/machine.
+pub async fn deposit(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    req: Result<Json<DepositRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<Moved>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let req = body(req)?;
+    let to: Account = req
+        .account
+        .parse()
+        .map_err(|e: zkpool_ledger::ParseAccountError| {
+            ApiError::bad_request("bad_account", e.to_string())
+        })?;
+    let known = match to {
+        Account::Requester(k) => node
+            .store
+            .list_keys()
+            .await?
+            .iter()
+            .any(|r| r.id == k && r.role == Role::Requester),
+        Account::Prover(p) | Account::ProverStake(p) => node.store.prover(p).await?.is_some(),
+        _ => true,
+    };
+    if !known {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_account",
+            format!("no requester key or prover behind account {to}"),
+        ));
+    }
+    let moved = settlement::deposit(&node, to, amount(req.amount)).await?;
+    tracing::info!(account = %to, amount = %amount(req.amount), "deposit");
+    Ok((StatusCode::CREATED, Json(moved)))
+}
+
+/// `GET /v1/ledger` (admin): every account's balance.
+pub async fn summary(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+) -> Result<Json<LedgerSummary>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let cfg = &node.config.settlement;
+    let books = node.settlement.books(&node.store, cfg).await?;
+    let mut accounts: Vec<(String, Units)> = books
+        .ledger
+        .balances()
+        .map(|(a, b)| (a.to_string(), Units(b.base_units())))
+        .collect();
+    accounts.sort();
+    Ok(Json(LedgerSummary {
+        accounts,
+        deposited: Units(books.ledger.deposited().base_units()),
+        withdrawn: Units(books.ledger.withdrawn().base_units()),
+        pool: cfg.signer.address().to_string(),
+        chain_id: cfg.chain_id,
+    }))
+}
+
+/// `POST /v1/epochs/close` (admin): settle the current epoch now.
+pub async fn close_epoch(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+) -> Result<Json<EpochView>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    Ok(Json(settlement::close_epoch(&node).await?))
+}
+
+/// `GET /v1/epochs`: closed epochs with their settlement, and the open one.
+pub async fn epochs(
+    State(node): State<Arc<Node>>,
+    _caller: Caller,
+) -> Result<Json<Vec<EpochView>>, ApiError> {
+    node.store.current_epoch(now_ms()).await?;
+    let mut out = Vec::new();
+    for e in node.store.epochs().await? {
+        let view = match e.summary.as_deref().map(serde_json::from_str::<EpochView>) {
+            Some(Ok(v)) => v,
+            Some(Err(err)) => return Err(ApiError::internal(err)),
+            None => EpochView {
+                epoch: e.id,
+                started_ms: e.started_ms,
+                closed_ms: e.closed_ms,
+                pool: Units(0),
+                to_treasury: Units(0),
+                shares: Vec::new(),
+            },
+        };
+        out.push(view);
+    }
+    Ok(Json(out))
+}
+
+/// `GET /v1/rewards` (prover: its machines; admin: every machine): per machine and epoch,
+/// tasks done, work, task rewards, epoch rewards and penalties, plus withdrawable balances.
+pub async fn rewards(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+) -> Result<Json<RewardsView>, ApiError> {
+    caller.require(&[Role::Prover, Role::Admin])?;
+    let cfg = &node.config.settlement;
+    let key = (caller.0.role == Role::Prover).then_some(caller.0.id);
+    let machines = node.store.provers_of(key).await?;
+    node.store.current_epoch(now_ms()).await?;
+    let epochs = node.store.epochs().await?;
+    let epoch_at = |t: i64| {
+        epochs
+            .iter()
+            .find(|e| e.started_ms <= t && e.closed_ms.is_none_or(|c| t < c))
+            .or(epochs.last())
+            .map_or(0, |e| e.id)
+    };
+    let settled = |id: u64| epochs.iter().any(|e| e.id == id && e.closed_ms.is_some());
+    let done = node.store.done_tasks(0, i64::MAX).await?;
+    let mut rows: BTreeMap<(ProverId, u64), RewardRow> = BTreeMap::new();
+    let mut balances = Vec::new();
+    for (p, name, _) in &machines {
+        for d in done.iter().filter(|d| d.prover == *p) {
+            let e = epoch_at(d.finished_ms);
+            let r = row_for(&mut rows, *p, name, e, settled(e));
+            r.tasks_done += 1;
+            let w = cfg.factors.work(&d.system, d.size).unwrap_or(0);
+            r.work = r.work.saturating_add(u64::try_from(w).unwrap_or(u64::MAX));
+        }
+        let mine = [Account::Prover(*p), Account::ProverStake(*p)];
+        for pr in node.store.postings_of(&mine).await? {
+            let post = &pr.posting;
+            let (epoch, field) = match (pr.kind.as_str(), post.from, post.to) {
+                ("release", _, to) if to == mine[0] => (epoch_at(pr.at_ms), 0),
+                ("pay_epoch", Account::EpochPool(EpochId(e)), to) if to == mine[0] => (e, 1),
+                ("penalty", from, _) if mine.contains(&from) => (epoch_at(pr.at_ms), 2),
+                _ => continue,
+            };
+            let r = row_for(&mut rows, *p, name, epoch, settled(epoch));
+            let slot = match field {
+                0 => &mut r.task_rewards,
+                1 => &mut r.epoch_rewards,
+                _ => &mut r.penalties,
+            };
+            slot.0 = slot.0.saturating_add(post.amount.base_units());
+        }
+        let books = node.settlement.books(&node.store, cfg).await?;
+        balances.push((
+            *p,
+            Units(books.ledger.balance(&Account::Prover(*p)).base_units()),
+        ));
+    }
+    Ok(Json(RewardsView {
+        rows: rows.into_values().collect(),
+        balances,
+    }))
+}
+
+fn row_for<'a>(
+    rows: &'a mut BTreeMap<(ProverId, u64), RewardRow>,
+    prover: ProverId,
+    name: &str,
+    epoch: u64,
+    settled: bool,
+) -> &'a mut RewardRow {
+    rows.entry((prover, epoch)).or_insert_with(|| RewardRow {
+        prover,
+        name: name.to_string(),
+        epoch,
+        settled,
+        tasks_done: 0,
+        work: 0,
+        task_rewards: Units(0),
+        epoch_rewards: Units(0),
+        penalties: Units(0),
+    })
+}

@@ -1,0 +1,411 @@
+//! The settlement journal, quote nonces and epochs.
+//!
+//! The ledger itself (`zkpool_ledger::Ledger`) is pure and lives in the node's memory; this
+//! file makes it durable. Every accepted ledger operation is one row in `ledger_entries`
+//! (its `Op` as JSON) plus its postings, and is written in the same transaction as the task
+//! change it belongs to: a quoted task is inserted together with its escrow and bond
+//! ([`Store::insert_task_with`]), a task is marked done together with its release
+//! ([`Store::complete_with`]), an epoch is closed together with its payout
+//! ([`Store::close_epoch`]). A crash therefore leaves either both or neither, and replaying
+//! [`Store::journal`] on start rebuilds exactly the committed ledger.
+
+use std::ops::Range;
+
+use sqlx::{Sqlite, Transaction};
+use zkpool_ledger::{Account, Amount, Entry, Op, Posting};
+use zkpool_types::{BlobHash, FencingToken, LeaseId, ProverId, TaskId};
+
+use crate::tasks::{check_fence, end_lease, insert_task_tx, NewTask};
+use crate::{Store, StoreError};
+
+/// One posting with its entry's kind and time, for per-account reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostingRow {
+    /// The entry's sequence number.
+    pub seq: u64,
+    /// The entry's operation name (`release`, `pay_epoch`, `penalty`, ...).
+    pub kind: String,
+    /// When the entry was written (unix ms).
+    pub at_ms: i64,
+    /// The posting.
+    pub posting: Posting,
+}
+
+/// An epoch row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EpochRecord {
+    /// The epoch number (1, 2, ...).
+    pub id: u64,
+    /// Start (unix ms).
+    pub started_ms: i64,
+    /// Close (unix ms); `None` while open.
+    pub closed_ms: Option<i64>,
+    /// The settlement summary the node wrote (JSON), once closed.
+    pub summary: Option<String>,
+}
+
+/// A finished task as an epoch counts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoneTask {
+    /// Who proved it.
+    pub prover: ProverId,
+    /// Its proof system's name.
+    pub system: String,
+    /// Its size (constraints).
+    pub size: u64,
+    /// When it was finished (unix ms).
+    pub finished_ms: i64,
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+async fn append_tx(
+    tx: &mut Transaction<'_, Sqlite>,
+    entries: &[Entry],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    for e in entries {
+        let op = serde_json::to_string(&e.op).map_err(corrupt)?;
+        sqlx::query("INSERT INTO ledger_entries (seq, kind, op, at_ms) VALUES (?, ?, ?, ?)")
+            .bind(e.seq as i64)
+            .bind(e.op.name())
+            .bind(op)
+            .bind(now_ms)
+            .execute(&mut **tx)
+            .await?;
+        for (i, p) in e.postings.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO ledger_postings (seq, idx, from_acct, to_acct, amount)
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(e.seq as i64)
+            .bind(i as i64)
+            .bind(p.from.to_string())
+            .bind(p.to.to_string())
+            .bind(p.amount.base_units().to_string())
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+fn posting(from: &str, to: &str, amount: &str) -> Result<Posting, StoreError> {
+    Ok(Posting {
+        from: from.parse().map_err(corrupt)?,
+        to: to.parse().map_err(corrupt)?,
+        amount: amount.parse::<Amount>().map_err(corrupt)?,
+    })
+}
+
+impl Store {
+    /// Every journal entry in `seq` order, for `Ledger::replay` on start.
+    pub async fn journal(&self) -> Result<Vec<Entry>, StoreError> {
+        let ops: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, op FROM ledger_entries ORDER BY seq")
+                .fetch_all(&self.pool)
+                .await?;
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT seq, from_acct, to_acct, amount FROM ledger_postings ORDER BY seq, idx",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut entries = Vec::with_capacity(ops.len());
+        for (seq, op) in ops {
+            let op: Op = serde_json::from_str(&op).map_err(corrupt)?;
+            entries.push(Entry {
+                seq: seq as u64,
+                op,
+                postings: Vec::new(),
+            });
+        }
+        // Entries are dense from 0, so an entry's index is its seq; checked, not assumed.
+        for (seq, from, to, amount) in rows {
+            let e = entries
+                .get_mut(seq as usize)
+                .filter(|e| e.seq == seq as u64)
+                .ok_or_else(|| corrupt(format!("posting of unknown entry {seq}")))?;
+            e.postings.push(posting(&from, &to, &amount)?);
+        }
+        Ok(entries)
+    }
+
+    /// Appends entries that belong to no task change (deposits, withdrawals, claims,
+    /// penalties), in one transaction.
+    pub async fn append_entries(&self, entries: &[Entry], now_ms: i64) -> Result<(), StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        append_tx(&mut tx, entries, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Postings from or to any of `accounts`, oldest first.
+    pub async fn postings_of(&self, accounts: &[Account]) -> Result<Vec<PostingRow>, StoreError> {
+        let mut out = Vec::new();
+        for a in accounts {
+            let name = a.to_string();
+            let rows: Vec<(i64, String, i64, String, String, String)> = sqlx::query_as(
+                "SELECT p.seq, e.kind, e.at_ms, p.from_acct, p.to_acct, p.amount
+                 FROM ledger_postings p JOIN ledger_entries e ON e.seq = p.seq
+                 WHERE p.from_acct = ?1 OR p.to_acct = ?1 ORDER BY p.seq, p.idx",
+            )
+            .bind(&name)
+            .fetch_all(&self.pool)
+            .await?;
+            for (seq, kind, at_ms, from, to, amount) in rows {
+                out.push(PostingRow {
+                    seq: seq as u64,
+                    kind,
+                    at_ms,
+                    posting: posting(&from, &to, &amount)?,
+                });
+            }
+        }
+        out.sort_by_key(|r| r.seq);
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Hands out `block` fresh quote nonces. Crash-safe: a restart reserves a new block
+    /// past every nonce ever handed out, so a nonce is never issued twice.
+    pub async fn reserve_nonces(&self, block: u64) -> Result<Range<u64>, StoreError> {
+        let _w = self.write.lock().await;
+        let end: i64 = sqlx::query_scalar(
+            "UPDATE settlement_meta SET value = value + ? WHERE name = 'quote_nonce_next'
+             RETURNING value",
+        )
+        .bind(block as i64)
+        .fetch_one(&self.pool)
+        .await?;
+        let end = end as u64;
+        Ok(end - block..end)
+    }
+
+    /// Nonces of every accepted quote, to rebuild the node's `NonceBook`.
+    pub async fn used_nonces(&self) -> Result<Vec<u64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT nonce FROM quote_nonces")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(n,)| n as u64).collect())
+    }
+
+    /// Inserts a task and, in the same transaction, the ledger entries `plan` returns for its
+    /// new id (escrow and bond) and the quote's nonce as used. If `plan` refuses, nothing is
+    /// written and its error comes back as the inner `Err`.
+    pub async fn insert_task_with<E>(
+        &self,
+        t: &NewTask,
+        nonce: u64,
+        now_ms: i64,
+        plan: impl FnOnce(TaskId) -> Result<Vec<Entry>, E>,
+    ) -> Result<Result<TaskId, E>, StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let id = insert_task_tx(&mut tx, t, now_ms).await?;
+        let entries = match plan(id) {
+            Ok(e) => e,
+            Err(e) => return Ok(Err(e)), // dropping `tx` rolls back
+        };
+        sqlx::query("INSERT INTO quote_nonces (nonce, task_id, used_ms) VALUES (?, ?, ?)")
+            .bind(nonce as i64)
+            .bind(id.0)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        append_tx(&mut tx, &entries, now_ms).await?;
+        tx.commit().await?;
+        Ok(Ok(id))
+    }
+
+    /// [`Store::complete`] plus the ledger entries `plan` returns for the task (its release),
+    /// in the same transaction. `plan` gets the task, its system name and its size.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn complete_with(
+        &self,
+        lease: LeaseId,
+        token: FencingToken,
+        prover: ProverId,
+        proof: &BlobHash,
+        prove_ms: u64,
+        verify_ms: u64,
+        now_ms: i64,
+        plan: impl FnOnce(TaskId, &str, u64) -> Vec<Entry>,
+    ) -> Result<TaskId, StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
+        let (work, system): (i64, String) = sqlx::query_as(
+            "UPDATE tasks SET state = 'done', proof_hash = ?, prove_ms = ?, verify_ms = ?,
+                finished_ms = ?, lease_expires_ms = NULL WHERE id = ? RETURNING work, system",
+        )
+        .bind(proof.to_hex())
+        .bind(prove_ms as i64)
+        .bind(verify_ms as i64)
+        .bind(now_ms)
+        .bind(active.task.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        end_lease(&mut tx, lease, "done", now_ms).await?;
+        sqlx::query(
+            "UPDATE provers SET tasks_done = tasks_done + 1, work_done = work_done + ?,
+                busy_ms = busy_ms + ?, last_seen_ms = ? WHERE id = ?",
+        )
+        .bind(work)
+        .bind(prove_ms as i64)
+        .bind(now_ms)
+        .bind(prover.0)
+        .execute(&mut *tx)
+        .await?;
+        let entries = plan(active.task, &system, work as u64);
+        append_tx(&mut tx, &entries, now_ms).await?;
+        tx.commit().await?;
+        Ok(active.task)
+    }
+
+    /// The open epoch, opening epoch 1 at `now_ms` if there is none yet.
+    pub async fn current_epoch(&self, now_ms: i64) -> Result<EpochRecord, StoreError> {
+        let _w = self.write.lock().await;
+        sqlx::query(
+            "INSERT INTO epochs (id, started_ms) SELECT 1, ?
+             WHERE NOT EXISTS (SELECT 1 FROM epochs)",
+        )
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        let (id, started): (i64, i64) = sqlx::query_as(
+            "SELECT id, started_ms FROM epochs WHERE closed_ms IS NULL ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(EpochRecord {
+            id: id as u64,
+            started_ms: started,
+            closed_ms: None,
+            summary: None,
+        })
+    }
+
+    /// Every epoch, oldest first.
+    pub async fn epochs(&self) -> Result<Vec<EpochRecord>, StoreError> {
+        let rows: Vec<(i64, i64, Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT id, started_ms, closed_ms, summary FROM epochs ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, started_ms, closed_ms, summary)| EpochRecord {
+                id: id as u64,
+                started_ms,
+                closed_ms,
+                summary,
+            })
+            .collect())
+    }
+
+    /// Tasks finished in `[from_ms, to_ms)` with the prover that proved them.
+    pub async fn done_tasks(&self, from_ms: i64, to_ms: i64) -> Result<Vec<DoneTask>, StoreError> {
+        let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT prover_id, system, work, finished_ms FROM tasks
+             WHERE state = 'done' AND prover_id IS NOT NULL
+               AND finished_ms >= ? AND finished_ms < ? ORDER BY id",
+        )
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(p, system, size, finished_ms)| DoneTask {
+                prover: ProverId(p),
+                system,
+                size: size as u64,
+                finished_ms,
+            })
+            .collect())
+    }
+
+    /// Closes epoch `id` at `now_ms` with its payout entries and opens the next one, in one
+    /// transaction. Returns `false` (and writes nothing) when the epoch was already closed,
+    /// so an epoch settles exactly once even when two closers race or a node restarts.
+    pub async fn close_epoch(
+        &self,
+        id: u64,
+        now_ms: i64,
+        summary: &str,
+        entries: &[Entry],
+    ) -> Result<bool, StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE epochs SET closed_ms = ?, summary = ? WHERE id = ? AND closed_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(summary)
+        .bind(id as i64)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        append_tx(&mut tx, entries, now_ms).await?;
+        sqlx::query("INSERT INTO epochs (id, started_ms) VALUES (?, ?)")
+            .bind(id as i64 + 1)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Measured speed inputs of provers seen since `since_ms`: their proof systems
+    /// (comma-separated names), work done and busy time.
+    pub async fn prover_speeds(
+        &self,
+        since_ms: i64,
+    ) -> Result<Vec<(String, u64, u64)>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT systems, work_done, busy_ms FROM provers WHERE last_seen_ms >= ?",
+        )
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, w, b)| (s, w.max(0) as u64, b.max(0) as u64))
+            .collect())
+    }
+
+    /// Work not yet proved (queued or leased tasks), summed per proof system.
+    pub async fn pending_work(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT system, SUM(work) FROM tasks WHERE state IN ('queued', 'leased') GROUP BY system",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, w)| (s, w.max(0) as u64))
+            .collect())
+    }
+
+    /// Provers registered with `key` (all provers for `None`): id and machine name.
+    pub async fn provers_of(
+        &self,
+        key: Option<zkpool_types::KeyId>,
+    ) -> Result<Vec<(ProverId, String, zkpool_types::KeyId)>, StoreError> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT id, name, key_id FROM provers WHERE (?1 IS NULL OR key_id = ?1) ORDER BY id",
+        )
+        .bind(key.map(|k| k.0))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, k)| (ProverId(id), name, zkpool_types::KeyId(k)))
+            .collect())
+    }
+}

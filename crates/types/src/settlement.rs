@@ -1,0 +1,237 @@
+//! Request and response bodies of the settlement endpoints: quotes, balances, rewards,
+//! withdrawals, claims, deposits and epochs.
+//!
+//! Amounts are integer base units (6 decimals) sent as decimal strings, exactly as the
+//! ledger's `Amount` serialises, so a `u128` survives JavaScript clients. [`SignedQuote`]
+//! mirrors `zkpool_ledger::SignedQuote` field for field (the node converts between the two
+//! through this JSON form and a test pins it), because this crate sits below the ledger.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{KeyId, ProverId, TaskId, TaskSpec};
+
+/// An amount in base units on the wire (a decimal string in JSON).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Units(pub u128);
+
+impl Serialize for Units {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Units {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map(Units).map_err(|_| {
+            serde::de::Error::custom(format!("amount {s:?} is not base units within u128"))
+        })
+    }
+}
+
+/// `POST /v1/quotes` (requester): price this task, to be delivered within `window_ms`.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct QuoteRequest {
+    /// What to prove (artifacts uploaded already).
+    pub spec: TaskSpec,
+    /// The liability window the requester wants, from acceptance of the quote (ms).
+    pub window_ms: u64,
+}
+
+/// The pool's binding offer (mirrors `zkpool_ledger::Quote`).
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct QuoteTerms {
+    /// `0x` + 32 bytes: digest of proof system, artifact hashes and public statement.
+    pub task_digest: String,
+    /// Reward the requester escrows.
+    pub reward: Units,
+    /// Liability bond the pool stakes.
+    pub bond: Units,
+    /// End of the liability window (unix ms).
+    pub deadline_ms: u64,
+    /// The offer lapses at this time (unix ms).
+    pub expires_at_ms: u64,
+    /// Single-use nonce.
+    pub nonce: u64,
+    /// The pool's address (`0x` + 20 bytes).
+    pub pool: String,
+    /// The chain id the quote is signed for.
+    pub chain_id: u64,
+}
+
+/// A quote with the pool's EIP-712 secp256k1 signature (what `quote.json` holds).
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct SignedQuote {
+    /// The offer.
+    pub quote: QuoteTerms,
+    /// `0x` + 65 bytes `r ‖ s ‖ v`.
+    pub signature: String,
+}
+
+/// The answer to [`QuoteRequest`].
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct QuoteIssued {
+    /// The signed quote, to pass back with the submission.
+    pub signed: SignedQuote,
+    /// Work units the task was priced at (α-weighted size).
+    pub work: u64,
+    /// The node's completion estimate, slack and overhead included (ms).
+    pub estimated_ms: u64,
+}
+
+/// `POST /v1/tasks/quoted` (requester): accept a quote, escrow its reward and submit.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct QuotedSubmitRequest {
+    /// What to prove; must be the task the quote covers.
+    pub spec: TaskSpec,
+    /// The quote being accepted.
+    pub quote: SignedQuote,
+}
+
+/// `GET /v1/balance` (requester): the caller's money.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct BalanceView {
+    /// The requester's key.
+    pub key: KeyId,
+    /// Spendable: can escrow new tasks or be withdrawn.
+    pub available: Units,
+    /// Held in escrow for tasks whose window is still open.
+    pub escrowed: Units,
+    /// Refund plus bond of tasks whose window closed without a proof, not yet claimed.
+    pub claimable: Units,
+    /// Open (escrowed, unsettled) tasks.
+    pub open_tasks: Vec<OpenTask>,
+}
+
+/// One unsettled task of a requester.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct OpenTask {
+    /// The task.
+    pub task: TaskId,
+    /// Escrowed reward.
+    pub reward: Units,
+    /// Staked bond.
+    pub bond: Units,
+    /// End of the liability window (unix ms).
+    pub deadline_ms: u64,
+}
+
+/// `POST /v1/tasks/{id}/claim` answer: what the requester received.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct Claimed {
+    /// The task.
+    pub task: TaskId,
+    /// The escrowed reward, refunded.
+    pub refund: Units,
+    /// The pool's bond, paid.
+    pub bond: Units,
+}
+
+/// `GET /v1/rewards` (prover or admin): one row per machine and epoch.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct RewardsView {
+    /// Rows, by prover then epoch.
+    pub rows: Vec<RewardRow>,
+    /// Withdrawable balance per machine.
+    pub balances: Vec<(ProverId, Units)>,
+}
+
+/// One machine's activity in one epoch.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct RewardRow {
+    /// The machine.
+    pub prover: ProverId,
+    /// Its name.
+    pub name: String,
+    /// The epoch number.
+    pub epoch: u64,
+    /// Whether the epoch was settled.
+    pub settled: bool,
+    /// Tasks it finished in the epoch.
+    pub tasks_done: u64,
+    /// Their work (α-weighted size, thousandths of a PLONK gate).
+    pub work: u64,
+    /// Its share of task rewards released in the epoch.
+    pub task_rewards: Units,
+    /// Its epoch (Proof of ZK Work) reward.
+    pub epoch_rewards: Units,
+    /// Penalties taken in the epoch.
+    pub penalties: Units,
+}
+
+/// `POST /v1/withdraw`: move money out of one of the caller's accounts.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct WithdrawRequest {
+    /// For a prover key: which of its machines (default: its only one). Ignored for
+    /// requester keys, which withdraw from their own account.
+    #[serde(default)]
+    pub prover: Option<ProverId>,
+    /// How much.
+    pub amount: Units,
+}
+
+/// `POST /v1/ledger/deposit` (admin): money enters an account from outside.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct DepositRequest {
+    /// `requester:k-2`, `prover:p-1`, `prover_stake:p-1` (deposited and staked), `treasury`
+    /// or `pool_stake`.
+    pub account: String,
+    /// How much.
+    pub amount: Units,
+}
+
+/// Answer to deposits and withdrawals: the account's balance afterwards.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct Moved {
+    /// The account.
+    pub account: String,
+    /// Its balance after the movement.
+    pub balance: Units,
+    /// The journal entry's sequence number.
+    pub seq: u64,
+}
+
+/// `POST /v1/epochs/close` (admin) answer, also one element of `GET /v1/epochs`.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct EpochView {
+    /// The epoch number.
+    pub epoch: u64,
+    /// When it started (unix ms).
+    pub started_ms: i64,
+    /// When it was closed (unix ms), if it was.
+    pub closed_ms: Option<i64>,
+    /// The reward pool it paid.
+    pub pool: Units,
+    /// What went to the treasury (rounding and zero-weight remainder).
+    pub to_treasury: Units,
+    /// Each prover's work, stake and reward.
+    pub shares: Vec<EpochShare>,
+}
+
+/// One prover's line in an epoch settlement.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct EpochShare {
+    /// The prover.
+    pub prover: ProverId,
+    /// Its work in the epoch.
+    pub work: u64,
+    /// Its stake at settlement.
+    pub stake: Units,
+    /// Its reward.
+    pub reward: Units,
+}
+
+/// `GET /v1/ledger/summary` (admin): the pool's accounts.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct LedgerSummary {
+    /// Every account with its balance, sorted by name.
+    pub accounts: Vec<(String, Units)>,
+    /// Everything deposited from outside.
+    pub deposited: Units,
+    /// Everything withdrawn.
+    pub withdrawn: Units,
+    /// The pool's quote-signing address.
+    pub pool: String,
+    /// Its chain id.
+    pub chain_id: u64,
+}
