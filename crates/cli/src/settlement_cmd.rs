@@ -1,8 +1,8 @@
 //! Settlement commands: `quote`, `claim`, `balance`, `rewards`, `withdraw`, `ledger`,
 //! `epochs`, plus the node's settlement flags ([`SettlementArgs`]) and its signing key.
 //!
-//! Amounts on the command line are base units (`1000000`) or tokens with a decimal point
-//! (`100.0`, `1.5 ZKP`); they are always printed with their unit.
+//! Amounts on the command line are tokens (`100`, `1.5`, `1.5 ZKP`), or base units with the
+//! suffix `units` (`1000000units`); they are always printed with their unit.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -95,8 +95,26 @@ pub enum PenaltyArg {
     Strict,
 }
 
+/// A command-line amount: tokens (`100`, `12.5`, `3 ZKP`), or base units with the suffix
+/// `units` (`1000000units`). People type tokens; the API speaks base units.
 fn parse_amount(s: &str) -> Result<Amount, String> {
-    s.parse::<Amount>().map_err(|e| e.to_string())
+    let t = s.trim();
+    let t = t.strip_suffix("ZKP").map(str::trim_end).unwrap_or(t);
+    let parsed = match t.strip_suffix("units") {
+        Some(units) => units
+            .trim()
+            .parse::<u128>()
+            .ok()
+            .map(Amount::from_base_units)
+            .ok_or(()),
+        None if !t.contains('.') && t.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{t}.0").parse::<Amount>().map_err(|_| ())
+        }
+        None => t.parse::<Amount>().map_err(|_| ()),
+    };
+    parsed.map_err(|()| {
+        format!("invalid amount {s:?}: give tokens (`100`, `12.5`) or base units (`1000000units`)")
+    })
 }
 
 impl Default for SettlementArgs {
@@ -430,7 +448,7 @@ pub fn rewards_table(r: &zkpool_types::settlement::RewardsView) -> Table {
 pub struct WithdrawArgs {
     #[command(flatten)]
     pool: PoolArgs,
-    /// How much: base units, or tokens with a decimal point (`12.5`).
+    /// How much, in tokens (`12.5`), or base units with the suffix `units`.
     #[arg(long, value_parser = parse_amount)]
     amount: Amount,
     /// For a prover key with several machines: which one.
@@ -468,7 +486,7 @@ pub struct DepositArgs {
     /// The account to fund.
     #[arg(long)]
     account: String,
-    /// How much: base units, or tokens with a decimal point (`100.0`).
+    /// How much, in tokens (`100`), or base units with the suffix `units`.
     #[arg(long, value_parser = parse_amount)]
     amount: Amount,
 }
@@ -554,4 +572,32 @@ pub fn epoch_table(e: &zkpool_types::settlement::EpochView) -> String {
         amount(e.pool),
         amount(e.to_treasury)
     )
+}
+
+#[cfg(test)]
+mod amount_tests {
+    use super::*;
+
+    #[test]
+    fn plain_numbers_are_tokens_and_units_need_a_suffix() {
+        assert_eq!(
+            parse_amount("100").unwrap(),
+            "100.0".parse::<Amount>().unwrap()
+        );
+        assert_eq!(
+            parse_amount("12.5").unwrap(),
+            "12.5".parse::<Amount>().unwrap()
+        );
+        assert_eq!(
+            parse_amount("3 ZKP").unwrap(),
+            "3.0".parse::<Amount>().unwrap()
+        );
+        assert_eq!(
+            parse_amount("1000000units").unwrap(),
+            Amount::from_base_units(1_000_000)
+        );
+        assert!(parse_amount("-1").is_err());
+        assert!(parse_amount("1.1234567").is_err());
+        assert!(parse_amount("999999999999999999999999999999999999999999").is_err());
+    }
 }
