@@ -1,0 +1,136 @@
+//! [`MidenBackend`]: one segment as a [`ProofBackend`] task.
+
+use miden_core::Word;
+use miden_vm::{
+    prove_sync, DefaultHost, ExecutionOptions, ExecutionProof, Kernel, ProgramInfo, ProvingOptions,
+};
+use zkpool_backend::{Artifacts, BackendError, ProofArtifact, ProofBackend, TaskShape};
+use zkpool_planner::MemoryModel;
+use zkpool_types::{ArtifactRole, ProofSystem};
+
+use crate::program::{self, advice_inputs, stack_inputs, stack_outputs, state_from_outputs};
+use crate::{SegmentInput, SegmentStatement};
+
+/// Proves and verifies Miden segments.
+///
+/// Artifacts: [`ArtifactRole::Program`] (UTF-8 Miden assembly defining `proc step`) and
+/// [`ArtifactRole::Chunks`] ([`SegmentInput`] JSON). The statement is a [`SegmentStatement`];
+/// `verify` needs only the program, since the chunks are private to the prover.
+#[derive(Debug, Clone)]
+pub struct MidenBackend {
+    /// Memory model for [`TaskShape::prove_memory_bytes`].
+    pub memory: MemoryModel,
+}
+
+impl Default for MidenBackend {
+    fn default() -> Self {
+        MidenBackend {
+            memory: MemoryModel::MIDEN,
+        }
+    }
+}
+
+impl ProofBackend for MidenBackend {
+    fn system(&self) -> ProofSystem {
+        ProofSystem::MidenVm
+    }
+
+    fn inspect(&self, artifacts: &Artifacts) -> Result<TaskShape, BackendError> {
+        let program = program::assemble(step_source(artifacts)?)?;
+        let input = segment_input(artifacts)?;
+        let traces = program::execute_chunks(&program, input.state_in, &input.chunks)?;
+        // Exact rows of this segment; `execute_chunks` above named any failing chunk.
+        let work = program::segment_rows(&program, input.state_in, &input.chunks)?;
+        let state_out = traces.last().map_or(input.state_in, |t| t.state);
+        let statement = SegmentStatement {
+            program_hash: program.hash().to_hex(),
+            state_in: input.state_in,
+            state_out,
+            chunks: input.chunks.len() as u64,
+        };
+        Ok(TaskShape {
+            work,
+            prove_memory_bytes: self.memory.estimate(work),
+            statement: statement.to_bytes(),
+        })
+    }
+
+    fn prove(&self, artifacts: &Artifacts) -> Result<ProofArtifact, BackendError> {
+        let program = program::assemble(step_source(artifacts)?)?;
+        let input = segment_input(artifacts)?;
+        let malformed = |e: String| BackendError::malformed(ArtifactRole::Chunks, e);
+        let (outputs, proof) = prove_sync(
+            &program,
+            stack_inputs(input.state_in, input.chunks.len()).map_err(malformed)?,
+            advice_inputs(&input.chunks).map_err(malformed)?,
+            &mut DefaultHost::default(),
+            ExecutionOptions::default(),
+            ProvingOptions::default(),
+        )
+        .map_err(|e| BackendError::WitnessUnsatisfied(format!("execution failed: {e}")))?;
+        // The proof would not verify against a clean [STATE', 0, ..] output; say why here.
+        state_from_outputs(&outputs).map_err(BackendError::WitnessUnsatisfied)?;
+        Ok(ProofArtifact(proof.to_bytes()))
+    }
+
+    fn verify(
+        &self,
+        artifacts: &Artifacts,
+        statement: &[u8],
+        proof: &ProofArtifact,
+    ) -> Result<(), BackendError> {
+        let program = program::assemble(step_source(artifacts)?)?;
+        let statement = SegmentStatement::from_bytes(statement)
+            .map_err(|e| BackendError::Mismatch(format!("unreadable statement: {e}")))?;
+        if statement.program_hash != program.hash().to_hex() {
+            return Err(BackendError::Mismatch(format!(
+                "statement is for program {}, the artifact is {}",
+                statement.program_hash,
+                program.hash().to_hex()
+            )));
+        }
+        verify_segment(&statement, &proof.0)
+    }
+}
+
+/// Verifies one segment proof against its statement, with nothing but the statement: the
+/// program hash, the chunk count and `state_in` as public inputs, `state_out` as public output.
+pub(crate) fn verify_segment(
+    statement: &SegmentStatement,
+    proof: &[u8],
+) -> Result<(), BackendError> {
+    let hash = Word::try_from(statement.program_hash.as_str())
+        .map_err(|e| BackendError::Mismatch(format!("bad program hash in statement: {e}")))?;
+    let chunks = usize::try_from(statement.chunks)
+        .map_err(|_| BackendError::Mismatch("chunk count out of range".into()))?;
+    let inputs = stack_inputs(statement.state_in, chunks).map_err(BackendError::Mismatch)?;
+    let outputs = stack_outputs(statement.state_out).map_err(BackendError::Mismatch)?;
+    let proof = ExecutionProof::from_bytes(proof)
+        .map_err(|e| BackendError::MalformedProof(e.to_string()))?;
+    miden_vm::verify(
+        ProgramInfo::new(hash, Kernel::default()),
+        inputs,
+        outputs,
+        proof,
+    )
+    .map(|_security_bits| ())
+    .map_err(|e| BackendError::InvalidProof(e.to_string()))
+}
+
+fn step_source(artifacts: &Artifacts) -> Result<&str, BackendError> {
+    std::str::from_utf8(&artifacts.get(ArtifactRole::Program)?.bytes)
+        .map_err(|e| BackendError::malformed(ArtifactRole::Program, format!("not UTF-8: {e}")))
+}
+
+fn segment_input(artifacts: &Artifacts) -> Result<SegmentInput, BackendError> {
+    let input: SegmentInput =
+        serde_json::from_slice(&artifacts.get(ArtifactRole::Chunks)?.bytes)
+            .map_err(|e| BackendError::malformed(ArtifactRole::Chunks, e.to_string()))?;
+    if input.chunks.is_empty() {
+        return Err(BackendError::malformed(
+            ArtifactRole::Chunks,
+            "a segment needs at least one chunk",
+        ));
+    }
+    Ok(input)
+}
