@@ -6,14 +6,24 @@
 //!   node:  upload ──► verify(statement, proof) ──► done | refused, task re-leased
 //! ```
 //!
+//! A zkVM task can also be cut into segments proved by different provers ([`SplitBackend`]):
+//!
+//! ```text
+//!   node:  submit ──► trace() ──► chunk cycles ──► planner ──► segments() ──► one task each
+//!   node:  every segment verified ──► join() ──► one result for the requester
+//! ```
+//!
 //! Everything crosses the trait as bytes ([`Artifacts`] in, [`ProofArtifact`] out) so that the
 //! node, the agent and the store stay ignorant of curves and fields, and a backend can cache
 //! expensive parsed forms (a proving key) by the blob's content hash.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 use std::sync::Arc;
 
+pub use zkpool_planner::MemoryModel;
 use zkpool_types::{ArtifactRole, BlobHash, ProofSystem};
 
 /// One artifact's bytes and their sha256, the key under which a backend may cache what it
@@ -103,6 +113,77 @@ pub trait ProofBackend: Send + Sync + 'static {
         statement: &[u8],
         proof: &ProofArtifact,
     ) -> Result<(), BackendError>;
+
+    /// The backend's split proving, when its tasks can be cut into segments.
+    fn splitter(&self) -> Option<&dyn SplitBackend> {
+        None
+    }
+}
+
+/// A task executed once without proving, ready to be cut: what the planner needs, and what
+/// the backend needs to build the segments ([`SplitBackend::segments`]).
+pub struct SplitTrace {
+    /// Cost of each input chunk in the backend's work unit (trace rows), in order.
+    pub chunk_cycles: Vec<u64>,
+    /// The whole task's public statement; the joined result proves it.
+    pub statement: Vec<u8>,
+    /// The whole task's work (rows of proving it in one piece).
+    pub work: u64,
+    /// Backend-private results of the execution (the state at every chunk boundary).
+    pub context: Box<dyn Any + Send>,
+}
+
+impl fmt::Debug for SplitTrace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SplitTrace")
+            .field("chunks", &self.chunk_cycles.len())
+            .field("work", &self.work)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One segment of a split task: a task of its own for one prover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentTask {
+    /// The chunks it covers.
+    pub chunks: Range<usize>,
+    /// Its work, trace rows.
+    pub work: u64,
+    /// Estimated peak proving memory, bytes: only a prover with this much may take it.
+    pub prove_memory_bytes: u64,
+    /// What its proof must prove.
+    pub statement: Vec<u8>,
+    /// Artifacts that differ from the whole task's (for Miden: its own chunks and start
+    /// state); the other roles are shared with the whole task.
+    pub artifacts: Vec<(ArtifactRole, Vec<u8>)>,
+}
+
+/// Split proving: execute, cut, join. The planning between the two steps is the node's
+/// (`zkpool-planner`), since it depends on the provers connected.
+pub trait SplitBackend: Send + Sync {
+    /// Executes the whole task without proving: each chunk's cost and the task's statement.
+    /// A chunk that fails or does not advance the state is refused by index.
+    fn trace(&self, artifacts: &Artifacts) -> Result<SplitTrace, BackendError>;
+
+    /// The segments for contiguous `ranges` covering every chunk of `trace`, in order.
+    fn segments(
+        &self,
+        artifacts: &Artifacts,
+        trace: &SplitTrace,
+        ranges: &[Range<usize>],
+    ) -> Result<Vec<SegmentTask>, BackendError>;
+
+    /// Joins segment proofs (statement and proof, in chain order) into the whole task's
+    /// result for `statement`, verifying every proof and link. The error names the segment.
+    fn join(
+        &self,
+        statement: &[u8],
+        segments: Vec<(Vec<u8>, ProofArtifact)>,
+    ) -> Result<ProofArtifact, BackendError>;
+
+    /// Peak proving memory against segment size, measured on this backend; the planner
+    /// sizes segments with it so each fits the prover that takes it.
+    fn memory_model(&self) -> MemoryModel;
 }
 
 /// Why a backend call failed.

@@ -3,7 +3,8 @@
 //! - pool overhead: wall time of a task through a local pool (submit → done, one prover)
 //!   divided by the direct backend prove time of the same task;
 //! - Groth16 prove time against `snarkjs groth16 prove` on the same circuit and witness;
-//! - resident memory of a `zkpool node` process with N idle provers connected.
+//! - resident memory of a `zkpool node` process with N idle provers connected;
+//! - with `--split`, the split-proving numbers instead (see `bench_split.rs`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -35,6 +36,19 @@ pub struct BenchArgs {
     /// Only the settlement rows (quote issuance, epoch settlement).
     #[arg(long)]
     settlement_only: bool,
+    /// Only the split-proving benchmarks: speed-up on 1, 2, 4 provers, plan and join overhead,
+    /// prove time and memory per segment size (minutes).
+    #[arg(long)]
+    split: bool,
+    /// Split: samples the zkML tree classifies (the Iris set is cycled past 150).
+    #[arg(long, default_value_t = 1024)]
+    split_samples: usize,
+    /// Split: segments the task is cut into.
+    #[arg(long, default_value_t = 4)]
+    split_segments: u32,
+    /// Split: the most provers (measured up to the core count, modelled beyond).
+    #[arg(long, default_value_t = 4)]
+    split_provers: usize,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -195,6 +209,13 @@ fn rss_mib(pid: u32) -> anyhow::Result<f64> {
 /// Runs every benchmark and prints the table.
 pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(a.runs >= 1, "--runs must be at least 1");
+    if a.split {
+        anyhow::ensure!(
+            (1..=64).contains(&a.split_segments) && (1..=64).contains(&a.split_provers),
+            "--split-segments and --split-provers must be 1 to 64"
+        );
+        return crate::bench_split::run(a.split_samples, a.split_segments, a.split_provers).await;
+    }
     let mut table = Table::new(&["measurement", "value", "target"]);
     eprintln!("measuring quote issuance and epoch settlement…");
     settlement_rows(&mut table).await?;

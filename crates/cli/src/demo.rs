@@ -1,7 +1,9 @@
 //! `zkpool demo`: a whole pool on this machine. A node on loopback with a fresh SQLite data
-//! directory, three prover agents connecting over HTTP with their own access keys, and a
-//! requester submitting Groth16 tasks of two bundled circuits; progress bars while it runs, a
-//! summary per task and per prover at the end.
+//! directory, four prover agents connecting over HTTP with their own access keys, and a
+//! requester that quotes and submits Groth16 tasks of two bundled circuits, then a zkML task
+//! (a decision tree over Iris samples in Miden) split into segments proved by different
+//! provers; progress bars while it runs, a summary per task, per prover and of the settlement
+//! at the end.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -26,15 +28,35 @@ use crate::fixtures::{Circuit, MULTIPLIER, POSEIDON_CHAIN};
 use crate::requester_cmd::describe;
 use crate::table::{ms, Table};
 
+/// What `zkpool demo` runs.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// Both: the Groth16 tasks, then the zkML split task.
+    All,
+    /// Groth16 tasks of two bundled circom circuits, one prover each.
+    Groth16,
+    /// A decision tree classifying Iris samples in Miden, split over several provers.
+    Zkml,
+}
+
 /// `zkpool demo`.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
+    /// What to run.
+    #[arg(value_enum, default_value_t = Scenario::All)]
+    scenario: Scenario,
     /// Prover agents to start.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 4)]
     provers: u32,
-    /// Tasks per circuit (two circuits).
+    /// Groth16: tasks per circuit (two circuits).
     #[arg(long, default_value_t = 3)]
     tasks_per_circuit: u32,
+    /// zkML: samples the tree classifies in the proved program.
+    #[arg(long, default_value_t = 64)]
+    samples: usize,
+    /// zkML: segments the proof is split into (proved in parallel by different provers).
+    #[arg(long, default_value_t = 4)]
+    segments: u32,
     /// Keep the pool's data here instead of a temporary directory.
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -218,6 +240,7 @@ pub async fn circuit_spec(client: &Client, c: &Circuit, variant: u64) -> anyhow:
         system: ProofSystem::Groth16,
         label: Some(c.name.to_string()),
         artifacts: BTreeMap::new(),
+        segments: None,
     };
     spec.artifacts
         .insert(ArtifactRole::R1cs, client.upload(c.r1cs.to_vec()).await?);
@@ -269,6 +292,14 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
         a.tasks_per_circuit >= 1 && a.tasks_per_circuit <= 50,
         "--tasks-per-circuit must be 1 to 50"
     );
+    anyhow::ensure!(
+        a.segments >= 1 && a.segments <= 64,
+        "--segments must be 1 to 64"
+    );
+    let zkml = match a.scenario {
+        Scenario::Groth16 => None,
+        _ => Some(crate::zkml::ZkmlTask::iris(a.samples, 4)?),
+    };
     let started = Instant::now();
     let fault = if a.faulty_prover {
         Fault::InvalidProofs
@@ -280,7 +311,6 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
         "zkpool demo: node on http://{} (dashboard at /), {} provers, SQLite in a fresh data dir",
         pool.addr, a.provers
     );
-    let circuits = [MULTIPLIER, POSEIDON_CHAIN];
     wait_online(&pool.requester, a.provers as usize).await?;
     // Provers stake different amounts, so the epoch split shows both work and stake.
     for p in pool.requester.status().await?.provers {
@@ -289,8 +319,36 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
             .deposit(&format!("prover_stake:{}", p.id), stake.base_units())
             .await?;
     }
+    let mut all_ok = true;
+    if a.scenario != Scenario::Zkml {
+        all_ok &= groth16_tasks(&pool, a.tasks_per_circuit).await?;
+    }
+    if let Some(task) = &zkml {
+        all_ok &= crate::zkml::demo(&pool, task, a.segments, DEMO_WINDOW).await?;
+    }
+    let status = pool.requester.status().await?;
+    println!("provers:\n{}", crate::table::provers_table(&status.provers));
+    print_settlement(&pool).await?;
+    println!(
+        "{} in {:.1} s",
+        if all_ok {
+            "every proof verified by the node and again by the requester"
+        } else {
+            "NOT every task was proved and verified"
+        },
+        started.elapsed().as_secs_f64()
+    );
+    pool.stop().await;
+    anyhow::ensure!(all_ok, "not every task was proved and verified");
+    Ok(())
+}
+
+/// Quotes and submits the Groth16 tasks, follows them, verifies each proof again on the
+/// requester's side and prints a table; whether every one was proved and verified.
+async fn groth16_tasks(pool: &LocalPool, per_circuit: u32) -> anyhow::Result<bool> {
+    let circuits = [MULTIPLIER, POSEIDON_CHAIN];
     let mut ids = Vec::new();
-    for i in 0..a.tasks_per_circuit {
+    for i in 0..per_circuit {
         for c in &circuits {
             let id = submit_circuit_quoted(&pool.requester, c, u64::from(i), DEMO_WINDOW).await?;
             ids.push((id, *c));
@@ -340,44 +398,14 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
             format!("{}/{}", v.attempts, v.max_attempts),
         ]);
     }
-    println!("tasks:\n{tasks}");
-    let status = pool.requester.status().await?;
-    let mut provers = Table::new(&[
-        "prover",
-        "tasks",
-        "constraints proved",
-        "busy",
-        "failures",
-        "invalid proofs",
-    ]);
-    for p in &status.provers {
-        provers.row(vec![
-            p.name.clone(),
-            p.tasks_done.to_string(),
-            p.work_done.to_string(),
-            ms(p.busy_ms),
-            p.failures.to_string(),
-            p.invalid_proofs.to_string(),
-        ]);
-    }
-    println!("provers:\n{provers}");
-    print_settlement(&pool).await?;
+    println!("Groth16 tasks:\n{tasks}");
     let done = views.iter().filter(|v| v.state == TaskState::Done).count();
-    println!(
-        "{done}/{} tasks proved and verified in {:.1} s",
-        views.len(),
-        started.elapsed().as_secs_f64()
-    );
-    pool.stop().await;
-    anyhow::ensure!(
-        done == views.len() && all_ok,
-        "not every task was proved and verified"
-    );
-    Ok(())
+    println!("{done}/{} Groth16 tasks proved and verified\n", views.len());
+    Ok(all_ok && done == views.len())
 }
 
 /// The liability window the demo asks for.
-const DEMO_WINDOW: Duration = Duration::from_secs(300);
+pub const DEMO_WINDOW: Duration = Duration::from_secs(300);
 
 /// Balances after the tasks were paid, then the epoch settled on the spot.
 async fn print_settlement(pool: &LocalPool) -> anyhow::Result<()> {

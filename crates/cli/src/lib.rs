@@ -2,6 +2,7 @@
 //! ([`demo::LocalPool`]) that the demo, the benchmarks and the end-to-end tests share.
 
 pub mod bench;
+pub mod bench_split;
 pub mod demo;
 pub mod fixtures;
 pub mod keys_cmd;
@@ -10,6 +11,9 @@ pub mod prover_cmd;
 pub mod requester_cmd;
 pub mod settlement_cmd;
 pub mod table;
+pub mod task_args;
+pub mod verify_cmd;
+pub mod zkml;
 
 use std::sync::Arc;
 
@@ -17,7 +21,9 @@ use zkpool_backend::Backends;
 
 /// The proof backends this build carries.
 pub fn backends() -> Backends {
-    Backends::default().with(Arc::new(zkpool_groth16::Groth16Backend::new()))
+    Backends::default()
+        .with(Arc::new(zkpool_groth16::Groth16Backend::new()))
+        .with(Arc::new(zkpool_miden::MidenBackend::default()))
 }
 
 /// Resolves Ctrl-C (or SIGTERM) into a future.

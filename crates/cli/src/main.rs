@@ -2,16 +2,19 @@
 //! `main` parses arguments, sets up logging and hands over to one module per subcommand.
 
 use clap::{Parser, Subcommand};
-use zkpool::{bench, demo, keys_cmd, node_cmd, prover_cmd, requester_cmd, settlement_cmd};
+use zkpool::{
+    bench, demo, keys_cmd, node_cmd, prover_cmd, requester_cmd, settlement_cmd, verify_cmd,
+};
 
 /// zkpool — a zero-knowledge prover pool.
 ///
-/// Requesters submit proving tasks (Groth16 with circom/snarkjs artifacts); prover machines
+/// Requesters submit proving tasks (Groth16 with circom/snarkjs artifacts, or Miden VM programs
+/// that the pool splits into segments proved by several machines in parallel); prover machines
 /// connect with an access key and prove them; the pool node schedules, verifies every proof
 /// and tracks each machine's work.
 ///
-/// Start here: `zkpool demo` runs a whole pool on this machine (a node, three provers, real
-/// proofs) and prints what happened.
+/// Start here: `zkpool demo` runs a whole pool on this machine (a node, several provers, real
+/// proofs, settlement) and prints what happened.
 #[derive(Parser, Debug)]
 #[command(name = "zkpool", version, propagate_version = true)]
 struct Cli {
@@ -31,8 +34,11 @@ enum Command {
     /// Create and list access keys (operator).
     #[command(subcommand)]
     Keys(keys_cmd::KeysCommand),
-    /// Submit a Groth16 task, optionally wait for it and write proof.json / public.json.
+    /// Submit a task (Groth16 circuit, or Miden program for split proving), optionally wait
+    /// for it and write proof.json / public.json (Groth16) or result.bin (Miden).
     Submit(requester_cmd::SubmitArgs),
+    /// Verify a split task's result.bin on this machine: every segment proof and the chain.
+    Verify(verify_cmd::VerifyArgs),
     /// List tasks and provers.
     Status(requester_cmd::StatusArgs),
     /// Get a binding, signed quote for a task and save it (quote.json) for `submit --quote`.
@@ -51,9 +57,11 @@ enum Command {
     /// List epochs, or settle the current one now (admin key).
     #[command(subcommand)]
     Epochs(settlement_cmd::EpochsCommand),
-    /// Run a local pool with three provers, prove bundled circuits, print a summary.
+    /// Run a local pool on this machine: Groth16 tasks on three provers, then the zkML
+    /// decision tree split over four provers (`demo groth16`, `demo zkml` for one of them).
     Demo(demo::DemoArgs),
-    /// Measure pool overhead, prove speed against snarkjs, and node memory with idle provers.
+    /// Measure pool overhead, prove speed against snarkjs, node memory with idle provers, and
+    /// (`--split`) the split-proving speed-up, overhead and per-segment cost.
     Bench(bench::BenchArgs),
 }
 
@@ -64,6 +72,7 @@ fn main() -> std::process::ExitCode {
         Command::Demo(_)
             | Command::Bench(_)
             | Command::Submit(_)
+            | Command::Verify(_)
             | Command::Status(_)
             | Command::Keys(_)
             | Command::Quote(_)
@@ -102,6 +111,7 @@ fn main() -> std::process::ExitCode {
             Command::Keys(c) => keys_cmd::run(c).await,
             Command::Submit(a) => requester_cmd::submit(a).await,
             Command::Status(a) => requester_cmd::status(a).await,
+            Command::Verify(a) => verify_cmd::run(a),
             Command::Quote(a) => settlement_cmd::quote(a).await,
             Command::Claim(a) => settlement_cmd::claim(a).await,
             Command::Balance(a) => settlement_cmd::balance(a).await,

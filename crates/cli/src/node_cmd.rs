@@ -33,6 +33,10 @@ pub struct NodeArgs {
     /// Leases a task may have before it is marked failed.
     #[arg(long, default_value_t = 3)]
     pub max_attempts: u32,
+    /// Most trace rows in one segment of a split (Miden) task. Segments are also sized to fit
+    /// the memory of the largest online prover.
+    #[arg(long, value_name = "ROWS", default_value_t = 1 << 17)]
+    pub max_segment_rows: u64,
     /// Quotes, fees, bonds, penalties and epochs.
     #[command(flatten)]
     pub settlement: crate::settlement_cmd::SettlementArgs,
@@ -53,12 +57,17 @@ impl NodeArgs {
             "--heartbeat must be at most half of --lease-ttl, or leases expire between heartbeats"
         );
         anyhow::ensure!(self.max_attempts >= 1, "--max-attempts must be at least 1");
+        anyhow::ensure!(
+            self.max_segment_rows >= 1024,
+            "--max-segment-rows must be at least 1024"
+        );
         Ok(NodeConfig {
             lease_ttl: Duration::from_secs(self.lease_ttl_secs),
             max_lease: Duration::from_secs(self.max_lease_secs.max(self.lease_ttl_secs)),
             heartbeat: Duration::from_secs(self.heartbeat_secs),
             max_upload_bytes: self.max_upload_bytes,
             max_attempts: self.max_attempts,
+            max_segment_rows: self.max_segment_rows,
             ..NodeConfig::default()
         })
     }

@@ -1,6 +1,6 @@
 //! Requester commands: `submit` and `status`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -8,9 +8,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use zkpool_client::Client;
 use zkpool_types::api::TaskView;
-use zkpool_types::{ArtifactRole, ProofSystem, TaskId, TaskSpec, TaskState};
+use zkpool_types::{ProofSystem, TaskId, TaskState};
 
 use crate::table::{ms, Table};
+use crate::task_args::TaskArgs;
 
 /// Which pool and key to talk to.
 #[derive(Args, Debug)]
@@ -28,24 +29,9 @@ pub struct PoolArgs {
 pub struct SubmitArgs {
     #[command(flatten)]
     pool: PoolArgs,
-    /// The circuit's constraint system (circom `--r1cs`).
-    #[arg(long)]
-    r1cs: PathBuf,
-    /// The snarkjs Groth16 proving key.
-    #[arg(long)]
-    zkey: PathBuf,
-    /// A witness computed beforehand (`snarkjs wtns calculate`).
-    #[arg(long, conflicts_with_all = ["wasm", "input"], required_unless_present = "wasm")]
-    witness: Option<PathBuf>,
-    /// The circuit's witness generator (circom `--wasm`); needs --input.
-    #[arg(long, requires = "input")]
-    wasm: Option<PathBuf>,
-    /// The circuit's inputs as JSON; used with --wasm.
-    #[arg(long, requires = "wasm")]
-    input: Option<PathBuf>,
-    /// A name for the circuit on the dashboard (default: the r1cs file name).
-    #[arg(long)]
-    label: Option<String>,
+    /// What to prove.
+    #[command(flatten)]
+    task: TaskArgs,
     /// Wait for the proof and write proof.json and public.json.
     #[arg(long)]
     wait: bool,
@@ -67,75 +53,21 @@ pub struct StatusArgs {
     task: Option<TaskId>,
 }
 
-fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
-/// Uploads a Groth16 task's files (skipping those the pool has) and returns its spec.
-pub async fn upload_spec(
-    client: &Client,
-    r1cs: &Path,
-    zkey: &Path,
-    witness: Option<&Path>,
-    wasm_input: Option<(&Path, &Path)>,
-    label: Option<String>,
-) -> anyhow::Result<TaskSpec> {
-    let mut files = vec![
-        (ArtifactRole::R1cs, r1cs.to_path_buf()),
-        (ArtifactRole::Zkey, zkey.to_path_buf()),
-    ];
-    match (witness, wasm_input) {
-        (Some(w), _) => files.push((ArtifactRole::Wtns, w.to_path_buf())),
-        (None, Some((w, i))) => {
-            files.push((ArtifactRole::Wasm, w.to_path_buf()));
-            files.push((ArtifactRole::Input, i.to_path_buf()));
-        }
-        _ => anyhow::bail!("give --witness FILE.wtns, or --wasm FILE.wasm with --input input.json"),
-    }
-    let bar = ProgressBar::new(files.len() as u64).with_style(
-        ProgressStyle::with_template("{spinner} uploading {msg} [{pos}/{len}]")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let mut spec = TaskSpec {
-        system: ProofSystem::Groth16,
-        label: label.or_else(|| r1cs.file_stem().map(|s| s.to_string_lossy().into_owned())),
-        artifacts: Default::default(),
-    };
-    for (role, path) in &files {
-        bar.set_message(path.display().to_string());
-        let hash = client
-            .upload(read(path)?)
-            .await
-            .with_context(|| format!("uploading {}", path.display()))?;
-        spec.artifacts.insert(*role, hash);
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    Ok(spec)
-}
-
 /// Uploads the artifacts, submits (accepting `--quote` when given), and with `--wait`
 /// follows the task to the end.
 pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
     let client = Client::new(&a.pool.pool, &a.pool.key)?;
-    let wasm_input = a.wasm.as_deref().zip(a.input.as_deref());
-    let spec = upload_spec(
-        &client,
-        &a.r1cs,
-        &a.zkey,
-        a.witness.as_deref(),
-        wasm_input,
-        a.label.clone(),
-    )
-    .await?;
+    let spec = a.task.upload(&client).await?;
     if let Some(path) = &a.quote {
-        let quote: zkpool_types::settlement::SignedQuote = serde_json::from_slice(&read(path)?)
-            .with_context(|| {
-                format!(
-                    "{} is not a quote written by `zkpool quote`",
-                    path.display()
-                )
-            })?;
+        let quote: zkpool_types::settlement::SignedQuote = serde_json::from_slice(
+            &std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+        )
+        .with_context(|| {
+            format!(
+                "{} is not a quote written by `zkpool quote`",
+                path.display()
+            )
+        })?;
         let submitted = client
             .submit_quoted(spec, quote)
             .await
@@ -168,9 +100,17 @@ async fn finish(client: &Client, a: &SubmitArgs, id: TaskId) -> anyhow::Result<(
         anyhow::bail!("task {} failed: {}", view.id, view.failures.join("; "));
     }
     let bytes = client.proof(view.id).await?;
-    let (proof, public) = zkpool_groth16::split_proof_json(&zkpool_backend::ProofArtifact(bytes))?;
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
+    if view.system == ProofSystem::MidenVm {
+        let path = a.out.join("result.bin");
+        std::fs::write(&path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("{}; wrote {}", describe(&view), path.display());
+        eprintln!("check it yourself: zkpool verify {}", path.display());
+        return Ok(());
+    }
+    let (proof, public) = zkpool_groth16::split_proof_json(&zkpool_backend::ProofArtifact(bytes))?;
     let proof_path = a.out.join("proof.json");
     let public_path = a.out.join("public.json");
     std::fs::write(&proof_path, serde_json::to_vec_pretty(&proof)?)?;
@@ -211,12 +151,16 @@ pub async fn follow(client: &Client, id: TaskId) -> anyhow::Result<TaskView> {
 /// One line about a task's progress.
 pub fn describe(v: &TaskView) -> String {
     let label = v.label.as_deref().unwrap_or("-");
+    if !v.segments.is_empty() {
+        return describe_split(v, label);
+    }
     match v.state {
         TaskState::Queued if v.attempts > 0 => format!(
             "{} {label}: queued again (attempt {} failed)",
             v.id, v.attempts
         ),
         TaskState::Queued => format!("{} {label}: queued", v.id),
+        TaskState::Proving => format!("{} {label}: proving", v.id),
         TaskState::Leased => format!(
             "{} {label}: proving on {} (attempt {}/{})",
             v.id,
@@ -238,6 +182,36 @@ pub fn describe(v: &TaskView) -> String {
     }
 }
 
+fn describe_split(v: &TaskView, label: &str) -> String {
+    let n = v.segments.len();
+    let count = |s: TaskState| v.segments.iter().filter(|x| x.state == s).count();
+    let provers: std::collections::BTreeSet<&str> = v
+        .segments
+        .iter()
+        .filter_map(|s| s.prover_name.as_deref())
+        .collect();
+    match v.state {
+        TaskState::Done => format!(
+            "{} {label}: done — {n} segments proved on {} provers, joined and verified in {}",
+            v.id,
+            provers.len(),
+            v.verify_ms.map(ms).unwrap_or_default()
+        ),
+        TaskState::Failed => format!(
+            "{} {label}: failed — {}",
+            v.id,
+            v.failures.last().map(String::as_str).unwrap_or("?")
+        ),
+        _ => format!(
+            "{} {label}: {n} segments — {} proved, {} proving, {} queued",
+            v.id,
+            count(TaskState::Done),
+            count(TaskState::Leased),
+            count(TaskState::Queued)
+        ),
+    }
+}
+
 /// Prints tasks and provers.
 pub async fn status(a: StatusArgs) -> anyhow::Result<()> {
     let client = Client::new(&a.pool.pool, &a.pool.key)?;
@@ -248,58 +222,30 @@ pub async fn status(a: StatusArgs) -> anyhow::Result<()> {
     }
     let s = client.status().await?;
     let mut tasks = Table::new(&[
-        "task",
-        "circuit",
-        "state",
-        "constraints",
-        "prover",
-        "prove",
-        "attempts",
+        "task", "circuit", "state", "work", "prover", "prove", "attempts",
     ]);
     for t in &s.tasks {
+        let provers: std::collections::BTreeSet<&str> = t
+            .segments
+            .iter()
+            .filter_map(|s| s.prover_name.as_deref())
+            .collect();
+        let prover = if t.segments.is_empty() {
+            t.prover_name.clone().unwrap_or_default()
+        } else {
+            format!("{} segments on {}", t.segments.len(), provers.len())
+        };
         tasks.row(vec![
             t.id.to_string(),
             t.label.clone().unwrap_or_default(),
             t.state.to_string(),
             t.work.to_string(),
-            t.prover_name.clone().unwrap_or_default(),
+            prover,
             t.prove_ms.map(ms).unwrap_or_default(),
             format!("{}/{}", t.attempts, t.max_attempts),
         ]);
     }
-    let mut provers = Table::new(&[
-        "prover",
-        "name",
-        "online",
-        "cores",
-        "memory",
-        "current",
-        "done",
-        "constraints",
-        "busy",
-        "failures",
-    ]);
-    for p in &s.provers {
-        provers.row(vec![
-            p.id.to_string(),
-            p.name.clone(),
-            if p.online { "yes" } else { "no" }.into(),
-            p.hardware.cpu_cores.to_string(),
-            format!(
-                "{:.1} GiB",
-                p.hardware.memory_bytes as f64 / (1u64 << 30) as f64
-            ),
-            p.current_tasks
-                .iter()
-                .map(|t| t.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            p.tasks_done.to_string(),
-            p.work_done.to_string(),
-            ms(p.busy_ms),
-            p.failures.to_string(),
-        ]);
-    }
+    let provers = crate::table::provers_table(&s.provers);
     println!(
         "tasks ({}):\n{tasks}\nprovers ({}):\n{provers}",
         s.tasks.len(),

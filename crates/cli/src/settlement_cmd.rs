@@ -18,8 +18,9 @@ use zkpool_node::SettlementConfig;
 use zkpool_types::settlement::Units;
 use zkpool_types::{ProofSystem, ProverId, TaskId};
 
-use crate::requester_cmd::{upload_spec, PoolArgs};
+use crate::requester_cmd::PoolArgs;
 use crate::table::Table;
+use crate::task_args::TaskArgs;
 
 /// `zkpool node` settlement flags: prices, fees, bonds, penalties, epochs.
 #[derive(Args, Debug, Clone)]
@@ -253,24 +254,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 pub struct QuoteArgs {
     #[command(flatten)]
     pool: PoolArgs,
-    /// The proof system (this build quotes groth16).
-    #[arg(long, default_value = "groth16")]
-    proof_system: ProofSystem,
-    /// The circuit's constraint system (circom `--r1cs`).
-    #[arg(long)]
-    r1cs: PathBuf,
-    /// The snarkjs Groth16 proving key.
-    #[arg(long)]
-    zkey: PathBuf,
-    /// A witness computed beforehand.
-    #[arg(long, conflicts_with_all = ["wasm", "input"], required_unless_present = "wasm")]
-    witness: Option<PathBuf>,
-    /// The witness generator; needs --input.
-    #[arg(long, requires = "input")]
-    wasm: Option<PathBuf>,
-    /// The circuit's inputs as JSON; used with --wasm.
-    #[arg(long, requires = "wasm")]
-    input: Option<PathBuf>,
+    /// What to prove.
+    #[command(flatten)]
+    task: TaskArgs,
     /// The liability window: the proof must be delivered within this (e.g. 90s, 10m, 2h).
     #[arg(long, value_parser = parse_duration)]
     deadline: Duration,
@@ -281,21 +267,8 @@ pub struct QuoteArgs {
 
 /// Asks for a binding quote, prints its terms and saves it.
 pub async fn quote(a: QuoteArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        a.proof_system == ProofSystem::Groth16,
-        "`zkpool quote` takes Groth16 artifacts; {} tasks are quoted through the API",
-        a.proof_system
-    );
     let client = Client::new(&a.pool.pool, &a.pool.key)?;
-    let spec = upload_spec(
-        &client,
-        &a.r1cs,
-        &a.zkey,
-        a.witness.as_deref(),
-        a.wasm.as_deref().zip(a.input.as_deref()),
-        None,
-    )
-    .await?;
+    let spec = a.task.upload(&client).await?;
     let issued = client
         .quote(spec, a.deadline.as_millis() as u64)
         .await

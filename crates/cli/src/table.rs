@@ -61,6 +61,37 @@ pub fn ms(v: u64) -> String {
     }
 }
 
+/// The prover machines: hardware, what each holds now, what it did and how often it failed.
+pub fn provers_table(provers: &[zkpool_types::api::ProverView]) -> Table {
+    let mut t = Table::new(&[
+        "prover", "name", "online", "cores", "memory", "current", "done", "work", "busy",
+        "failures", "invalid",
+    ]);
+    for p in provers {
+        t.row(vec![
+            p.id.to_string(),
+            p.name.clone(),
+            if p.online { "yes" } else { "no" }.into(),
+            p.hardware.cpu_cores.to_string(),
+            format!(
+                "{:.1} GiB",
+                p.hardware.memory_bytes as f64 / (1u64 << 30) as f64
+            ),
+            p.current_tasks
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            p.tasks_done.to_string(),
+            p.work_done.to_string(),
+            ms(p.busy_ms),
+            p.failures.to_string(),
+            p.invalid_proofs.to_string(),
+        ]);
+    }
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

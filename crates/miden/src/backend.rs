@@ -91,6 +91,10 @@ impl ProofBackend for MidenBackend {
         }
         verify_segment(&statement, &proof.0)
     }
+
+    fn splitter(&self) -> Option<&dyn zkpool_backend::SplitBackend> {
+        Some(self)
+    }
 }
 
 /// Verifies one segment proof against its statement, with nothing but the statement: the
@@ -117,12 +121,12 @@ pub(crate) fn verify_segment(
     .map_err(|e| BackendError::InvalidProof(e.to_string()))
 }
 
-fn step_source(artifacts: &Artifacts) -> Result<&str, BackendError> {
+pub(crate) fn step_source(artifacts: &Artifacts) -> Result<&str, BackendError> {
     std::str::from_utf8(&artifacts.get(ArtifactRole::Program)?.bytes)
         .map_err(|e| BackendError::malformed(ArtifactRole::Program, format!("not UTF-8: {e}")))
 }
 
-fn segment_input(artifacts: &Artifacts) -> Result<SegmentInput, BackendError> {
+pub(crate) fn segment_input(artifacts: &Artifacts) -> Result<SegmentInput, BackendError> {
     let input: SegmentInput =
         serde_json::from_slice(&artifacts.get(ArtifactRole::Chunks)?.bytes)
             .map_err(|e| BackendError::malformed(ArtifactRole::Chunks, e.to_string()))?;

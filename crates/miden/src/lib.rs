@@ -22,7 +22,9 @@
 mod backend;
 mod chain;
 mod error;
+pub mod iris;
 mod program;
+mod split;
 pub mod tree;
 
 use serde::{Deserialize, Serialize};

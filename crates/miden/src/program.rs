@@ -57,8 +57,8 @@ pub struct ChunkTrace {
 /// Runs `program` over `chunks` one chunk at a time from `initial`, without proving: the
 /// states at every chunk boundary (where a segment may start) and each chunk's cost.
 ///
-/// A chunk that makes the program fail, that leaves advice unread, or after which the stack
-/// holds more than the state is [`BackendError::WitnessUnsatisfied`] naming the chunk; a
+/// A chunk that makes the program fail, that leaves advice unread, that leaves the state
+/// unchanged, or after which the stack holds more than the state is [`BackendError::WitnessUnsatisfied`] naming the chunk; a
 /// non-canonical element is [`BackendError::Malformed`].
 pub fn execute_chunks(
     program: &Program,
@@ -72,6 +72,11 @@ pub fn execute_chunks(
     for (i, chunk) in chunks.iter().enumerate() {
         let one = std::slice::from_ref(chunk);
         let next = run(program, state, one).map_err(|e| at_chunk(i, e))?;
+        if next == state {
+            return Err(BackendError::WitnessUnsatisfied(format!(
+                "chunk {i}: the state did not change, so the chunk is not bound into the result"
+            )));
+        }
         let cycles = trace_rows(program, state, one).map_err(|e| at_chunk(i, e))?;
         state = next;
         out.push(ChunkTrace {

@@ -12,6 +12,9 @@
 //!            windows closed without a proof ──► claim; epoch ran its length ──► settle
 //! ```
 //!
+//! A splittable task (Miden) is executed at submit, cut into segments that are tasks of their
+//! own, and joined when the last segment is verified: see `split.rs`.
+//!
 //! Settlement (quotes, escrow, release, claims, epochs) is in `settlement.rs`; its endpoints
 //! in `settlement_api.rs`.
 //!
@@ -27,6 +30,7 @@ mod requester_api;
 mod scheduler;
 pub mod settlement;
 mod settlement_api;
+mod split;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -66,6 +70,10 @@ pub struct NodeConfig {
     pub reap_interval: Duration,
     /// Quotes, fees, bonds, penalties and epochs.
     pub settlement: SettlementConfig,
+    /// Most trace rows in one segment of a split task, whatever the provers' memory.
+    pub max_segment_rows: u64,
+    /// Memory assumed for planning segments when no prover for the system is online, bytes.
+    pub default_prover_memory: u64,
 }
 
 impl Default for NodeConfig {
@@ -79,6 +87,8 @@ impl Default for NodeConfig {
             max_long_poll: Duration::from_secs(20),
             reap_interval: Duration::from_secs(1),
             settlement: SettlementConfig::default(),
+            max_segment_rows: 1 << 17,
+            default_prover_memory: 4 << 30,
         }
     }
 }

@@ -209,6 +209,9 @@ pub async fn result(
             .await?;
             tracing::info!(task = %task_id, prover = %prover.id, name = %prover.hardware.name,
                 prove_ms = meta.prove_ms, verify_ms, "proof verified; task done");
+            if let Some(parent) = node.store.parent_of(task_id).await? {
+                crate::split::spawn_join(&node, parent);
+            }
             Ok(Json(ResultAccepted { task_id, verify_ms }))
         }
         Err(e @ (BackendError::InvalidProof(_) | BackendError::MalformedProof(_))) => {

@@ -134,7 +134,7 @@ pub(crate) async fn prepare_task(
             format!("this pool does not run {}", spec.system),
         )
     })?;
-    spec.witness_source()
+    spec.check_artifacts()
         .map_err(|m| ApiError::bad_request("bad_spec", m))?;
     if spec.label.as_ref().is_some_and(|l| l.len() > 128) {
         return Err(ApiError::bad_request(
@@ -143,6 +143,18 @@ pub(crate) async fn prepare_task(
         ));
     }
     let artifacts = node.artifacts.load(&spec.artifacts).await?;
+    if backend.splitter().is_some() {
+        return crate::split::prepare_split(node, requester, spec, artifacts).await;
+    }
+    if spec.segments.is_some() {
+        return Err(ApiError::bad_request(
+            "bad_spec",
+            format!(
+                "{} tasks are proved whole; `segments` applies to split proving",
+                spec.system
+            ),
+        ));
+    }
     let started = Instant::now();
     let shape = tokio::task::spawn_blocking(move || backend.inspect(&artifacts))
         .await
@@ -158,6 +170,7 @@ pub(crate) async fn prepare_task(
         memory_bytes: shape.prove_memory_bytes,
         statement: shape.statement,
         max_attempts: node.config.max_attempts,
+        segments: Vec::new(),
     })
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use zkpool_store::{now_ms, Grant, ProverRecord};
 
-use crate::{settlement, ApiError, Node};
+use crate::{settlement, split, ApiError, Node};
 
 /// Leases a task to `prover`, waiting up to `wait` for one.
 pub async fn lease_wait(
@@ -56,6 +56,9 @@ pub async fn reap_forever(node: Arc<Node>) {
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "lease sweep failed"),
+        }
+        if let Err(e) = split::join_ready(&node).await {
+            tracing::error!(error = ?e, "joining split tasks failed");
         }
         if let Err(e) = settlement::auto_claim(&node).await {
             tracing::error!(error = ?e, "automatic liability claims failed");

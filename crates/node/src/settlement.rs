@@ -26,8 +26,9 @@ use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard, OnceCell};
 use zkpool_ledger::epoch::{aggregate_work, settle_epoch};
 use zkpool_ledger::{
-    Account, Amount, EpochId, Expected, Exponents, FleetLoad, Ledger, LedgerConfig, LedgerError,
-    NonceBook, Op, PricingConfig, Quote, QuoteSigner, SignedQuote, WorkFactors, WorkRecord,
+    Account, Amount, Entry, EpochId, Expected, Exponents, FleetLoad, Ledger, LedgerConfig,
+    LedgerError, NonceBook, Op, PricingConfig, Quote, QuoteSigner, SignedQuote, WorkFactors,
+    WorkRecord,
 };
 use zkpool_store::{now_ms, NewTask, Store};
 use zkpool_types::settlement::{
@@ -105,6 +106,40 @@ pub struct Books {
     nonces: NonceBook,
     /// Escrowed tasks not yet released or claimed.
     open: BTreeSet<TaskId>,
+}
+
+impl Books {
+    /// The release of `task`'s escrow to the provers by `work`, planned but not applied: `None`
+    /// for a free-tier or already settled task, or when the ledger refuses (logged).
+    pub(crate) fn plan_release(
+        &self,
+        task: TaskId,
+        work: Vec<(ProverId, u64)>,
+        now_ms: i64,
+    ) -> Option<Entry> {
+        if !self.open.contains(&task) {
+            return None; // free tier, or already claimed
+        }
+        let op = Op::Release {
+            task,
+            work,
+            now_ms: now_ms as u64,
+        };
+        match self.ledger.plan(op) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                tracing::warn!(%task, error = %e, "proof delivered but the reward not released");
+                None
+            }
+        }
+    }
+
+    /// Applies a release that was persisted with its task's completion.
+    pub(crate) fn apply_release(&mut self, task: TaskId, entry: &Entry) -> Result<(), ApiError> {
+        self.ledger.apply(entry).map_err(ApiError::internal)?;
+        self.open.remove(&task);
+        Ok(())
+    }
 }
 
 /// The node's settlement state.
@@ -353,30 +388,13 @@ pub async fn complete(
             verify_ms,
             now,
             |task, _, size| {
-                if !books.open.contains(&task) {
-                    return Vec::new(); // free tier, or already claimed
-                }
-                let op = Op::Release {
-                    task,
-                    work: vec![(prover, size.max(1))],
-                    now_ms: now as u64,
-                };
-                match books.ledger.plan(op) {
-                    Ok(e) => {
-                        planned = Some(e.clone());
-                        vec![e]
-                    }
-                    Err(e) => {
-                        tracing::warn!(%task, error = %e, "proof delivered but not released");
-                        Vec::new()
-                    }
-                }
+                planned = books.plan_release(task, vec![(prover, size.max(1))], now);
+                planned.iter().cloned().collect()
             },
         )
         .await?;
     if let Some(e) = planned {
-        books.ledger.apply(&e).map_err(ApiError::internal)?;
-        books.open.remove(&task);
+        books.apply_release(task, &e)?;
         tracing::info!(%task, %prover, "task paid: reward released, bond returned");
     }
     Ok(task)

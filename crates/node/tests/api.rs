@@ -79,6 +79,7 @@ async fn spec(c: &Client, circuit: &str, r1cs: &str, zkey: &str, wtns: Vec<u8>) 
         system: ProofSystem::Groth16,
         label: Some(circuit.into()),
         artifacts: Default::default(),
+        segments: None,
     };
     s.artifacts.insert(
         ArtifactRole::R1cs,
@@ -112,6 +113,7 @@ async fn keys_are_required_and_roles_enforced() {
         system: ProofSystem::Groth16,
         label: None,
         artifacts: Default::default(),
+        segments: None,
     };
     assert_eq!(code(prover.submit(s).await), (403, "forbidden".into()));
     assert_eq!(

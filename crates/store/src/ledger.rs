@@ -61,7 +61,7 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-async fn append_tx(
+pub(crate) async fn append_tx(
     tx: &mut Transaction<'_, Sqlite>,
     entries: &[Entry],
     now_ms: i64,

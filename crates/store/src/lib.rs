@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!   data-dir/
-//!     zkpool.db      SQLite (WAL): keys, provers, tasks, leases, task_failures, blobs index,
+//!     zkpool.db      SQLite (WAL): keys, provers, tasks (split tasks own segment tasks),
+//!                    leases, task_failures, blobs index,
 //!                    the settlement journal, quote nonces and epochs (see ledger.rs)
 //!     blobs/ab/cd…   artifact and proof bytes, named by their sha256, written once
 //! ```
@@ -21,6 +22,7 @@ mod error;
 mod keys;
 mod ledger;
 mod provers;
+mod split;
 mod tasks;
 
 use std::path::{Path, PathBuf};
@@ -36,12 +38,14 @@ pub use error::StoreError;
 pub use keys::KeyRecord;
 pub use ledger::{DoneTask, EpochRecord, PostingRow};
 pub use provers::ProverRecord;
-pub use tasks::{ActiveLease, Grant, LeaseEnd, NewTask, TaskRecord};
+pub use split::{SplitParts, SplitSegment};
+pub use tasks::{ActiveLease, Grant, LeaseEnd, NewSegment, NewTask, TaskRecord};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_ledger.sql"),
+    include_str!("../migrations/0003_split.sql"),
 ];
 
 /// Handle to the database and the blob directory. Cheap to share behind an `Arc`.

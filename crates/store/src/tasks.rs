@@ -23,8 +23,25 @@ pub struct NewTask {
     pub memory_bytes: u64,
     /// The public statement a proof must match.
     pub statement: Vec<u8>,
-    /// Leases allowed before the task fails.
+    /// Leases allowed before the task fails (for a split task: per segment).
     pub max_attempts: u32,
+    /// For a split task, its segments in chain order; empty for a task proved whole. A split
+    /// task waits in `proving` while its segments are queued, leased and proved as tasks of
+    /// their own.
+    pub segments: Vec<NewSegment>,
+}
+
+/// One segment of a split task, inserted with it.
+#[derive(Clone, Debug)]
+pub struct NewSegment {
+    /// What to prove: the task's system with the segment's own artifacts.
+    pub spec: TaskSpec,
+    /// Work units (trace rows).
+    pub work: u64,
+    /// Peak proving memory estimated for it.
+    pub memory_bytes: u64,
+    /// The statement its proof must match.
+    pub statement: Vec<u8>,
 }
 
 /// A task as stored, for the node's own use.
@@ -106,6 +123,8 @@ type TaskRow = (
     Option<i64>,
     i64,
     Option<i64>,
+    Option<i64>,
+    Option<i64>,
 );
 
 /// requester, spec, statement, state, proof hash.
@@ -113,7 +132,8 @@ type TaskRecordRow = (i64, String, Vec<u8>, String, Option<String>);
 
 const TASK_VIEW_SQL: &str =
     "SELECT t.id, t.system, t.label, t.state, t.work, t.attempts, t.max_attempts,
-        t.prover_id, p.name, t.prove_ms, t.verify_ms, t.created_ms, t.finished_ms
+        t.prover_id, p.name, t.prove_ms, t.verify_ms, t.created_ms, t.finished_ms,
+        t.parent_id, t.segment_index
      FROM tasks t LEFT JOIN provers p ON p.id = t.prover_id";
 
 impl Store {
@@ -127,7 +147,9 @@ impl Store {
     }
 
     /// Leases the oldest queued task this prover can take, preferring tasks it has not failed
-    /// before, so a task that failed on one machine moves to another when there is one. A
+    /// before, so a task that failed on one machine moves to another when there is one, and
+    /// segments of split tasks it does not already hold a sibling of, so that the segments of
+    /// one task spread over different machines. A
     /// prover that uploaded an invalid proof for a task never gets that task again: a broken or
     /// cheating machine must not burn a requester's attempts one after another.
     pub async fn lease_next(
@@ -152,7 +174,10 @@ impl Store {
                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.prover_id = ?2
                                AND l.outcome = 'invalid')
              ORDER BY EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.prover_id = ?2
-                              AND l.outcome IS NOT NULL AND l.outcome != 'done'), t.id
+                              AND l.outcome IS NOT NULL AND l.outcome != 'done'),
+               EXISTS (SELECT 1 FROM tasks s WHERE t.parent_id IS NOT NULL
+                       AND s.parent_id = t.parent_id AND s.state = 'leased' AND s.prover_id = ?2),
+               t.id
              LIMIT 1",
             systems.join(",")
         );
@@ -350,14 +375,16 @@ impl Store {
         }
     }
 
-    /// Tasks newest first, all of them or one requester's.
+    /// Tasks newest first, all of them or one requester's; segments appear inside their split
+    /// task's view, not on their own.
     pub async fn list_tasks(
         &self,
         requester: Option<KeyId>,
         limit: u32,
     ) -> Result<Vec<TaskView>, StoreError> {
         let rows: Vec<TaskRow> = sqlx::query_as(&format!(
-            "{TASK_VIEW_SQL} WHERE (? IS NULL OR t.requester_key = ?) ORDER BY t.id DESC LIMIT ?"
+            "{TASK_VIEW_SQL} WHERE (? IS NULL OR t.requester_key = ?) AND t.parent_id IS NULL
+             ORDER BY t.id DESC LIMIT ?"
         ))
         .bind(requester.map(|k| k.0))
         .bind(requester.map(|k| k.0))
@@ -371,7 +398,24 @@ impl Store {
         Ok(out)
     }
 
+    /// A row as a view, with its segments when it is a split task.
     async fn decode_view(&self, r: TaskRow) -> Result<TaskView, StoreError> {
+        let mut view = self.decode_row(r).await?;
+        if view.parent.is_none() {
+            let rows: Vec<TaskRow> = sqlx::query_as(&format!(
+                "{TASK_VIEW_SQL} WHERE t.parent_id = ? ORDER BY t.segment_index"
+            ))
+            .bind(view.id.0)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in rows {
+                view.segments.push(self.decode_row(r).await?);
+            }
+        }
+        Ok(view)
+    }
+
+    async fn decode_row(&self, r: TaskRow) -> Result<TaskView, StoreError> {
         let (
             id,
             system,
@@ -386,6 +430,8 @@ impl Store {
             verify_ms,
             created,
             finished,
+            parent,
+            segment,
         ) = r;
         let failures: Vec<(String,)> =
             sqlx::query_as("SELECT reason FROM task_failures WHERE task_id = ? ORDER BY id")
@@ -411,6 +457,9 @@ impl Store {
             created_ms: created,
             finished_ms: finished,
             failures: failures.into_iter().map(|(r,)| r).collect(),
+            parent: parent.map(TaskId),
+            segment: segment.map(|i| i as u32),
+            segments: Vec::new(),
         })
     }
 }
@@ -420,21 +469,70 @@ pub(crate) async fn insert_task_tx(
     t: &NewTask,
     now_ms: i64,
 ) -> Result<TaskId, StoreError> {
-    let spec = serde_json::to_string(&t.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let state = if t.segments.is_empty() {
+        TaskState::Queued
+    } else {
+        TaskState::Proving
+    };
+    let id = insert_row(
+        tx,
+        t,
+        &t.spec,
+        t.work,
+        t.memory_bytes,
+        &t.statement,
+        state,
+        None,
+        now_ms,
+    )
+    .await?;
+    for (i, seg) in t.segments.iter().enumerate() {
+        insert_row(
+            tx,
+            t,
+            &seg.spec,
+            seg.work,
+            seg.memory_bytes,
+            &seg.statement,
+            TaskState::Queued,
+            Some((id, i)),
+            now_ms,
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_row(
+    tx: &mut Transaction<'_, Sqlite>,
+    t: &NewTask,
+    spec: &TaskSpec,
+    work: u64,
+    memory_bytes: u64,
+    statement: &[u8],
+    state: TaskState,
+    parent: Option<(TaskId, usize)>,
+    now_ms: i64,
+) -> Result<TaskId, StoreError> {
+    let spec_json = serde_json::to_string(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO tasks (requester_key, system, label, spec, work, memory_bytes, statement,
-            state, max_attempts, created_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING id",
+            state, max_attempts, created_ms, parent_id, segment_index)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(t.requester.0)
-    .bind(t.spec.system.as_str())
-    .bind(&t.spec.label)
-    .bind(spec)
-    .bind(t.work as i64)
-    .bind(t.memory_bytes as i64)
-    .bind(&t.statement)
+    .bind(spec.system.as_str())
+    .bind(&spec.label)
+    .bind(spec_json)
+    .bind(work as i64)
+    .bind(memory_bytes as i64)
+    .bind(statement)
+    .bind(state.as_str())
     .bind(t.max_attempts as i64)
     .bind(now_ms)
+    .bind(parent.map(|(p, _)| p.0))
+    .bind(parent.map(|(_, i)| i as i64))
     .fetch_one(&mut **tx)
     .await?;
     Ok(TaskId(id))
@@ -558,6 +656,9 @@ async fn requeue_or_fail(
     .bind(task.0)
     .execute(&mut **tx)
     .await?;
+    if state == TaskState::Failed {
+        crate::split::fail_parent_of(tx, task, reason, now_ms).await?;
+    }
     Ok(state)
 }
 

@@ -139,6 +139,7 @@ async fn run(ops: Vec<Op>) {
                     system: ProofSystem::Groth16,
                     label: None,
                     artifacts: Default::default(),
+                    segments: None,
                 };
                 spec.artifacts
                     .insert(ArtifactRole::Wtns, BlobHash::of(&[n]));
@@ -149,6 +150,7 @@ async fn run(ops: Vec<Op>) {
                     memory_bytes: 1,
                     statement: vec![n],
                     max_attempts: 3,
+                    segments: Vec::new(),
                 };
                 store.insert_task(&t, now).await.unwrap();
             }
@@ -239,6 +241,7 @@ async fn a_task_out_of_attempts_fails_with_its_reasons() {
         system: ProofSystem::Groth16,
         label: None,
         artifacts: Default::default(),
+        segments: None,
     };
     let t = NewTask {
         requester: req.id,
@@ -247,6 +250,7 @@ async fn a_task_out_of_attempts_fails_with_its_reasons() {
         memory_bytes: 1,
         statement: vec![],
         max_attempts: 2,
+        segments: Vec::new(),
     };
     let id: TaskId = store.insert_task(&t, 0).await.unwrap();
     for round in 0..2 {
@@ -294,6 +298,7 @@ async fn a_prover_that_cheated_waits_for_others() {
         system: ProofSystem::Groth16,
         label: None,
         artifacts: Default::default(),
+        segments: None,
     };
     let t = NewTask {
         requester: req.id,
@@ -302,6 +307,7 @@ async fn a_prover_that_cheated_waits_for_others() {
         memory_bytes: 1,
         statement: vec![],
         max_attempts: 3,
+        segments: Vec::new(),
     };
     let id = store.insert_task(&t, 0).await.unwrap();
     let g = store.lease_next(&cheat, 1, TTL).await.unwrap().unwrap();
@@ -340,6 +346,7 @@ async fn heartbeats_cannot_hold_a_lease_past_its_cap() {
         system: ProofSystem::Groth16,
         label: None,
         artifacts: Default::default(),
+        segments: None,
     };
     let t = NewTask {
         requester: req.id,
@@ -348,6 +355,7 @@ async fn heartbeats_cannot_hold_a_lease_past_its_cap() {
         memory_bytes: 1,
         statement: vec![],
         max_attempts: 3,
+        segments: Vec::new(),
     };
     let id = store.insert_task(&t, 0).await.unwrap();
     let g = store.lease_next(&p, 0, TTL).await.unwrap().unwrap();

@@ -129,6 +129,16 @@ pub struct TaskView {
     pub finished_ms: Option<i64>,
     /// Why earlier attempts failed, oldest first.
     pub failures: Vec<String>,
+    /// For a segment: the split task it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<TaskId>,
+    /// For a segment: its position in the chain, from 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<u32>,
+    /// For a split task: its segments in chain order, each with its own prover, work (rows),
+    /// time and attempts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<TaskView>,
 }
 
 /// A prover machine as the API shows it.

@@ -60,9 +60,33 @@ pub struct TaskSpec {
     pub label: Option<String>,
     /// The artifacts by role.
     pub artifacts: BTreeMap<ArtifactRole, BlobHash>,
+    /// For a splittable system (Miden): how many segments to aim for. `None` lets the node
+    /// choose one per connected prover; segment size limits may force more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<u32>,
 }
 
 impl TaskSpec {
+    /// Whether the spec names exactly the artifacts its system needs: for Groth16 a witness
+    /// source (see [`TaskSpec::witness_source`]), for Miden a program and its chunks.
+    pub fn check_artifacts(&self) -> Result<(), &'static str> {
+        match self.system {
+            ProofSystem::Groth16 => self.witness_source().map(|_| ()),
+            ProofSystem::MidenVm => {
+                let has = |r| self.artifacts.contains_key(&r);
+                if !has(ArtifactRole::Program) {
+                    Err("a Miden task needs a program (proc step)")
+                } else if !has(ArtifactRole::Chunks) {
+                    Err("a Miden task needs its chunks (JSON: state_in and chunks)")
+                } else if self.artifacts.len() > 2 {
+                    Err("a Miden task takes only a program and chunks")
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
     /// Which witness source the artifacts describe, or why they describe none or both.
     pub fn witness_source(&self) -> Result<WitnessSource, &'static str> {
         let has = |r| self.artifacts.contains_key(&r);
@@ -83,7 +107,9 @@ impl TaskSpec {
 
 /// Where a task is in its life. Transitions: `Queued → Leased → Done`, `Leased → Queued` (lease
 /// expired or the prover failed, attempts left), `Leased|Queued → Failed` (no attempts left or a
-/// non-retryable failure). `Done` and `Failed` are final.
+/// non-retryable failure). A split task goes `Proving → Done` when its segments (tasks of
+/// their own, each with this life) are joined, or `Proving → Failed` when one of them fails.
+/// `Done` and `Failed` are final.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskState {
@@ -91,6 +117,8 @@ pub enum TaskState {
     Queued,
     /// Held by one prover under a lease.
     Leased,
+    /// Split into segments that provers are proving; joined when all are done.
+    Proving,
     /// A verified proof is stored.
     Done,
     /// Given up; the reasons are recorded.
@@ -103,6 +131,7 @@ impl TaskState {
         match self {
             TaskState::Queued => "queued",
             TaskState::Leased => "leased",
+            TaskState::Proving => "proving",
             TaskState::Done => "done",
             TaskState::Failed => "failed",
         }
@@ -113,6 +142,7 @@ impl TaskState {
         Some(match s {
             "queued" => TaskState::Queued,
             "leased" => TaskState::Leased,
+            "proving" => TaskState::Proving,
             "done" => TaskState::Done,
             "failed" => TaskState::Failed,
             _ => return None,
@@ -174,6 +204,7 @@ mod tests {
                 .iter()
                 .map(|r| (*r, BlobHash::of(r.as_str().as_bytes())))
                 .collect(),
+            segments: None,
         }
     }
 
@@ -210,6 +241,7 @@ mod tests {
         for s in [
             TaskState::Queued,
             TaskState::Leased,
+            TaskState::Proving,
             TaskState::Done,
             TaskState::Failed,
         ] {

@@ -1,0 +1,359 @@
+//! Split proving end to end: the real node and real prover agents on loopback, real Miden STARK
+//! segment proofs of the zkML decision tree, joined and verified; and every kind of bad input
+//! refused with the other segments' work kept.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use zkpool::demo::LocalPool;
+use zkpool::zkml::ZkmlTask;
+use zkpool_backend::{Artifacts, Blob, ProofBackend};
+use zkpool_client::{Client, ClientError};
+use zkpool_node::NodeConfig;
+use zkpool_prover::Fault;
+use zkpool_types::api::{Hello, LeaseGrant, Role, TaskView};
+use zkpool_types::{
+    ArtifactRole, HardwareReport, ProofSystem, ProverId, TaskId, TaskSpec, TaskState,
+};
+
+fn fast_config() -> NodeConfig {
+    NodeConfig {
+        lease_ttl: Duration::from_secs(4),
+        heartbeat: Duration::from_secs(1),
+        reap_interval: Duration::from_millis(100),
+        ..NodeConfig::default()
+    }
+}
+
+async fn wait_final(client: &Client, id: TaskId, limit: Duration) -> TaskView {
+    let deadline = Instant::now() + limit;
+    loop {
+        let v = client.task(id).await.unwrap();
+        if v.state.is_final() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "task {id} not final: {v:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn api_err<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String, String) {
+    match r {
+        Err(ClientError::Api {
+            status,
+            code,
+            message,
+        }) => (status, code, message),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+fn provers_of(v: &TaskView) -> BTreeSet<String> {
+    v.segments
+        .iter()
+        .filter_map(|s| s.prover_name.clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_zkml_tree_is_split_over_four_provers_joined_verified_and_paid() {
+    let pool = LocalPool::start(None, 4, Fault::None).await.unwrap();
+    zkpool::demo::wait_online(&pool.requester, 4).await.unwrap();
+    let task = ZkmlTask::iris(64, 4).unwrap();
+    let spec = task.spec(&pool.requester, Some(4)).await.unwrap();
+    let issued = pool.requester.quote(spec.clone(), 600_000).await.unwrap();
+    let id = pool
+        .requester
+        .submit_quoted(spec, issued.signed)
+        .await
+        .unwrap()
+        .task_id;
+    let v = wait_final(&pool.requester, id, Duration::from_secs(300)).await;
+    assert_eq!(v.state, TaskState::Done, "{v:?}");
+    assert_eq!(v.segments.len(), 4);
+    // Every agent was idle and long-polling, and a prover holding a segment is offered the
+    // other segments last: four segments on four machines.
+    assert_eq!(provers_of(&v).len(), 4, "{v:?}");
+    for (i, s) in v.segments.iter().enumerate() {
+        assert_eq!(s.segment, Some(i as u32));
+        assert_eq!(s.parent, Some(id));
+        assert_eq!((s.state, s.attempts), (TaskState::Done, 1), "{s:?}");
+        assert!(s.prove_ms.is_some() && s.work > 0);
+    }
+    assert_eq!(v.work, v.segments.iter().map(|s| s.work).sum::<u64>());
+
+    // The requester checks the result itself: every segment proof, the chain from the model
+    // commitment, and an output equal to the natively computed (sample, class) chain.
+    let result = pool.requester.proof(id).await.unwrap();
+    let st = task.check(&result).unwrap();
+    assert_eq!(st.chunks, 64);
+    assert_eq!(st.initial_state, task.tree.commitment());
+
+    // Paid: the escrowed reward went to the four machines by the rows each proved.
+    let ledger = pool.admin.ledger().await.unwrap();
+    let paid: Vec<u128> = ledger
+        .accounts
+        .iter()
+        .filter(|(a, _)| a.starts_with("prover:"))
+        .map(|(_, b)| b.0)
+        .collect();
+    assert_eq!(paid.len(), 4, "{:?}", ledger.accounts);
+    assert!(paid.iter().all(|&b| b > 0), "{:?}", ledger.accounts);
+    let balance = pool.requester.balance().await.unwrap();
+    assert_eq!(balance.escrowed.0, 0);
+
+    // The CLI verifies the same bytes, and refuses them for another program.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("result.bin");
+    std::fs::write(&path, &result).unwrap();
+    std::fs::write(dir.path().join("step.masm"), &task.step).unwrap();
+    std::fs::write(dir.path().join("chunks.json"), task.chunks_json()).unwrap();
+    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_zkpool"))
+        .arg("verify")
+        .arg(&path)
+        .arg("--program")
+        .arg(dir.path().join("step.masm"))
+        .arg("--chunks")
+        .arg(dir.path().join("chunks.json"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success() && said.starts_with("OK: 4 segment proofs"),
+        "{said}"
+    );
+    let other = ZkmlTask::iris(64, 2).unwrap();
+    std::fs::write(dir.path().join("other.masm"), &other.step).unwrap();
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_zkpool"))
+        .arg("verify")
+        .arg(&path)
+        .arg("--program")
+        .arg(dir.path().join("other.masm"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && said.contains("not the given program"),
+        "{said}"
+    );
+    pool.stop().await;
+}
+
+async fn miden_spec(c: &Client, program: &str, chunks: &str, segments: Option<u32>) -> TaskSpec {
+    let mut spec = TaskSpec {
+        system: ProofSystem::MidenVm,
+        label: None,
+        artifacts: Default::default(),
+        segments,
+    };
+    spec.artifacts.insert(
+        ArtifactRole::Program,
+        c.upload(program.as_bytes().to_vec()).await.unwrap(),
+    );
+    spec.artifacts.insert(
+        ArtifactRole::Chunks,
+        c.upload(chunks.as_bytes().to_vec()).await.unwrap(),
+    );
+    spec
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_split_tasks_are_refused_at_submit_and_nothing_is_queued() {
+    let pool = LocalPool::with_config(None, fast_config()).await.unwrap();
+    let c = &pool.requester;
+    let chunks = r#"{"state_in": [1, 2, 3, 4], "chunks": [[5], [6], [7]]}"#;
+    // Adds its chunk to the first state element; fails (assert) on a chunk of 7.
+    let step = "proc step\n    adv_push dup neq.7 assert add\nend\n";
+
+    let s = miden_spec(c, "proc step\n    no_such_instruction\nend\n", chunks, None).await;
+    let (status, code, msg) = api_err(c.submit(s).await);
+    assert_eq!(
+        (status, code.as_str()),
+        (422, "malformed_artifact"),
+        "{msg}"
+    );
+    assert!(msg.contains("program"), "{msg}");
+
+    let s = miden_spec(c, step, chunks, None).await;
+    let (status, code, msg) = api_err(c.submit(s).await);
+    assert_eq!(
+        (status, code.as_str()),
+        (422, "witness_unsatisfied"),
+        "{msg}"
+    );
+    assert!(msg.contains("chunk 2"), "{msg}");
+
+    // A step that ignores its chunk does not advance the state.
+    let lazy = "proc step\n    adv_push drop\nend\n";
+    let s = miden_spec(c, lazy, chunks, None).await;
+    let (status, code, msg) = api_err(c.submit(s).await);
+    assert_eq!(
+        (status, code.as_str()),
+        (422, "witness_unsatisfied"),
+        "{msg}"
+    );
+    assert!(msg.contains("did not change"), "{msg}");
+
+    let s = miden_spec(c, step, r#"{"state_in": [1, 2, 3], "chunks": []}"#, None).await;
+    let (status, code, msg) = api_err(c.submit(s).await);
+    assert_eq!(
+        (status, code.as_str()),
+        (422, "malformed_artifact"),
+        "{msg}"
+    );
+
+    let ok_chunks = r#"{"state_in": [1, 2, 3, 4], "chunks": [[5], [6]]}"#;
+    for n in [0, 257] {
+        let s = miden_spec(c, step, ok_chunks, Some(n)).await;
+        let (status, code, msg) = api_err(c.submit(s).await);
+        assert_eq!((status, code.as_str()), (400, "bad_spec"), "{msg}");
+    }
+    // Nothing was queued by any of them.
+    assert!(c.status().await.unwrap().tasks.is_empty());
+    pool.stop().await;
+}
+
+/// A prover driven by hand over the API, to misbehave precisely.
+struct HandProver {
+    client: Client,
+    id: ProverId,
+}
+
+impl HandProver {
+    async fn join(pool: &LocalPool, name: &str) -> Self {
+        let key = pool.store.create_key(Role::Prover, name, 0).await.unwrap();
+        let client = Client::new(&pool.url(), &key.secret).unwrap();
+        let hardware = HardwareReport {
+            name: name.into(),
+            os: "linux".into(),
+            cpu_cores: 1,
+            memory_bytes: 8 << 30,
+            gpus: vec![],
+            systems: vec![ProofSystem::MidenVm],
+            jobs: 4,
+            agent_version: "test".into(),
+        };
+        let id = client.hello(&Hello { hardware }).await.unwrap().prover_id;
+        HandProver { client, id }
+    }
+
+    async fn lease(&self) -> LeaseGrant {
+        self.client
+            .lease(self.id, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .expect("a segment to lease")
+    }
+
+    /// Proves a granted segment for real, from the artifacts the node serves.
+    async fn prove(&self, g: &LeaseGrant) -> Vec<u8> {
+        let mut a = Artifacts::default();
+        for (role, hash) in &g.artifacts {
+            a.insert(*role, Blob::new(self.client.download(hash).await.unwrap()));
+        }
+        tokio::task::spawn_blocking(move || zkpool_miden::MidenBackend::default().prove(&a))
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_segments_proof_is_refused_and_only_that_segment_is_proved_again() {
+    let pool = LocalPool::with_config(None, fast_config()).await.unwrap();
+    let task = ZkmlTask::iris(12, 4).unwrap();
+    let hand = HandProver::join(&pool, "hand").await;
+    let spec = task.spec(&pool.requester, Some(3)).await.unwrap();
+    let id = pool.requester.submit(spec).await.unwrap().task_id;
+    let g0 = hand.lease().await;
+    let g1 = hand.lease().await;
+    assert_ne!(g0.task_id, g1.task_id);
+    let proof0 = hand.prove(&g0).await;
+
+    // Another machine cannot upload for a lease it does not hold; the lease is untouched.
+    let other = HandProver::join(&pool, "other").await;
+    let (status, code, msg) = api_err(
+        other
+            .client
+            .upload_result(g0.lease_id, g0.token, 1, proof0.clone())
+            .await,
+    );
+    assert!(status == 403 || status == 409, "{status} {code} {msg}");
+    let v = pool.requester.task(id).await.unwrap();
+    assert_eq!(v.segments[0].state, TaskState::Leased);
+
+    // Segment 0's (valid) proof uploaded as segment 1's is refused: statements are bound.
+    let (status, code, msg) = api_err(
+        hand.client
+            .upload_result(g1.lease_id, g1.token, 1, proof0.clone())
+            .await,
+    );
+    assert_eq!((status, code.as_str()), (422, "invalid_proof"), "{msg}");
+    // Segment 0's proof for segment 0 is accepted.
+    hand.client
+        .upload_result(g0.lease_id, g0.token, 1, proof0)
+        .await
+        .unwrap();
+    let v = pool.requester.task(id).await.unwrap();
+    assert_eq!(v.state, TaskState::Proving);
+    assert_eq!(v.segments[0].state, TaskState::Done);
+    assert_eq!(v.segments[1].state, TaskState::Queued);
+    assert!(
+        v.segments[1].failures[0].contains("refused"),
+        "{:?}",
+        v.segments[1]
+    );
+
+    // A real agent finishes: segments 1 and 2 are proved, segment 0 keeps the hand's proof.
+    let agent = pool.spawn_prover("rig", Fault::None).await.unwrap();
+    let v = wait_final(&pool.requester, id, Duration::from_secs(120)).await;
+    assert_eq!(v.state, TaskState::Done, "{v:?}");
+    assert_eq!(v.segments[0].prover_name.as_deref(), Some("hand"));
+    assert_eq!(v.segments[0].attempts, 1);
+    assert_eq!(v.segments[1].prover_name.as_deref(), Some("rig"));
+    assert_eq!(v.segments[1].attempts, 2);
+    assert_eq!(v.segments[2].attempts, 1);
+    task.check(&pool.requester.proof(id).await.unwrap())
+        .unwrap();
+    agent.abort();
+    pool.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_provers_segment_moves_to_another_and_the_rest_is_kept() {
+    let pool = LocalPool::with_config(None, fast_config()).await.unwrap();
+    let task = ZkmlTask::iris(16, 4).unwrap();
+    let staller = pool.spawn_prover("staller", Fault::Stall).await.unwrap();
+    zkpool::demo::wait_online(&pool.requester, 1).await.unwrap();
+    let spec = task.spec(&pool.requester, Some(2)).await.unwrap();
+    let id = pool.requester.submit(spec).await.unwrap().task_id;
+    // The staller takes one segment and hangs; a cheat uploads false proofs; an honest rig
+    // finishes everything else.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pool.requester.task(id).await.unwrap().segments[0].state != TaskState::Leased {
+        assert!(Instant::now() < deadline, "segment 0 was not leased");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cheat = pool
+        .spawn_prover("cheat", Fault::InvalidProofs)
+        .await
+        .unwrap();
+    let honest = pool.spawn_prover("honest", Fault::None).await.unwrap();
+    staller.abort();
+    let v = wait_final(&pool.requester, id, Duration::from_secs(180)).await;
+    assert_eq!(v.state, TaskState::Done, "{v:?}");
+    assert!(
+        v.segments[0].failures[0].contains("expired"),
+        "{:?}",
+        v.segments[0]
+    );
+    for s in &v.segments {
+        assert_eq!(s.prover_name.as_deref(), Some("honest"), "{s:?}");
+    }
+    task.check(&pool.requester.proof(id).await.unwrap())
+        .unwrap();
+    cheat.abort();
+    honest.abort();
+    pool.stop().await;
+}

@@ -1,0 +1,143 @@
+//! [`MidenBackend`] as a [`SplitBackend`]: the whole task executed once, cut at chunk
+//! boundaries into segment tasks, and their proofs joined into a [`ChainProof`].
+
+use std::ops::Range;
+
+use zkpool_backend::{
+    Artifacts, BackendError, MemoryModel, ProofArtifact, SegmentTask, SplitBackend, SplitTrace,
+};
+use zkpool_types::ArtifactRole;
+
+use crate::backend::{segment_input, step_source};
+use crate::{
+    chain, program, ChainError, ChainStatement, Chunk, MidenBackend, SegmentInput,
+    SegmentStatement, State,
+};
+
+/// What [`SplitBackend::trace`] learnt, for [`SplitBackend::segments`].
+struct Execution {
+    program_hash: String,
+    /// `states[i]` is the state before chunk `i`; `states[n]` the output.
+    states: Vec<State>,
+    chunks: Vec<Chunk>,
+    cycles: Vec<u64>,
+}
+
+impl SplitBackend for MidenBackend {
+    fn trace(&self, artifacts: &Artifacts) -> Result<SplitTrace, BackendError> {
+        let program = program::assemble(step_source(artifacts)?)?;
+        let input = segment_input(artifacts)?;
+        let traces = program::execute_chunks(&program, input.state_in, &input.chunks)?;
+        let mut states = Vec::with_capacity(traces.len() + 1);
+        states.push(input.state_in);
+        states.extend(traces.iter().map(|t| t.state));
+        let cycles: Vec<u64> = traces.iter().map(|t| t.cycles).collect();
+        let statement = ChainStatement {
+            program_hash: program.hash().to_hex(),
+            initial_state: input.state_in,
+            claimed_output: states[states.len() - 1],
+            chunks: input.chunks.len() as u64,
+        };
+        Ok(SplitTrace {
+            work: cycles.iter().fold(0u64, |a, &c| a.saturating_add(c)),
+            chunk_cycles: cycles.clone(),
+            statement: serde_json::to_vec(&statement).unwrap_or_default(),
+            context: Box::new(Execution {
+                program_hash: statement.program_hash,
+                states,
+                chunks: input.chunks,
+                cycles,
+            }),
+        })
+    }
+
+    fn segments(
+        &self,
+        _artifacts: &Artifacts,
+        trace: &SplitTrace,
+        ranges: &[Range<usize>],
+    ) -> Result<Vec<SegmentTask>, BackendError> {
+        let exec = trace
+            .context
+            .downcast_ref::<Execution>()
+            .ok_or_else(|| BackendError::Internal("trace is not a Miden execution".into()))?;
+        let mut next = 0;
+        let mut out = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            if r.start != next || r.end <= r.start || r.end > exec.chunks.len() {
+                return Err(BackendError::Internal(format!(
+                    "segment ranges must be contiguous and non-empty over {} chunks; got {r:?} after {next}",
+                    exec.chunks.len()
+                )));
+            }
+            next = r.end;
+            let work = exec.cycles[r.clone()]
+                .iter()
+                .fold(0u64, |a, &c| a.saturating_add(c));
+            let statement = SegmentStatement {
+                program_hash: exec.program_hash.clone(),
+                state_in: exec.states[r.start],
+                state_out: exec.states[r.end],
+                chunks: r.len() as u64,
+            };
+            let input = SegmentInput {
+                state_in: statement.state_in,
+                chunks: exec.chunks[r.clone()].to_vec(),
+            };
+            out.push(SegmentTask {
+                chunks: r.clone(),
+                work,
+                prove_memory_bytes: self.memory.estimate(work),
+                statement: statement.to_bytes(),
+                artifacts: vec![(
+                    ArtifactRole::Chunks,
+                    serde_json::to_vec(&input).unwrap_or_default(),
+                )],
+            });
+        }
+        if next != exec.chunks.len() {
+            return Err(BackendError::Internal(format!(
+                "segment ranges end at chunk {next} of {}",
+                exec.chunks.len()
+            )));
+        }
+        Ok(out)
+    }
+
+    fn join(
+        &self,
+        statement: &[u8],
+        segments: Vec<(Vec<u8>, ProofArtifact)>,
+    ) -> Result<ProofArtifact, BackendError> {
+        let statement: ChainStatement = serde_json::from_slice(statement)
+            .map_err(|e| BackendError::Mismatch(format!("unreadable chain statement: {e}")))?;
+        let segments = segments
+            .into_iter()
+            .enumerate()
+            .map(|(i, (s, proof))| {
+                SegmentStatement::from_bytes(&s)
+                    .map(|s| (s, proof))
+                    .map_err(|e| {
+                        BackendError::Mismatch(format!("segment {i}: unreadable statement: {e}"))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let joined = chain::join(statement, segments).map_err(|e| match e {
+            ChainError::SegmentRefused { segment, source } => match source {
+                BackendError::InvalidProof(m) => {
+                    BackendError::InvalidProof(format!("segment {segment}: {m}"))
+                }
+                BackendError::MalformedProof(m) => {
+                    BackendError::MalformedProof(format!("segment {segment}: {m}"))
+                }
+                other => BackendError::Mismatch(format!("segment {segment}: {other}")),
+            },
+            other => BackendError::Mismatch(other.to_string()),
+        })?;
+        Ok(ProofArtifact(joined.to_bytes()))
+    }
+
+    fn memory_model(&self) -> MemoryModel {
+        self.memory
+    }
+}

@@ -1,0 +1,263 @@
+//! Split tasks: a task proved as segments, each a task of its own (`parent_id`,
+//! `segment_index`), joined when all are done.
+//!
+//! ```text
+//!   insert (one tx):  split task 'proving' + segments 'queued'
+//!   segments:         queued ─► leased ─► done      (each leased, fenced, verified, re-queued
+//!                                                     on its own: a failed segment is re-proved
+//!                                                     alone, the others keep their proofs)
+//!   all segments done ─► node joins ─► finish_split_with (one tx): split task 'done' + release
+//!   a segment failed for good ─► (same tx) split task 'failed', the other segments stopped
+//! ```
+
+use std::collections::BTreeMap;
+
+use sqlx::{Sqlite, Transaction};
+use zkpool_ledger::Entry;
+use zkpool_types::{BlobHash, ProofSystem, ProverId, TaskId};
+
+use crate::ledger::append_tx;
+use crate::tasks::end_lease;
+use crate::{Store, StoreError};
+
+/// A proved segment, for the join.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitSegment {
+    /// The segment's task.
+    pub task: TaskId,
+    /// Who proved it.
+    pub prover: ProverId,
+    /// Its statement.
+    pub statement: Vec<u8>,
+    /// Its verified proof.
+    pub proof: BlobHash,
+    /// Its work (trace rows).
+    pub work: u64,
+}
+
+/// A split task whose segments are all proved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitParts {
+    /// The split task.
+    pub task: TaskId,
+    /// Its proof system.
+    pub system: ProofSystem,
+    /// The whole task's statement.
+    pub statement: Vec<u8>,
+    /// The segments in chain order.
+    pub segments: Vec<SplitSegment>,
+}
+
+type SegmentRow = (i64, String, Option<i64>, Vec<u8>, Option<String>, i64);
+
+impl Store {
+    /// The split task a segment belongs to; `None` for any other task.
+    pub async fn parent_of(&self, task: TaskId) -> Result<Option<TaskId>, StoreError> {
+        let row: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT parent_id FROM tasks WHERE id = ?")
+                .bind(task.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(p,)| p).map(TaskId))
+    }
+
+    /// The parts of split task `task` if it is still `proving` and every segment is done.
+    pub async fn split_ready(&self, task: TaskId) -> Result<Option<SplitParts>, StoreError> {
+        let head: Option<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT system, statement FROM tasks WHERE id = ? AND state = 'proving'",
+        )
+        .bind(task.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((system, statement)) = head else {
+            return Ok(None);
+        };
+        let rows: Vec<SegmentRow> = sqlx::query_as(
+            "SELECT id, state, prover_id, statement, proof_hash, work FROM tasks
+             WHERE parent_id = ? ORDER BY segment_index",
+        )
+        .bind(task.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut segments = Vec::with_capacity(rows.len());
+        for (id, state, prover, statement, proof, work) in rows {
+            let (Some(prover), Some(proof), "done") = (prover, proof, state.as_str()) else {
+                return Ok(None);
+            };
+            segments.push(SplitSegment {
+                task: TaskId(id),
+                prover: ProverId(prover),
+                statement,
+                proof: proof.parse().map_err(|e: zkpool_types::ParseHashError| {
+                    StoreError::Corrupt(e.to_string())
+                })?,
+                work: work.max(0) as u64,
+            });
+        }
+        if segments.is_empty() {
+            return Err(StoreError::Corrupt(format!(
+                "split task {task} has no segments"
+            )));
+        }
+        Ok(Some(SplitParts {
+            task,
+            system: system
+                .parse()
+                .map_err(|e: zkpool_types::ParseProofSystemError| {
+                    StoreError::Corrupt(e.to_string())
+                })?,
+            statement,
+            segments,
+        }))
+    }
+
+    /// Split tasks still `proving` whose segments are all done: joins that a crash or a
+    /// refused join left undone.
+    pub async fn splits_ready(&self) -> Result<Vec<TaskId>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT t.id FROM tasks t WHERE t.state = 'proving'
+               AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = t.id AND s.state != 'done')
+             ORDER BY t.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| TaskId(id)).collect())
+    }
+
+    /// Marks split task `task` done with its joined proof and, in the same transaction, the
+    /// ledger entries `plan` returns (its release), given each prover's share of the work.
+    /// Returns `false`, writing nothing, when the task is no longer `proving` or a segment is
+    /// not done: the join happens exactly once however many callers race to it.
+    pub async fn finish_split_with(
+        &self,
+        task: TaskId,
+        proof: &BlobHash,
+        join_ms: u64,
+        now_ms: i64,
+        plan: impl FnOnce(TaskId, &[(ProverId, u64)]) -> Vec<Entry>,
+    ) -> Result<bool, StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE tasks SET state = 'done', proof_hash = ?2, verify_ms = ?3, finished_ms = ?4,
+                prove_ms = (SELECT SUM(prove_ms) FROM tasks WHERE parent_id = ?1)
+             WHERE id = ?1 AND state = 'proving'
+               AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = ?1 AND s.state != 'done')",
+        )
+        .bind(task.0)
+        .bind(proof.to_hex())
+        .bind(join_ms as i64)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT prover_id, work FROM tasks WHERE parent_id = ? ORDER BY segment_index",
+        )
+        .bind(task.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut shares: BTreeMap<ProverId, u64> = BTreeMap::new();
+        for (prover, work) in rows {
+            let w = shares.entry(ProverId(prover)).or_default();
+            *w = w.saturating_add(work.max(1) as u64);
+        }
+        let shares: Vec<(ProverId, u64)> = shares.into_iter().collect();
+        append_tx(&mut tx, &plan(task, &shares), now_ms).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Fails split task `task` (its join was refused), stopping its unfinished segments.
+    pub async fn fail_split(
+        &self,
+        task: TaskId,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        fail_split_tx(&mut tx, task, reason, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// When `task` is a segment, fails its split task: called in the transaction that failed
+/// the segment, so a split task never stays `proving` with a segment that will not finish.
+pub(crate) async fn fail_parent_of(
+    tx: &mut Transaction<'_, Sqlite>,
+    task: TaskId,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let row: Option<(Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT parent_id, segment_index FROM tasks WHERE id = ?")
+            .bind(task.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some((Some(parent), index)) = row {
+        let why = format!("segment {} ({task}) failed: {reason}", index.unwrap_or(0));
+        fail_split_tx(tx, TaskId(parent), &why, now_ms).await?;
+    }
+    Ok(())
+}
+
+async fn fail_split_tx(
+    tx: &mut Transaction<'_, Sqlite>,
+    task: TaskId,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let n = sqlx::query(
+        "UPDATE tasks SET state = 'failed', finished_ms = ? WHERE id = ? AND state = 'proving'",
+    )
+    .bind(now_ms)
+    .bind(task.0)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, NULL, ?, ?)",
+    )
+    .bind(task.0)
+    .bind(now_ms)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    // The other segments stop: their proofs could no longer be joined into anything.
+    let active: Vec<(i64,)> = sqlx::query_as(
+        "SELECT lease_id FROM tasks WHERE parent_id = ? AND state = 'leased' AND lease_id IS NOT NULL",
+    )
+    .bind(task.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (lease,) in active {
+        end_lease(tx, zkpool_types::LeaseId(lease), "revoked", now_ms).await?;
+    }
+    let stop = format!("stopped: split task {task} failed");
+    sqlx::query(
+        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason)
+         SELECT id, NULL, ?, ? FROM tasks WHERE parent_id = ? AND state IN ('queued', 'leased')",
+    )
+    .bind(now_ms)
+    .bind(&stop)
+    .bind(task.0)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE tasks SET state = 'failed', finished_ms = ?, lease_id = NULL, lease_expires_ms = NULL
+         WHERE parent_id = ? AND state IN ('queued', 'leased')",
+    )
+    .bind(now_ms)
+    .bind(task.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
