@@ -88,12 +88,12 @@ fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn peak_mib() -> f64 {
+fn status_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .find_map(|l| l.strip_prefix(field))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
@@ -114,12 +114,12 @@ fn segment_size_row(task: &ZkmlTask, n: usize, table: &mut Table) -> anyhow::Res
     );
     a.insert(ArtifactRole::Chunks, Blob::new(serde_json::to_vec(&input)?));
     let shape = backend.inspect(&a)?;
-    let base = peak_mib();
+    let base = status_mib("VmRSS:");
     reset_peak();
     let started = Instant::now();
     let proof = backend.prove(&a)?;
     let prove_ms = started.elapsed().as_millis() as u64;
-    let peak = peak_mib();
+    let peak = status_mib("VmHWM:");
     let started = Instant::now();
     backend.verify(&a, &shape.statement, &proof)?;
     let verify_ms = started.elapsed().as_millis() as u64;
@@ -134,7 +134,7 @@ fn segment_size_row(task: &ZkmlTask, n: usize, table: &mut Table) -> anyhow::Res
         ),
         ms(verify_ms),
         format!("{} KiB", proof.0.len() / 1024),
-        format!("{peak:.0} MiB (from {base:.0})"),
+        format!("{:.0} MiB", peak - base),
         format!("{} MiB", backend.memory.estimate(shape.work) >> 20),
     ]);
     Ok(())
@@ -143,6 +143,24 @@ fn segment_size_row(task: &ZkmlTask, n: usize, table: &mut Table) -> anyhow::Res
 /// Runs the split benchmarks and prints two tables.
 pub async fn run(samples: usize, segments: u32, max_provers: usize) -> anyhow::Result<()> {
     let task = ZkmlTask::iris(samples, 4)?;
+    eprintln!("per-segment prove time and peak memory against segment size…");
+    let mut sizes = Table::new(&[
+        "samples",
+        "rows",
+        "padded",
+        "prove",
+        "ms / padded row",
+        "verify",
+        "proof",
+        "peak RSS − before",
+        "planner estimate",
+    ]);
+    let mut n = 16;
+    while n <= samples {
+        segment_size_row(&task, n, &mut sizes)?;
+        n *= 4;
+    }
+    println!("one segment proved directly, one thread (fresh process, sizes ascending):\n{sizes}");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut counts = vec![1usize];
     let mut n = 2;
@@ -205,24 +223,6 @@ pub async fn run(samples: usize, segments: u32, max_provers: usize) -> anyhow::R
         per.join(", ")
     );
 
-    eprintln!("per-segment prove time and peak memory against segment size…");
-    let mut sizes = Table::new(&[
-        "samples",
-        "rows",
-        "padded",
-        "prove",
-        "ms / padded row",
-        "verify",
-        "proof",
-        "peak RSS",
-        "planner estimate",
-    ]);
-    let mut n = 16;
-    while n <= samples {
-        segment_size_row(&task, n, &mut sizes)?;
-        n *= 4;
-    }
-    println!("one segment proved directly, one thread:\n{sizes}");
     Ok(())
 }
 

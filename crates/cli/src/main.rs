@@ -83,11 +83,16 @@ fn main() -> std::process::ExitCode {
             | Command::Ledger(_)
             | Command::Epochs(_)
     );
-    let filter = if quiet_default && cli.log == "info" {
+    let mut filter = if quiet_default && cli.log == "info" {
         "warn".to_string()
     } else {
         cli.log.clone()
     };
+    // Miden's assembler logs an ERROR each time it loads its own bundled library (it is not
+    // stripped of hashes and debug info); it is not an error of ours or the user's.
+    if !filter.contains("miden_core") {
+        filter.push_str(",miden_core::mast::serialization=off");
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into()),

@@ -220,14 +220,14 @@ struct HandProver {
 }
 
 impl HandProver {
-    async fn join(pool: &LocalPool, name: &str) -> Self {
+    async fn join(pool: &LocalPool, name: &str, memory_bytes: u64) -> Self {
         let key = pool.store.create_key(Role::Prover, name, 0).await.unwrap();
         let client = Client::new(&pool.url(), &key.secret).unwrap();
         let hardware = HardwareReport {
             name: name.into(),
             os: "linux".into(),
             cpu_cores: 1,
-            memory_bytes: 8 << 30,
+            memory_bytes,
             gpus: vec![],
             systems: vec![ProofSystem::MidenVm],
             jobs: 4,
@@ -263,7 +263,7 @@ impl HandProver {
 async fn a_wrong_segments_proof_is_refused_and_only_that_segment_is_proved_again() {
     let pool = LocalPool::with_config(None, fast_config()).await.unwrap();
     let task = ZkmlTask::iris(12, 4).unwrap();
-    let hand = HandProver::join(&pool, "hand").await;
+    let hand = HandProver::join(&pool, "hand", 8 << 30).await;
     let spec = task.spec(&pool.requester, Some(3)).await.unwrap();
     let id = pool.requester.submit(spec).await.unwrap().task_id;
     let g0 = hand.lease().await;
@@ -272,7 +272,7 @@ async fn a_wrong_segments_proof_is_refused_and_only_that_segment_is_proved_again
     let proof0 = hand.prove(&g0).await;
 
     // Another machine cannot upload for a lease it does not hold; the lease is untouched.
-    let other = HandProver::join(&pool, "other").await;
+    let other = HandProver::join(&pool, "other", 8 << 30).await;
     let (status, code, msg) = api_err(
         other
             .client
@@ -355,5 +355,34 @@ async fn a_dead_provers_segment_moves_to_another_and_the_rest_is_kept() {
         .unwrap();
     cheat.abort();
     honest.abort();
+    pool.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_are_cut_to_fit_the_memory_of_small_machines() {
+    let pool = LocalPool::with_config(None, fast_config()).await.unwrap();
+    // 96 MiB under the Miden memory model (64 MiB + 16 KiB per padded row) is 2,048 rows; one
+    // Iris sample costs about 312 rows, so 24 samples need at least four segments.
+    let small = HandProver::join(&pool, "small", 96 << 20).await;
+    let task = ZkmlTask::iris(24, 4).unwrap();
+    let spec = task.spec(&pool.requester, None).await.unwrap();
+    let id = pool.requester.submit(spec).await.unwrap().task_id;
+    let v = pool.requester.task(id).await.unwrap();
+    assert!(v.segments.len() >= 4, "{v:?}");
+    for s in &v.segments {
+        assert!(s.work.next_power_of_two() <= 2048, "{s:?}");
+    }
+    // The small machine can take every one of them.
+    let g = small.lease().await;
+    assert_eq!(g.task_id, v.segments[0].id);
+    pool.stop().await;
+
+    // A machine too small for even one chunk: the task cannot be planned, and says why.
+    let pool = LocalPool::with_config(None, fast_config()).await.unwrap();
+    let _tiny = HandProver::join(&pool, "tiny", 65 << 20).await;
+    let spec = task.spec(&pool.requester, None).await.unwrap();
+    let (status, code, msg) = api_err(pool.requester.submit(spec).await);
+    assert_eq!((status, code.as_str()), (422, "chunk_too_large"), "{msg}");
+    assert!(pool.requester.status().await.unwrap().tasks.is_empty());
     pool.stop().await;
 }

@@ -16,11 +16,11 @@ use crate::{
 
 /// What [`SplitBackend::trace`] learnt, for [`SplitBackend::segments`].
 struct Execution {
+    program: miden_vm::Program,
     program_hash: String,
     /// `states[i]` is the state before chunk `i`; `states[n]` the output.
     states: Vec<State>,
     chunks: Vec<Chunk>,
-    cycles: Vec<u64>,
 }
 
 impl SplitBackend for MidenBackend {
@@ -40,13 +40,13 @@ impl SplitBackend for MidenBackend {
         };
         Ok(SplitTrace {
             work: cycles.iter().fold(0u64, |a, &c| a.saturating_add(c)),
-            chunk_cycles: cycles.clone(),
+            chunk_cycles: cycles,
             statement: serde_json::to_vec(&statement).unwrap_or_default(),
             context: Box::new(Execution {
+                program,
                 program_hash: statement.program_hash,
                 states,
                 chunks: input.chunks,
-                cycles,
             }),
         })
     }
@@ -71,9 +71,14 @@ impl SplitBackend for MidenBackend {
                 )));
             }
             next = r.end;
-            let work = exec.cycles[r.clone()]
-                .iter()
-                .fold(0u64, |a, &c| a.saturating_add(c));
+            // Chunk costs are each measured alone, so their sum over-counts rows that chunks
+            // share (the trace is the longest of several components); that is safe for
+            // planning, but a segment's work (what its prover is paid for) is its exact rows.
+            let work = program::segment_rows(
+                &exec.program,
+                exec.states[r.start],
+                &exec.chunks[r.clone()],
+            )?;
             let statement = SegmentStatement {
                 program_hash: exec.program_hash.clone(),
                 state_in: exec.states[r.start],

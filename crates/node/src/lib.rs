@@ -24,6 +24,7 @@ mod admin;
 mod artifacts;
 mod auth;
 mod dashboard;
+mod epochs;
 mod error;
 mod prover_api;
 mod requester_api;

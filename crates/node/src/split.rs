@@ -52,7 +52,7 @@ pub(crate) async fn prepare_split(
     let target = spec.segments.map_or(memory.len().max(1), |n| n as usize);
     let max_rows = node.config.max_segment_rows;
     let started = Instant::now();
-    let (trace_work, statement, segments) = tokio::task::spawn_blocking(move || {
+    let (statement, segments) = tokio::task::spawn_blocking(move || {
         let splitter: &dyn SplitBackend = backend
             .splitter()
             .ok_or_else(|| ApiError::internal(format!("{system} cannot be split")))?;
@@ -67,7 +67,7 @@ pub(crate) async fn prepare_split(
         .map_err(plan_refused)?;
         let ranges: Vec<Range<usize>> = p.segments.iter().map(|s| s.chunks.clone()).collect();
         let segments = splitter.segments(&artifacts, &trace, &ranges)?;
-        Ok::<_, ApiError>((trace.work, trace.statement, segments))
+        Ok::<_, ApiError>((trace.statement, segments))
     })
     .await
     .map_err(ApiError::internal)??;
@@ -78,17 +78,21 @@ pub(crate) async fn prepare_split(
     for (i, seg) in segments.into_iter().enumerate() {
         new_segments.push(segment_task(node, &spec, i, n, seg).await?);
     }
+    // The whole task's work is what its segments prove, exactly.
+    let work = new_segments
+        .iter()
+        .fold(0u64, |a, s| a.saturating_add(s.work));
     let memory_bytes = new_segments
         .iter()
         .map(|s| s.memory_bytes)
         .max()
         .unwrap_or(0);
-    tracing::info!(%system, segments = n, work = trace_work, plan_ms,
+    tracing::info!(%system, segments = n, work, plan_ms,
         "task executed and planned for split proving");
     Ok(NewTask {
         requester,
         spec,
-        work: trace_work,
+        work,
         memory_bytes,
         statement,
         max_attempts: node.config.max_attempts,

@@ -66,7 +66,7 @@ fn hw(name: &str) -> HardwareReport {
         cpu_cores: 1,
         memory_bytes: 1 << 30,
         gpus: vec![],
-        systems: vec![ProofSystem::Groth16],
+        systems: vec![ProofSystem::Groth16, ProofSystem::MidenVm],
         jobs: 1,
         agent_version: "t".into(),
     }
@@ -381,4 +381,138 @@ async fn heartbeats_cannot_hold_a_lease_past_its_cap() {
     store.expire_leases(at + TTL + 1).await.unwrap();
     let v = store.task_view(id).await.unwrap().unwrap();
     assert_eq!(v.state, TaskState::Queued);
+}
+
+fn split_task(req: zkpool_types::KeyId, segments: usize, max_attempts: u32) -> NewTask {
+    let spec = |i: u8| {
+        let mut s = TaskSpec {
+            system: ProofSystem::MidenVm,
+            label: None,
+            artifacts: Default::default(),
+            segments: None,
+        };
+        s.artifacts.insert(ArtifactRole::Chunks, BlobHash::of(&[i]));
+        s
+    };
+    NewTask {
+        requester: req,
+        spec: spec(255),
+        work: 30,
+        memory_bytes: 1,
+        statement: b"whole".to_vec(),
+        max_attempts,
+        segments: (0..segments as u8)
+            .map(|i| zkpool_store::NewSegment {
+                spec: spec(i),
+                work: 10,
+                memory_bytes: 1,
+                statement: vec![i],
+            })
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
+    let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
+    let a = store.register_prover(k.id, &hw("a"), 0).await.unwrap();
+    let b = store.register_prover(k.id, &hw("b"), 0).await.unwrap();
+    let id = store
+        .insert_task(&split_task(req.id, 3, 3), 0)
+        .await
+        .unwrap();
+    let v = store.task_view(id).await.unwrap().unwrap();
+    assert_eq!((v.state, v.segments.len()), (TaskState::Proving, 3));
+    // The split task itself is never leased; `a` gets segment 0, then `b` is offered segment 1
+    // before `a` would be offered a second one.
+    let g0 = store.lease_next(&a, 1, TTL).await.unwrap().unwrap();
+    let g1 = store.lease_next(&b, 1, TTL).await.unwrap().unwrap();
+    let g2 = store.lease_next(&a, 1, TTL).await.unwrap().unwrap();
+    assert_eq!(
+        [g0.task, g1.task, g2.task],
+        [v.segments[0].id, v.segments[1].id, v.segments[2].id]
+    );
+    assert!(store.lease_next(&b, 1, TTL).await.unwrap().is_none());
+    let proof = BlobHash::of(b"proof");
+    for (g, p) in [(&g0, &a), (&g1, &b)] {
+        store
+            .complete(g.lease, g.token, p.id, &proof, 5, 1, 2)
+            .await
+            .unwrap();
+    }
+    // Two of three done: not ready, and a join attempt writes nothing.
+    assert!(store.split_ready(id).await.unwrap().is_none());
+    assert!(!store
+        .finish_split_with(id, &proof, 1, 3, |_, _| Vec::new())
+        .await
+        .unwrap());
+    store
+        .complete(g2.lease, g2.token, a.id, &proof, 5, 1, 4)
+        .await
+        .unwrap();
+    let parts = store.split_ready(id).await.unwrap().unwrap();
+    assert_eq!(parts.segments.len(), 3);
+    assert_eq!(parts.statement, b"whole");
+    assert_eq!(store.splits_ready().await.unwrap(), vec![id]);
+    // The join happens once; each prover's share is the work it proved.
+    let mut shares = Vec::new();
+    assert!(store
+        .finish_split_with(id, &proof, 1, 5, |_, s| {
+            shares = s.to_vec();
+            Vec::new()
+        })
+        .await
+        .unwrap());
+    assert_eq!(shares, vec![(a.id, 20), (b.id, 10)]);
+    assert!(!store
+        .finish_split_with(id, &proof, 1, 6, |_, _| panic!("planned twice"))
+        .await
+        .unwrap());
+    let v = store.task_view(id).await.unwrap().unwrap();
+    assert_eq!(v.state, TaskState::Done);
+    assert!(store.splits_ready().await.unwrap().is_empty());
+    // Segments are listed inside their task, not on their own.
+    assert_eq!(store.list_tasks(None, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_segment_out_of_attempts_fails_its_split_task_and_stops_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
+    let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
+    let a = store.register_prover(k.id, &hw("a"), 0).await.unwrap();
+    let b = store.register_prover(k.id, &hw("b"), 0).await.unwrap();
+    let id = store
+        .insert_task(&split_task(req.id, 2, 1), 0)
+        .await
+        .unwrap();
+    let g0 = store.lease_next(&a, 1, TTL).await.unwrap().unwrap();
+    let g1 = store.lease_next(&b, 1, TTL).await.unwrap().unwrap();
+    let state = store
+        .end_lease_unfinished(
+            g0.lease,
+            g0.token,
+            a.id,
+            LeaseEnd::Failed,
+            "out of memory",
+            true,
+            2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(state, TaskState::Failed);
+    let v = store.task_view(id).await.unwrap().unwrap();
+    assert_eq!(v.state, TaskState::Failed);
+    assert!(v.failures[0].contains("segment 0"), "{:?}", v.failures);
+    assert_eq!(v.segments[1].state, TaskState::Failed);
+    // The other segment's lease was revoked: its late proof is refused.
+    let late = store
+        .complete(g1.lease, g1.token, b.id, &BlobHash::of(b"p"), 5, 1, 3)
+        .await;
+    assert!(late.is_err(), "{late:?}");
+    assert!(store.split_ready(id).await.unwrap().is_none());
 }

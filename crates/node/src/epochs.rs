@@ -1,0 +1,100 @@
+//! Proof-of-ZK-Work epochs: each epoch's reward pool, funded from the treasury, is split by
+//! Cobb–Douglas over the α-weighted work the provers finished in it and their stake, and paid
+//! in the same transaction that closes the epoch, so an epoch settles exactly once, also across
+//! a restart.
+
+use std::collections::HashMap;
+
+use zkpool_ledger::epoch::{aggregate_work, settle_epoch};
+use zkpool_ledger::{Account, Amount, EpochId, LedgerError, Op, WorkRecord};
+use zkpool_store::now_ms;
+use zkpool_types::settlement::{EpochShare, EpochView};
+use zkpool_types::ProverId;
+
+use crate::settlement::units;
+use crate::{ApiError, Node};
+
+/// Closes the current epoch now: counts α-weighted work of the tasks finished in it, funds
+/// its reward pool from the treasury and pays it by Cobb–Douglas over work and stake, in
+/// one transaction with the epoch's close. A second close of the same epoch writes nothing.
+pub async fn close_epoch(node: &Node) -> Result<EpochView, ApiError> {
+    let cfg = &node.config.settlement;
+    let mut books = node.settlement.books(&node.store, cfg).await?;
+    let now = now_ms();
+    let epoch = node.store.current_epoch(now).await?;
+    let done = node.store.done_tasks(epoch.started_ms, now).await?;
+    let records: Vec<WorkRecord<'_>> = done
+        .iter()
+        .map(|d| WorkRecord {
+            prover: d.prover,
+            system: &d.system,
+            size: d.size,
+        })
+        .collect();
+    let work = aggregate_work(&cfg.factors, records.iter().copied())?;
+    let stakes: HashMap<ProverId, Amount> = books
+        .ledger
+        .balances()
+        .filter_map(|(a, b)| match a {
+            Account::ProverStake(p) if !b.is_zero() => Some((*p, b)),
+            _ => None,
+        })
+        .collect();
+    let pool = cfg
+        .epoch_reward
+        .min(books.ledger.balance(&Account::Treasury));
+    let id = EpochId(epoch.id);
+    let mut scratch = books.ledger.clone();
+    let mut entries = Vec::new();
+    let mut view = EpochView {
+        epoch: epoch.id,
+        started_ms: epoch.started_ms,
+        closed_ms: Some(now),
+        pool: units(pool),
+        to_treasury: units(pool),
+        shares: Vec::new(),
+    };
+    if !pool.is_zero() {
+        let alloc = settle_epoch(&cfg.factors, records, &stakes, pool, cfg.exponents)?;
+        entries.push(scratch.execute(Op::FundEpoch {
+            epoch: id,
+            amount: pool,
+        })?);
+        entries.push(scratch.execute(Op::PayEpoch {
+            epoch: id,
+            shares: alloc.shares.clone(),
+        })?);
+        view.to_treasury = units(alloc.remainder);
+        view.shares = alloc
+            .shares
+            .iter()
+            .map(|(p, r)| EpochShare {
+                prover: *p,
+                work: u64::try_from(work.get(p).copied().unwrap_or(0)).unwrap_or(u64::MAX),
+                stake: units(stakes.get(p).copied().unwrap_or_default()),
+                reward: units(*r),
+            })
+            .collect();
+    }
+    let summary = serde_json::to_string(&view).map_err(ApiError::internal)?;
+    if !node
+        .store
+        .close_epoch(epoch.id, now, &summary, &entries)
+        .await?
+    {
+        return Err(LedgerError::EpochSettled(id).into());
+    }
+    books.ledger = scratch;
+    tracing::info!(epoch = epoch.id, pool = %pool, provers = view.shares.len(), "epoch settled");
+    Ok(view)
+}
+
+/// Closes the epoch when it has run for the configured length (the reaper calls this).
+pub async fn epoch_tick(node: &Node) -> Result<(), ApiError> {
+    let epoch = node.store.current_epoch(now_ms()).await?;
+    let len = node.config.settlement.epoch_length.as_millis() as i64;
+    if now_ms() - epoch.started_ms >= len {
+        close_epoch(node).await?;
+    }
+    Ok(())
+}
