@@ -202,11 +202,53 @@ impl PricingConfig {
         if fleet.capacity_wps == 0 || fleet.fastest_prover_wps == 0 {
             return Err(AdmissionError::NoCapacity);
         }
+        let prove_ms = ceil_div(work as u128 * 1_000, fleet.fastest_prover_wps as u128);
+        self.offer(fleet, work, prove_ms, window_ms)
+    }
+
+    /// Admits and prices a task proved as segments in parallel (split proving), each entry of
+    /// `segment_work` one segment's work. The price is that of all the work; the proving time
+    /// is the longer of the largest segment on the fastest prover and all of the work spread
+    /// over the fleet's whole capacity, so more provers make a split task admissible sooner.
+    pub fn admit_segments(
+        &self,
+        fleet: &FleetLoad,
+        segment_work: &[u64],
+        window_ms: u64,
+    ) -> Result<Offer, AdmissionError> {
+        let work = segment_work
+            .iter()
+            .try_fold(0u64, |a, &w| a.checked_add(w))
+            .ok_or(AdmissionError::Overflow)?;
+        if work == 0 || segment_work.contains(&0) {
+            return Err(AdmissionError::Invalid(
+                "every segment's work must be greater than zero",
+            ));
+        }
+        if window_ms == 0 {
+            return Err(AdmissionError::Invalid("window must be greater than zero"));
+        }
+        if fleet.capacity_wps == 0 || fleet.fastest_prover_wps == 0 {
+            return Err(AdmissionError::NoCapacity);
+        }
+        let largest = segment_work.iter().copied().max().unwrap_or(0);
+        let prove_ms = ceil_div(largest as u128 * 1_000, fleet.fastest_prover_wps as u128)
+            .max(ceil_div(work as u128 * 1_000, fleet.capacity_wps as u128));
+        self.offer(fleet, work, prove_ms, window_ms)
+    }
+
+    /// The offer for `work` that takes `prove_ms` once it leaves the queue.
+    fn offer(
+        &self,
+        fleet: &FleetLoad,
+        work: u64,
+        prove_ms: u128,
+        window_ms: u64,
+    ) -> Result<Offer, AdmissionError> {
         let queue_ms = ceil_div(
             fleet.queued_work as u128 * 1_000,
             fleet.capacity_wps as u128,
         );
-        let prove_ms = ceil_div(work as u128 * 1_000, fleet.fastest_prover_wps as u128);
         let raw = queue_ms + prove_ms;
         let estimated = ceil_div(raw * self.slack_bps as u128, BPS_DENOMINATOR as u128)
             + self.overhead_ms as u128;
@@ -319,6 +361,29 @@ mod tests {
         );
         assert_eq!(cfg.admit(&f, 0, 1_000).unwrap_err().code(), "invalid_input");
         assert_eq!(cfg.admit(&f, 1, 0).unwrap_err().code(), "invalid_input");
+    }
+
+    #[test]
+    fn segments_in_parallel_fit_windows_a_whole_task_does_not() {
+        let cfg = PricingConfig::default();
+        // Four provers of 1k/s: 4k of work is 4 s on one machine (×1.2 + 2 s = 6.8 s), but
+        // four 1k segments take 1 s in parallel (3.2 s).
+        let f = fleet(0, 4_000, 1_000);
+        let whole = cfg.admit(&f, 4_000, 10_000).unwrap();
+        let split = cfg.admit_segments(&f, &[1_000; 4], 10_000).unwrap();
+        assert_eq!((whole.estimated_ms, split.estimated_ms), (6_800, 3_200));
+        assert_eq!(whole.price, split.price);
+        assert!(cfg.admit_segments(&f, &[1_000; 4], 5_000).is_ok());
+        assert!(cfg.admit(&f, 4_000, 5_000).is_err());
+        // More segments than provers: bounded by the fleet's capacity, not the largest one.
+        let eight = cfg.admit_segments(&f, &[1_000; 8], 10_000).unwrap();
+        assert_eq!(eight.estimated_ms, 4_400);
+        assert!(cfg.admit_segments(&f, &[], 10_000).is_err());
+        assert!(cfg.admit_segments(&f, &[1, 0], 10_000).is_err());
+        assert_eq!(
+            cfg.admit_segments(&f, &[u64::MAX, 1], 10_000),
+            Err(AdmissionError::Overflow)
+        );
     }
 
     #[test]

@@ -288,9 +288,24 @@ pub async fn issue_quote(
             format!("the liability window must be 1 ms to {max} ms (node flag --max-window)"),
         ));
     }
-    let work = alpha_work(cfg, task.spec.system, task.work)?;
     let fleet = fleet_load(node, task.spec.system).await?;
-    let offer = cfg.pricing.admit(&fleet, work, window_ms)?;
+    let (work, offer) = if task.segments.is_empty() {
+        let work = alpha_work(cfg, task.spec.system, task.work)?;
+        (work, cfg.pricing.admit(&fleet, work, window_ms)?)
+    } else {
+        // Split proving: the segments are proved in parallel, so the window must fit the
+        // largest one (or the whole spread over the fleet), not the whole task on one machine.
+        let segments = task
+            .segments
+            .iter()
+            .map(|s| alpha_work(cfg, task.spec.system, s.work))
+            .collect::<Result<Vec<_>, _>>()?;
+        let offer = cfg.pricing.admit_segments(&fleet, &segments, window_ms)?;
+        (
+            segments.iter().fold(0u64, |a, &w| a.saturating_add(w)),
+            offer,
+        )
+    };
     let now = now_ms() as u64;
     let deadline_ms = now.saturating_add(window_ms);
     let quote = Quote {

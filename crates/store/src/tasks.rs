@@ -663,7 +663,8 @@ async fn requeue_or_fail(
 }
 
 impl Store {
-    /// How many tasks are in each state.
+    /// How many tasks are in each state; a split task counts as one in `proving` and each of
+    /// its segments as a task of its own (they are what provers lease).
     pub async fn count_tasks_by_state(
         &self,
     ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
