@@ -412,18 +412,25 @@ fn split_task(req: zkpool_types::KeyId, segments: usize, max_attempts: u32) -> N
     }
 }
 
-#[tokio::test]
-async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done() {
+/// A store with two provers and one split task of `segments` segments.
+async fn split_setup(
+    segments: usize,
+    max_attempts: u32,
+) -> (tempfile::TempDir, Store, ProverRecord, ProverRecord, TaskId) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
     let a = store.register_prover(k.id, &hw("a"), 0).await.unwrap();
     let b = store.register_prover(k.id, &hw("b"), 0).await.unwrap();
-    let id = store
-        .insert_task(&split_task(req.id, 3, 3), 0)
-        .await
-        .unwrap();
+    let task = split_task(req.id, segments, max_attempts);
+    let id = store.insert_task(&task, 0).await.unwrap();
+    (dir, store, a, b, id)
+}
+
+#[tokio::test]
+async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done() {
+    let (_dir, store, a, b, id) = split_setup(3, 3).await;
     let v = store.task_view(id).await.unwrap().unwrap();
     assert_eq!((v.state, v.segments.len()), (TaskState::Proving, 3));
     // The split task itself is never leased; `a` gets segment 0, then `b` is offered segment 1
@@ -480,16 +487,7 @@ async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done() {
 
 #[tokio::test]
 async fn a_segment_out_of_attempts_fails_its_split_task_and_stops_the_others() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
-    let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
-    let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
-    let a = store.register_prover(k.id, &hw("a"), 0).await.unwrap();
-    let b = store.register_prover(k.id, &hw("b"), 0).await.unwrap();
-    let id = store
-        .insert_task(&split_task(req.id, 2, 1), 0)
-        .await
-        .unwrap();
+    let (_dir, store, a, b, id) = split_setup(2, 1).await;
     let g0 = store.lease_next(&a, 1, TTL).await.unwrap().unwrap();
     let g1 = store.lease_next(&b, 1, TTL).await.unwrap().unwrap();
     let state = store
