@@ -10,6 +10,7 @@ pub mod node_cmd;
 pub mod prover_cmd;
 pub mod requester_cmd;
 pub mod settlement_cmd;
+pub mod split_progress;
 pub mod table;
 pub mod task_args;
 pub mod verify_cmd;

@@ -35,7 +35,7 @@ pub struct SubmitArgs {
     /// Wait for the proof and write proof.json and public.json.
     #[arg(long)]
     wait: bool,
-    /// Where --wait writes proof.json and public.json.
+    /// Where --wait writes proof.json and public.json (Groth16) or result.bin (Miden).
     #[arg(long, default_value = ".")]
     out: PathBuf,
     /// Accept this quote (from `zkpool quote`): escrow its reward and submit under its terms.
@@ -95,7 +95,11 @@ async fn finish(client: &Client, a: &SubmitArgs, id: TaskId) -> anyhow::Result<(
     if !a.wait {
         return Ok(());
     }
-    let view = follow(client, id).await?;
+    let view = if a.task.system() == ProofSystem::MidenVm {
+        crate::split_progress::watch_split(client, id, Duration::from_secs(7 * 24 * 3600)).await?
+    } else {
+        follow(client, id).await?
+    };
     if view.state != TaskState::Done {
         anyhow::bail!("task {} failed: {}", view.id, view.failures.join("; "));
     }

@@ -13,13 +13,11 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use zkpool_client::Client;
 use zkpool_miden::iris::Dataset;
 use zkpool_miden::tree::{DecisionTree, FEATURES};
 use zkpool_miden::{ChainStatement, SegmentInput, State};
-use zkpool_types::api::TaskView;
-use zkpool_types::{ArtifactRole, ProofSystem, TaskId, TaskSpec, TaskState};
+use zkpool_types::{ArtifactRole, ProofSystem, TaskSpec, TaskState};
 
 use zkpool_ledger::Amount;
 
@@ -142,99 +140,6 @@ impl ZkmlTask {
     }
 }
 
-/// One line about a segment.
-fn describe_segment(s: &TaskView, n: usize) -> String {
-    let i = s.segment.map_or(0, |i| i + 1);
-    let head = format!("segment {i}/{n}  {:>7} rows", s.work);
-    let prover = s.prover_name.as_deref().unwrap_or("?");
-    match s.state {
-        TaskState::Queued if s.attempts > 0 => format!(
-            "{head}  queued again (attempt {} of {} failed: {})",
-            s.attempts,
-            s.max_attempts,
-            s.failures.last().map(String::as_str).unwrap_or("?")
-        ),
-        TaskState::Queued => format!("{head}  waiting for a prover"),
-        TaskState::Leased => format!(
-            "{head}  proving on {prover} (attempt {}/{})",
-            s.attempts, s.max_attempts
-        ),
-        TaskState::Done => format!(
-            "{head}  proved by {prover} in {}, verified in {}",
-            s.prove_ms.map(ms).unwrap_or_default(),
-            s.verify_ms.map(ms).unwrap_or_default()
-        ),
-        TaskState::Failed => format!(
-            "{head}  failed: {}",
-            s.failures.last().map(String::as_str).unwrap_or("?")
-        ),
-        TaskState::Proving => format!("{head}  proving"),
-    }
-}
-
-/// Follows split task `id` with one progress line per segment (its prover, attempt and time)
-/// and one for the join, until it is final.
-pub async fn watch_split(client: &Client, id: TaskId, limit: Duration) -> anyhow::Result<TaskView> {
-    let multi = MultiProgress::new();
-    let head = multi.add(ProgressBar::new(1));
-    head.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{wide_bar}] {pos}/{len} segments {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    let style = ProgressStyle::with_template("  {spinner} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
-    let mut bars: Vec<ProgressBar> = Vec::new();
-    let deadline = Instant::now() + limit;
-    loop {
-        let v = client.task(id).await?;
-        let n = v.segments.len();
-        while bars.len() < n {
-            let b = multi.add(ProgressBar::new_spinner().with_style(style.clone()));
-            b.enable_steady_tick(Duration::from_millis(120));
-            bars.push(b);
-        }
-        head.set_length(n.max(1) as u64);
-        for (s, bar) in v.segments.iter().zip(&bars) {
-            bar.set_message(describe_segment(s, n));
-            if s.state.is_final() && !bar.is_finished() {
-                bar.finish();
-            }
-        }
-        let proved = v
-            .segments
-            .iter()
-            .filter(|s| s.state == TaskState::Done)
-            .count();
-        head.set_position(proved as u64);
-        head.set_message(match v.state {
-            _ if proved < n => "proved".to_string(),
-            TaskState::Done => format!(
-                "proved; joined and verified in {}",
-                v.verify_ms.map(ms).unwrap_or_default()
-            ),
-            TaskState::Failed => "proved; join failed".to_string(),
-            _ => "proved; joining".to_string(),
-        });
-        if v.state.is_final() {
-            for b in &bars {
-                if !b.is_finished() {
-                    b.finish();
-                }
-            }
-            head.finish();
-            println!();
-            return Ok(v);
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "task {id} did not finish within {} s",
-            limit.as_secs()
-        );
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
-
 /// The zkML part of `zkpool demo`: quotes and submits the task split into `segments`, follows
 /// every segment, verifies the joined result as the requester and prints the predicted
 /// classes, the segments and each prover's share; whether everything verified.
@@ -269,7 +174,8 @@ pub async fn demo(
         Amount::from_base_units(reward),
         Amount::from_base_units(bond),
     );
-    let view = watch_split(&pool.requester, id, Duration::from_secs(900)).await?;
+    let view =
+        crate::split_progress::watch_split(&pool.requester, id, Duration::from_secs(900)).await?;
     let wall = submitted.elapsed();
     let mut segs = Table::new(&["segment", "rows", "prover", "prove", "verify", "attempts"]);
     let mut per_prover: BTreeMap<String, (usize, u64, u64)> = BTreeMap::new();

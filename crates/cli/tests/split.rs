@@ -102,40 +102,115 @@ async fn the_zkml_tree_is_split_over_four_provers_joined_verified_and_paid() {
     let balance = pool.requester.balance().await.unwrap();
     assert_eq!(balance.escrowed.0, 0);
 
-    // The CLI verifies the same bytes, and refuses them for another program.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("result.bin");
-    std::fs::write(&path, &result).unwrap();
-    std::fs::write(dir.path().join("step.masm"), &task.step).unwrap();
-    std::fs::write(dir.path().join("chunks.json"), task.chunks_json()).unwrap();
-    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_zkpool"))
-        .arg("verify")
-        .arg(&path)
-        .arg("--program")
-        .arg(dir.path().join("step.masm"))
-        .arg("--chunks")
-        .arg(dir.path().join("chunks.json"))
+    pool.stop().await;
+}
+
+fn zkpool(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_zkpool"))
+        .args(args)
         .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_submit_writes_a_result_that_zkpool_verify_checks() {
+    let pool = LocalPool::start(None, 2, Fault::None).await.unwrap();
+    zkpool::demo::wait_online(&pool.requester, 2).await.unwrap();
+    let key = pool
+        .store
+        .create_key(Role::Requester, "cli", 0)
+        .await
         .unwrap();
+    let task = ZkmlTask::iris(16, 4).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (step, chunks) = (dir.path().join("step.masm"), dir.path().join("chunks.json"));
+    std::fs::write(&step, &task.step).unwrap();
+    std::fs::write(&chunks, task.chunks_json()).unwrap();
+    let url = pool.url();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_zkpool"))
+        .args([
+            "submit",
+            "--pool",
+            &url,
+            "--key",
+            &key.secret,
+            "--segments",
+            "2",
+            "--wait",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .arg("--program")
+        .arg(&step)
+        .arg("--chunks")
+        .arg(&chunks)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "zkpool submit failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id: TaskId = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    // The task is the CLI key's: another requester cannot see it, the operator can.
+    assert_eq!(api_err(pool.requester.task(id).await).0, 404);
+    let v = pool.admin.task(id).await.unwrap();
+    assert_eq!((v.state, v.segments.len()), (TaskState::Done, 2));
+    let result = dir.path().join("result.bin");
+    assert_eq!(
+        std::fs::read(&result).unwrap(),
+        pool.admin.proof(id).await.unwrap()
+    );
+
+    let ok = zkpool(&[
+        "verify".as_ref(),
+        result.as_os_str(),
+        "--program".as_ref(),
+        step.as_os_str(),
+        "--chunks".as_ref(),
+        chunks.as_os_str(),
+    ]);
     let said = String::from_utf8_lossy(&ok.stdout);
     assert!(
-        ok.status.success() && said.starts_with("OK: 4 segment proofs"),
+        ok.status.success() && said.starts_with("OK: 2 segment proofs"),
         "{said}"
     );
-    let other = ZkmlTask::iris(64, 2).unwrap();
-    std::fs::write(dir.path().join("other.masm"), &other.step).unwrap();
-    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_zkpool"))
-        .arg("verify")
-        .arg(&path)
-        .arg("--program")
-        .arg(dir.path().join("other.masm"))
-        .output()
-        .unwrap();
+    // The same result for another model's program, or another input, is refused.
+    let other = dir.path().join("other.masm");
+    std::fs::write(&other, ZkmlTask::iris(16, 2).unwrap().step).unwrap();
+    let refused = zkpool(&[
+        "verify".as_ref(),
+        result.as_os_str(),
+        "--program".as_ref(),
+        other.as_os_str(),
+    ]);
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(
         !refused.status.success() && said.contains("not the given program"),
         "{said}"
     );
+    let fewer = dir.path().join("fewer.json");
+    std::fs::write(&fewer, ZkmlTask::iris(15, 4).unwrap().chunks_json()).unwrap();
+    let refused = zkpool(&[
+        "verify".as_ref(),
+        result.as_os_str(),
+        "--chunks".as_ref(),
+        fewer.as_os_str(),
+    ]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && said.contains("the input has 15"),
+        "{said}"
+    );
+    // A damaged result is an error, not a panic.
+    let mut bytes = std::fs::read(&result).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(&result, &bytes).unwrap();
+    let refused = zkpool(&["verify".as_ref(), result.as_os_str()]);
+    assert!(!refused.status.success());
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
     pool.stop().await;
 }
 
