@@ -461,3 +461,115 @@ async fn segments_are_cut_to_fit_the_memory_of_small_machines() {
     assert!(pool.requester.status().await.unwrap().tasks.is_empty());
     pool.stop().await;
 }
+
+/// A node that stopped after the last segment was verified but before the join (here: the
+/// segments were completed straight in the database, as a crash would leave them) joins on
+/// restart, from the reaper, exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_interrupted_by_a_crash_is_finished_on_restart() {
+    use zkpool_store::{now_ms, NewSegment, NewTask, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let task = ZkmlTask::iris(8, 4).unwrap();
+    let backend = zkpool_miden::MidenBackend::default();
+    let mut whole = Artifacts::default();
+    whole.insert(
+        ArtifactRole::Program,
+        Blob::new(task.step.clone().into_bytes()),
+    );
+    whole.insert(ArtifactRole::Chunks, Blob::new(task.chunks_json()));
+    let splitter = backend.splitter().unwrap();
+    let trace = splitter.trace(&whole).unwrap();
+    let segments = splitter.segments(&whole, &trace, &[0..3, 3..8]).unwrap();
+
+    let store = Store::open(dir.path()).await.unwrap();
+    let owner = store.create_key(Role::Requester, "owner", 0).await.unwrap();
+    let mut spec = TaskSpec {
+        system: ProofSystem::MidenVm,
+        label: Some("crash".into()),
+        artifacts: Default::default(),
+        segments: Some(2),
+    };
+    for role in [ArtifactRole::Program, ArtifactRole::Chunks] {
+        let bytes = &whole.get(role).unwrap().bytes;
+        spec.artifacts
+            .insert(role, store.put_blob(bytes, 0).await.unwrap().hash);
+    }
+    let mut new_segments = Vec::new();
+    for s in &segments {
+        let mut seg_spec = spec.clone();
+        seg_spec.segments = None;
+        for (role, bytes) in &s.artifacts {
+            seg_spec
+                .artifacts
+                .insert(*role, store.put_blob(bytes, 0).await.unwrap().hash);
+        }
+        new_segments.push(NewSegment {
+            spec: seg_spec,
+            work: s.work,
+            memory_bytes: s.prove_memory_bytes,
+            statement: s.statement.clone(),
+        });
+    }
+    let id = store
+        .insert_task(
+            &NewTask {
+                requester: owner.id,
+                spec,
+                work: segments.iter().map(|s| s.work).sum(),
+                memory_bytes: 1,
+                statement: trace.statement.clone(),
+                max_attempts: 3,
+                segments: new_segments,
+            },
+            now_ms(),
+        )
+        .await
+        .unwrap();
+    let pk = store.create_key(Role::Prover, "p", 0).await.unwrap();
+    let hw = HardwareReport {
+        name: "before-the-crash".into(),
+        os: "linux".into(),
+        cpu_cores: 1,
+        memory_bytes: 8 << 30,
+        gpus: vec![],
+        systems: vec![ProofSystem::MidenVm],
+        jobs: 2,
+        agent_version: "test".into(),
+    };
+    let prover = store.register_prover(pk.id, &hw, now_ms()).await.unwrap();
+    for s in &segments {
+        let g = store
+            .lease_next(&prover, now_ms(), 60_000)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut a = Artifacts::default();
+        a.insert(
+            ArtifactRole::Program,
+            Blob::new(task.step.clone().into_bytes()),
+        );
+        a.insert(ArtifactRole::Chunks, Blob::new(s.artifacts[0].1.clone()));
+        let proof = backend.prove(&a).unwrap();
+        let hash = store.put_blob(&proof.0, now_ms()).await.unwrap().hash;
+        store
+            .complete(g.lease, g.token, prover.id, &hash, 10, 1, now_ms())
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.splits_ready().await.unwrap(), vec![id]);
+    store.close().await;
+
+    // The node comes back; its reaper finds the finished segments and joins them.
+    let pool = LocalPool::with_config(Some(dir.path().to_path_buf()), fast_config())
+        .await
+        .unwrap();
+    let v = wait_final(&pool.admin, id, Duration::from_secs(30)).await;
+    assert_eq!(v.state, TaskState::Done, "{v:?}");
+    assert!(v
+        .segments
+        .iter()
+        .all(|s| s.prover_name.as_deref() == Some("before-the-crash")));
+    task.check(&pool.admin.proof(id).await.unwrap()).unwrap();
+    assert!(pool.store.splits_ready().await.unwrap().is_empty());
+    pool.stop().await;
+}
