@@ -194,6 +194,41 @@ fn felt(v: u64) -> Result<miden_core::Felt, String> {
 mod tests {
     use super::*;
 
+    /// Trace components against chunk count, to see which lengths add up per chunk.
+    #[test]
+    #[ignore = "measurement"]
+    fn print_trace_components() {
+        let d = crate::iris::iris().unwrap();
+        let t = crate::tree::DecisionTree::train(&d.features, &d.labels, 4);
+        let program = assemble(&t.step_source()).unwrap();
+        let chunks = crate::tree::DecisionTree::chunks(&d.features);
+        for n in [0usize, 1, 2, 4, 16, 64] {
+            let processor = FastProcessor::new_with_options(
+                stack_inputs([1, 2, 3, 4], n).unwrap(),
+                advice_inputs(&chunks[..n]).unwrap(),
+                ExecutionOptions::default(),
+            )
+            .unwrap();
+            let inputs = processor
+                .execute_trace_inputs_sync(&program, &mut DefaultHost::default())
+                .unwrap();
+            let trace = build_trace(inputs).unwrap();
+            let s = trace.trace_len_summary();
+            let c = s.chiplets_trace_len();
+            println!(
+                "n={n:3} main={} range={} chiplets={} (hash {} bitwise {} memory {} ace {} kernel {})",
+                s.main_trace_len(),
+                s.range_trace_len(),
+                c.trace_len(),
+                c.hash_chiplet_len(),
+                c.bitwise_chiplet_len(),
+                c.memory_chiplet_len(),
+                c.ace_chiplet_len(),
+                c.kernel_rom_len()
+            );
+        }
+    }
+
     #[test]
     fn a_program_without_step_is_malformed() {
         let err = assemble("proc other\n    nop\nend").unwrap_err();

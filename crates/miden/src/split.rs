@@ -31,7 +31,20 @@ impl SplitBackend for MidenBackend {
         let mut states = Vec::with_capacity(traces.len() + 1);
         states.push(input.state_in);
         states.extend(traces.iter().map(|t| t.state));
-        let cycles: Vec<u64> = traces.iter().map(|t| t.cycles).collect();
+        // Each chunk's cost is measured alone, which counts rows that chunks share (the trace is
+        // the longest of several components, and the loop's first pass hashes its body) once
+        // per chunk: twice the real rows for the decision tree. Scaled so that they add up to
+        // the exact rows of the whole task, they size segments close to their real rows;
+        // `segments` then measures each segment exactly.
+        let total = program::segment_rows(&program, input.state_in, &input.chunks)?;
+        let measured: u128 = traces.iter().map(|t| u128::from(t.cycles)).sum();
+        let cycles: Vec<u64> = traces
+            .iter()
+            .map(|t| {
+                let scaled = u128::from(t.cycles) * u128::from(total) / measured.max(1);
+                u64::try_from(scaled).unwrap_or(u64::MAX).max(1)
+            })
+            .collect();
         let statement = ChainStatement {
             program_hash: program.hash().to_hex(),
             initial_state: input.state_in,
@@ -39,7 +52,7 @@ impl SplitBackend for MidenBackend {
             chunks: input.chunks.len() as u64,
         };
         Ok(SplitTrace {
-            work: cycles.iter().fold(0u64, |a, &c| a.saturating_add(c)),
+            work: total,
             chunk_cycles: cycles,
             statement: serde_json::to_vec(&statement).unwrap_or_default(),
             context: Box::new(Execution {

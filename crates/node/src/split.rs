@@ -29,6 +29,9 @@ use crate::{ApiError, Node};
 /// Most segments a requester may ask for.
 pub const MAX_SEGMENTS: u32 = 256;
 
+/// Plans tried, each with a tighter row cap, before a task is refused as unplannable.
+const REPLANS: usize = 4;
+
 /// Plans and builds the segments of a task whose backend can split it.
 pub(crate) async fn prepare_split(
     node: &Node,
@@ -57,17 +60,39 @@ pub(crate) async fn prepare_split(
             .splitter()
             .ok_or_else(|| ApiError::internal(format!("{system} cannot be split")))?;
         let trace = splitter.trace(&artifacts)?;
-        let p = plan(&PlanRequest {
-            chunk_cycles: &trace.chunk_cycles,
-            prover_memory: &memory,
-            memory: splitter.memory_model(),
-            target_segments: target,
-            max_cycles_per_segment: max_rows,
-        })
-        .map_err(plan_refused)?;
-        let ranges: Vec<Range<usize>> = p.segments.iter().map(|s| s.chunks.clone()).collect();
-        let segments = splitter.segments(&artifacts, &trace, &ranges)?;
-        Ok::<_, ApiError>((trace.statement, segments))
+        let largest = memory.iter().copied().max().unwrap_or(0);
+        let model = splitter.memory_model();
+        // Chunk costs are estimates; each segment's rows are then measured exactly. When a
+        // segment turns out larger than a machine or the row cap allows, cut finer.
+        let mut cap = max_rows.min(model.max_cycles(largest)).max(1);
+        for _ in 0..REPLANS {
+            let p = plan(&PlanRequest {
+                chunk_cycles: &trace.chunk_cycles,
+                prover_memory: &memory,
+                memory: model,
+                target_segments: target,
+                max_cycles_per_segment: cap,
+            })
+            .map_err(plan_refused)?;
+            let ranges: Vec<Range<usize>> = p.segments.iter().map(|s| s.chunks.clone()).collect();
+            let segments = splitter.segments(&artifacts, &trace, &ranges)?;
+            if segments
+                .iter()
+                .all(|s| s.work <= max_rows && s.prove_memory_bytes <= largest)
+            {
+                return Ok::<_, ApiError>((trace.statement, segments));
+            }
+            cap = cap * 3 / 4;
+        }
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unplannable",
+            format!(
+                "cannot cut the task into segments that fit the largest prover ({} MiB) and \
+                 --max-segment-rows {max_rows}",
+                largest >> 20
+            ),
+        ))
     })
     .await
     .map_err(ApiError::internal)??;
