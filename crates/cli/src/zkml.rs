@@ -170,7 +170,7 @@ pub async fn demo(
         .context("submitting the zkML task")?
         .task_id;
     println!(
-        "quoted ({} ZKP, bond {}), escrowed and submitted as {id}: executed once, cut into segments\n",
+        "quoted ({}, bond {}), escrowed and submitted as {id}: executed once, cut into segments\n",
         Amount::from_base_units(reward),
         Amount::from_base_units(bond),
     );
