@@ -24,6 +24,7 @@ mod ledger;
 mod provers;
 mod split;
 mod tasks;
+mod views;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -1,0 +1,165 @@
+//! Tasks as the API shows them: read-only queries, no transactions needed.
+
+use zkpool_types::api::TaskView;
+use zkpool_types::{KeyId, ProverId, TaskId};
+
+use crate::tasks::decode_state;
+use crate::{Store, StoreError};
+
+/// id, system, label, state, work, attempts, max attempts, prover, its name, prove ms, verify ms,
+/// created, finished, parent, segment index: the columns of [`TASK_VIEW_SQL`].
+type TaskRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+const TASK_VIEW_SQL: &str =
+    "SELECT t.id, t.system, t.label, t.state, t.work, t.attempts, t.max_attempts,
+        t.prover_id, p.name, t.prove_ms, t.verify_ms, t.created_ms, t.finished_ms,
+        t.parent_id, t.segment_index
+     FROM tasks t LEFT JOIN provers p ON p.id = t.prover_id";
+
+impl Store {
+    /// One task as the API shows it.
+    pub async fn task_view(&self, id: TaskId) -> Result<Option<TaskView>, StoreError> {
+        let row: Option<TaskRow> = sqlx::query_as(&format!("{TASK_VIEW_SQL} WHERE t.id = ?"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(Some(self.decode_view(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Tasks newest first, all of them or one requester's; segments appear inside their split
+    /// task's view, not on their own.
+    pub async fn list_tasks(
+        &self,
+        requester: Option<KeyId>,
+        limit: u32,
+    ) -> Result<Vec<TaskView>, StoreError> {
+        let rows: Vec<TaskRow> = sqlx::query_as(&format!(
+            "{TASK_VIEW_SQL} WHERE (? IS NULL OR t.requester_key = ?) AND t.parent_id IS NULL
+             ORDER BY t.id DESC LIMIT ?"
+        ))
+        .bind(requester.map(|k| k.0))
+        .bind(requester.map(|k| k.0))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.decode_view(r).await?);
+        }
+        Ok(out)
+    }
+
+    /// A row as a view, with its segments when it is a split task.
+    async fn decode_view(&self, r: TaskRow) -> Result<TaskView, StoreError> {
+        let mut view = self.decode_row(r).await?;
+        if view.parent.is_none() {
+            let rows: Vec<TaskRow> = sqlx::query_as(&format!(
+                "{TASK_VIEW_SQL} WHERE t.parent_id = ? ORDER BY t.segment_index"
+            ))
+            .bind(view.id.0)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in rows {
+                view.segments.push(self.decode_row(r).await?);
+            }
+        }
+        Ok(view)
+    }
+
+    async fn decode_row(&self, r: TaskRow) -> Result<TaskView, StoreError> {
+        let (
+            id,
+            system,
+            label,
+            state,
+            work,
+            attempts,
+            max_attempts,
+            prover,
+            prover_name,
+            prove_ms,
+            verify_ms,
+            created,
+            finished,
+            parent,
+            segment,
+        ) = r;
+        let failures: Vec<(String,)> =
+            sqlx::query_as("SELECT reason FROM task_failures WHERE task_id = ? ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(TaskView {
+            id: TaskId(id),
+            system: system
+                .parse()
+                .map_err(|e: zkpool_types::ParseProofSystemError| {
+                    StoreError::Corrupt(e.to_string())
+                })?,
+            label,
+            state: decode_state(&state)?,
+            work: work as u64,
+            attempts: attempts as u32,
+            max_attempts: max_attempts as u32,
+            prover: prover.map(ProverId),
+            prover_name,
+            prove_ms: prove_ms.map(|v| v as u64),
+            verify_ms: verify_ms.map(|v| v as u64),
+            created_ms: created,
+            finished_ms: finished,
+            failures: failures.into_iter().map(|(r,)| r).collect(),
+            parent: parent.map(TaskId),
+            segment: segment.map(|i| i as u32),
+            segments: Vec::new(),
+        })
+    }
+}
+
+impl Store {
+    /// How many tasks are in each state; a split task counts as one in `proving` and each of
+    /// its segments as a task of its own (they are what provers lease).
+    pub async fn count_tasks_by_state(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM tasks GROUP BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(s, n)| (s, n as u64)).collect())
+    }
+}
+
+impl Store {
+    /// Every lease of a task, oldest first: the prover and how the lease ended (`None` while
+    /// active).
+    pub async fn leases_of(
+        &self,
+        task: TaskId,
+    ) -> Result<Vec<(ProverId, Option<String>)>, StoreError> {
+        let rows: Vec<(i64, Option<String>)> =
+            sqlx::query_as("SELECT prover_id, outcome FROM leases WHERE task_id = ? ORDER BY id")
+                .bind(task.0)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(p, o)| (ProverId(p), o)).collect())
+    }
+}
