@@ -269,6 +269,24 @@ async fn bad_split_tasks_are_refused_at_submit_and_nothing_is_queued() {
     );
     assert!(msg.contains("did not change"), "{msg}");
 
+    // A chunk that never ends is stopped at the per-chunk cycle budget, in well under a second.
+    let forever =
+        "proc step\n    adv_push drop push.1\n    while.true\n        push.1\n    end\nend\n";
+    let s = miden_spec(c, forever, chunks, None).await;
+    let started = Instant::now();
+    let (status, code, msg) = api_err(c.submit(s).await);
+    assert_eq!(
+        (status, code.as_str()),
+        (422, "witness_unsatisfied"),
+        "{msg}"
+    );
+    assert!(msg.contains("chunk 0"), "{msg}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+
     let s = miden_spec(c, step, r#"{"state_in": [1, 2, 3], "chunks": []}"#, None).await;
     let (status, code, msg) = api_err(c.submit(s).await);
     assert_eq!(

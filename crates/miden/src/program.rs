@@ -68,6 +68,7 @@ pub fn execute_chunks(
     // The loop's fixed rows, measured once, so that per-chunk costs add up to a segment's.
     let overhead = trace_rows(program, initial, &[]).map_err(BackendError::WitnessUnsatisfied)?;
     let mut state = initial;
+    let mut total = 0u64;
     let mut out = Vec::with_capacity(chunks.len());
     for (i, chunk) in chunks.iter().enumerate() {
         let one = std::slice::from_ref(chunk);
@@ -78,6 +79,15 @@ pub fn execute_chunks(
             )));
         }
         let cycles = trace_rows(program, state, one).map_err(|e| at_chunk(i, e))?;
+        total = total.saturating_add(cycles);
+        if total > TASK_ROWS {
+            return Err(BackendError::malformed(
+                ArtifactRole::Chunks,
+                format!(
+                    "the task runs past {TASK_ROWS} trace rows at chunk {i}: submit it as several tasks"
+                ),
+            ));
+        }
         state = next;
         out.push(ChunkTrace {
             state,
@@ -105,7 +115,7 @@ pub(crate) fn run(program: &Program, state_in: State, chunks: &[Chunk]) -> Resul
         stack_inputs(state_in, chunks.len())?,
         advice_inputs(chunks)?,
         &mut DefaultHost::default(),
-        ExecutionOptions::default(),
+        budget(chunks.len())?,
     )
     .map_err(|e| format!("execution failed: {e}"))?;
     let unread = output.advice.stack().len();
@@ -121,7 +131,7 @@ fn trace_rows(program: &Program, state_in: State, chunks: &[Chunk]) -> Result<u6
     let processor = FastProcessor::new_with_options(
         stack_inputs(state_in, chunks.len())?,
         advice_inputs(chunks)?,
-        ExecutionOptions::default(),
+        budget(chunks.len())?,
     )
     .map_err(|e| format!("advice: {e}"))?;
     let inputs = processor
@@ -129,6 +139,33 @@ fn trace_rows(program: &Program, state_in: State, chunks: &[Chunk]) -> Result<u6
         .map_err(|e| format!("execution failed: {e}"))?;
     let trace = build_trace(inputs).map_err(|e| format!("trace: {e}"))?;
     Ok(trace.trace_len_summary().trace_len() as u64)
+}
+
+/// Most cycles one chunk may run. A chunk this long could not be proved on any machine a pool
+/// has (≈ 90k cycles already take GiBs), so stopping there bounds what one submission costs
+/// the node before anything is proved.
+pub const CHUNK_CYCLES: u32 = 1 << 22;
+
+/// Most trace rows one task may take, over all its chunks (2,048 segments of 2^17 rows): the
+/// execution at submit stops there.
+pub const TASK_ROWS: u64 = 1 << 28;
+
+/// Miden's shortest trace (`miden_air::trace::MIN_TRACE_LEN`).
+const MIN_TRACE_LEN: u32 = 64;
+
+/// Execution options allowing [`CHUNK_CYCLES`] per chunk (at least Miden's minimum trace).
+fn budget(chunks: usize) -> Result<ExecutionOptions, String> {
+    let cycles = (chunks.max(1) as u64)
+        .saturating_mul(u64::from(CHUNK_CYCLES))
+        .min(u64::from(ExecutionOptions::MAX_CYCLES)) as u32;
+    ExecutionOptions::new(
+        Some(cycles),
+        MIN_TRACE_LEN,
+        ExecutionOptions::DEFAULT_CORE_TRACE_FRAGMENT_SIZE,
+        false,
+        false,
+    )
+    .map_err(|e| format!("execution options: {e}"))
 }
 
 fn at_chunk(i: usize, reason: String) -> BackendError {

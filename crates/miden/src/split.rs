@@ -14,6 +14,9 @@ use crate::{
     SegmentStatement, State,
 };
 
+/// Rows of the prefix whose exact trace calibrates the per-chunk costs.
+const CALIBRATION_ROWS: u128 = 1 << 16;
+
 /// What [`SplitBackend::trace`] learnt, for [`SplitBackend::segments`].
 struct Execution {
     program: miden_vm::Program,
@@ -33,18 +36,29 @@ impl SplitBackend for MidenBackend {
         states.extend(traces.iter().map(|t| t.state));
         // Each chunk's cost is measured alone, which counts rows that chunks share (the trace is
         // the longest of several components, and the loop's first pass hashes its body) once
-        // per chunk: twice the real rows for the decision tree. Scaled so that they add up to
-        // the exact rows of the whole task, they size segments close to their real rows;
-        // `segments` then measures each segment exactly.
-        let total = program::segment_rows(&program, input.state_in, &input.chunks)?;
-        let measured: u128 = traces.iter().map(|t| u128::from(t.cycles)).sum();
+        // per chunk: twice the real rows for the decision tree. The costs are scaled by the
+        // exact rows of a prefix of the task (bounded, so the node never builds a huge trace)
+        // over their sum there; `segments` then measures each segment exactly.
+        let mut prefix = 0;
+        let mut measured: u128 = 0;
+        for t in &traces {
+            if prefix > 0 && measured + u128::from(t.cycles) > CALIBRATION_ROWS {
+                break;
+            }
+            measured += u128::from(t.cycles);
+            prefix += 1;
+        }
+        let exact = program::segment_rows(&program, input.state_in, &input.chunks[..prefix])?;
+        let empty = program::segment_rows(&program, input.state_in, &[])?;
+        let real = u128::from(exact.saturating_sub(empty).max(1));
         let cycles: Vec<u64> = traces
             .iter()
             .map(|t| {
-                let scaled = u128::from(t.cycles) * u128::from(total) / measured.max(1);
+                let scaled = (u128::from(t.cycles) * real).div_ceil(measured.max(1));
                 u64::try_from(scaled).unwrap_or(u64::MAX).max(1)
             })
             .collect();
+        let total = cycles.iter().fold(empty, |a, &c| a.saturating_add(c));
         let statement = ChainStatement {
             program_hash: program.hash().to_hex(),
             initial_state: input.state_in,
