@@ -16,7 +16,9 @@ pub struct ProverArgs {
     /// The machine's name on the dashboard (default: the hostname).
     #[arg(long)]
     name: Option<String>,
-    /// Tasks to prove at once. Each Groth16 proof already uses every core, so 1 is usually best.
+    /// Tasks to prove at once. Each Groth16 proof already uses every core, so 1 is best for
+    /// Groth16; a Miden segment (split proving) uses one core, so a machine that takes split
+    /// tasks does best with as many jobs as cores, memory permitting.
     #[arg(long, default_value_t = 1)]
     jobs: u32,
     /// Misbehave on purpose, to rehearse how the pool copes (testing only).
