@@ -126,7 +126,9 @@ impl Store {
     /// segments of split tasks it does not already hold a sibling of, so that the segments of
     /// one task spread over different machines. A
     /// prover that uploaded an invalid proof for a task never gets that task again: a broken or
-    /// cheating machine must not burn a requester's attempts one after another.
+    /// cheating machine must not burn a requester's attempts one after another. A task must fit
+    /// in the memory the prover has left beside the tasks it already holds (an agent with
+    /// several jobs proves them at once).
     pub async fn lease_next(
         &self,
         prover: &ProverRecord,
@@ -145,7 +147,9 @@ impl Store {
         // `systems` holds only our own enum's fixed names, so formatting them in is safe.
         let sql = format!(
             "SELECT t.id, t.spec, t.work, t.token FROM tasks t
-             WHERE t.state = 'queued' AND t.system IN ({}) AND t.memory_bytes <= ?1
+             WHERE t.state = 'queued' AND t.system IN ({})
+               AND t.memory_bytes <= ?1 - (SELECT COALESCE(SUM(h.memory_bytes), 0) FROM tasks h
+                                           WHERE h.state = 'leased' AND h.prover_id = ?2)
                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.prover_id = ?2
                                AND l.outcome = 'invalid')
              ORDER BY EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.prover_id = ?2

@@ -514,3 +514,29 @@ async fn a_segment_out_of_attempts_fails_its_split_task_and_stops_the_others() {
     assert!(late.is_err(), "{late:?}");
     assert!(store.split_ready(id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_prover_is_offered_only_what_fits_beside_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
+    let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
+    // A 1 GiB machine whose agent asks for work again while it proves; segments of 400 MiB.
+    let p = store.register_prover(k.id, &hw("p"), 0).await.unwrap();
+    let mut t = split_task(req.id, 3, 3);
+    for s in &mut t.segments {
+        s.memory_bytes = 400 << 20;
+    }
+    let id = store.insert_task(&t, 0).await.unwrap();
+    let g0 = store.lease_next(&p, 1, TTL).await.unwrap().unwrap();
+    let _g1 = store.lease_next(&p, 1, TTL).await.unwrap().unwrap();
+    // 800 MiB held: the third does not fit until one is done.
+    assert!(store.lease_next(&p, 1, TTL).await.unwrap().is_none());
+    store
+        .complete(g0.lease, g0.token, p.id, &BlobHash::of(b"p"), 5, 1, 2)
+        .await
+        .unwrap();
+    let g2 = store.lease_next(&p, 3, TTL).await.unwrap().unwrap();
+    let v = store.task_view(id).await.unwrap().unwrap();
+    assert_eq!(g2.task, v.segments[2].id);
+}
