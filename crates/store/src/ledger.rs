@@ -207,7 +207,11 @@ impl Store {
         let id = insert_task_tx(&mut tx, t, now_ms).await?;
         let entries = match plan(id) {
             Ok(e) => e,
-            Err(e) => return Ok(Err(e)), // dropping `tx` rolls back
+            Err(e) => {
+                // Rolled back explicitly, not by drop: the write lock must be free before `_w`.
+                tx.rollback().await?;
+                return Ok(Err(e));
+            }
         };
         sqlx::query("INSERT INTO quote_nonces (nonce, task_id, used_ms) VALUES (?, ?, ?)")
             .bind(nonce as i64)
@@ -349,6 +353,8 @@ impl Store {
         .await?
         .rows_affected();
         if n == 0 {
+            // Ended explicitly, not by drop: the write lock must be free before `_w` is.
+            tx.rollback().await?;
             return Ok(false);
         }
         append_tx(&mut tx, entries, now_ms).await?;

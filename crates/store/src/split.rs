@@ -152,6 +152,8 @@ impl Store {
         .await?
         .rows_affected();
         if n == 0 {
+            // Ended explicitly, not by drop: the write lock must be free before `_w` is.
+            tx.rollback().await?;
             return Ok(false);
         }
         let rows: Vec<(i64, i64)> = sqlx::query_as(
