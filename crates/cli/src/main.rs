@@ -57,7 +57,7 @@ enum Command {
     /// List epochs, or settle the current one now (admin key).
     #[command(subcommand)]
     Epochs(settlement_cmd::EpochsCommand),
-    /// Run a local pool on this machine: Groth16 tasks on three provers, then the zkML
+    /// Run a local pool on this machine: Groth16 tasks on four provers, then the zkML
     /// decision tree split over four provers (`demo groth16`, `demo zkml` for one of them).
     Demo(demo::DemoArgs),
     /// Measure pool overhead, prove speed against snarkjs, node memory with idle provers, and
