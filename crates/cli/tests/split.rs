@@ -102,6 +102,18 @@ async fn the_zkml_tree_is_split_over_four_provers_joined_verified_and_paid() {
     let balance = pool.requester.balance().await.unwrap();
     assert_eq!(balance.escrowed.0, 0);
 
+    // The public dashboard shows the task with each segment's machine.
+    let d = pool.requester.dashboard().await.unwrap();
+    assert_eq!(d.splits.len(), 1);
+    assert_eq!((d.splits[0].task, d.splits[0].state), (id, TaskState::Done));
+    let machines: BTreeSet<_> = d.splits[0]
+        .segments
+        .iter()
+        .filter_map(|s| s.prover.clone())
+        .collect();
+    assert_eq!(machines, provers_of(&v));
+    assert_eq!(d.tasks_by_state.get("done"), Some(&5));
+
     pool.stop().await;
 }
 

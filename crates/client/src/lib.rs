@@ -236,6 +236,11 @@ impl Client {
         self.get("/v1/status").await
     }
 
+    /// The public fleet dashboard's data (no key needed, but any key is accepted).
+    pub async fn dashboard(&self) -> Result<zkpool_types::api::DashboardView, ClientError> {
+        self.get("/v1/dashboard").await
+    }
+
     /// Registers this machine as a prover.
     pub async fn hello(&self, hello: &Hello) -> Result<Welcome, ClientError> {
         self.post("/v1/provers/hello", hello).await

@@ -1,36 +1,53 @@
-//! A read-only fleet dashboard: every machine's status and work, and the task counts. Public on
+//! A read-only fleet dashboard: every machine's status and work, the task counts, and the newest
+//! split tasks with the machine proving each segment. Public on
 //! purpose (like a mining pool's page): it shows machine names and counters, never artifacts,
 //! proofs or keys.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Html;
 use axum::Json;
-use serde::Serialize;
 use zkpool_store::now_ms;
-use zkpool_types::api::ProverView;
+use zkpool_types::api::{DashboardView, SegmentProgress, SplitProgress};
 
 use crate::admin::online_window;
 use crate::{ApiError, Node};
 
-/// `GET /v1/dashboard`.
-#[derive(Serialize, Debug)]
-pub struct DashboardData {
-    provers: Vec<ProverView>,
-    tasks_by_state: BTreeMap<String, u64>,
-    now_ms: i64,
-}
+/// Split tasks the dashboard shows, newest first.
+const DASHBOARD_SPLITS: u32 = 6;
 
 /// `GET /v1/dashboard`.
-pub async fn data(State(node): State<Arc<Node>>) -> Result<Json<DashboardData>, ApiError> {
+pub async fn data(State(node): State<Arc<Node>>) -> Result<Json<DashboardView>, ApiError> {
     let now = now_ms();
     let provers = node.store.list_provers(now, online_window(&node)).await?;
     let tasks_by_state = node.store.count_tasks_by_state().await?;
-    Ok(Json(DashboardData {
+    let splits = node
+        .store
+        .list_split_tasks(DASHBOARD_SPLITS)
+        .await?
+        .into_iter()
+        .map(|t| SplitProgress {
+            task: t.id,
+            state: t.state,
+            join_ms: t.verify_ms,
+            segments: t
+                .segments
+                .iter()
+                .map(|s| SegmentProgress {
+                    state: s.state,
+                    prover: s.prover_name.clone(),
+                    rows: s.work,
+                    prove_ms: s.prove_ms,
+                    attempts: s.attempts,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Json(DashboardView {
         provers,
         tasks_by_state,
+        splits,
         now_ms: now,
     }))
 }

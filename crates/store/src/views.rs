@@ -61,6 +61,23 @@ impl Store {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
+        self.decode_views(rows).await
+    }
+
+    /// Split tasks newest first, each with its segments (the dashboard's view).
+    pub async fn list_split_tasks(&self, limit: u32) -> Result<Vec<TaskView>, StoreError> {
+        let rows: Vec<TaskRow> = sqlx::query_as(&format!(
+            "{TASK_VIEW_SQL} WHERE t.parent_id IS NULL
+               AND EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = t.id)
+             ORDER BY t.id DESC LIMIT ?"
+        ))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        self.decode_views(rows).await
+    }
+
+    async fn decode_views(&self, rows: Vec<TaskRow>) -> Result<Vec<TaskView>, StoreError> {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             out.push(self.decode_view(r).await?);

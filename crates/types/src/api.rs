@@ -265,3 +265,46 @@ pub struct FailureReport {
     /// False when retrying on another prover cannot help (for example an unsatisfied witness).
     pub retryable: bool,
 }
+
+/// `GET /v1/dashboard` (public): the fleet and the work in flight, machine names and counters
+/// only (no labels, artifacts, proofs or keys).
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct DashboardView {
+    /// Every prover machine.
+    pub provers: Vec<ProverView>,
+    /// Tasks per state; a split task counts once (`proving` while its segments run) and each
+    /// segment as a task of its own.
+    pub tasks_by_state: std::collections::BTreeMap<String, u64>,
+    /// The newest split tasks, each with its segments.
+    pub splits: Vec<SplitProgress>,
+    /// The node's clock, Unix milliseconds.
+    pub now_ms: i64,
+}
+
+/// A split task on the dashboard.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq)]
+pub struct SplitProgress {
+    /// The split task.
+    pub task: TaskId,
+    /// Where it is.
+    pub state: TaskState,
+    /// Join time, once joined, milliseconds.
+    pub join_ms: Option<u64>,
+    /// Its segments in chain order.
+    pub segments: Vec<SegmentProgress>,
+}
+
+/// One segment on the dashboard.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq)]
+pub struct SegmentProgress {
+    /// Where it is.
+    pub state: TaskState,
+    /// The machine holding or having proved it.
+    pub prover: Option<String>,
+    /// Its trace rows.
+    pub rows: u64,
+    /// Prove time of the accepted proof, milliseconds.
+    pub prove_ms: Option<u64>,
+    /// Leases used so far.
+    pub attempts: u32,
+}
