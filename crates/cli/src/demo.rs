@@ -63,6 +63,10 @@ pub struct DemoArgs {
     /// Make the last prover upload invalid proofs, to watch the pool refuse them and re-lease.
     #[arg(long)]
     faulty_prover: bool,
+    /// zkML: write the task's files (step.masm, chunks.json) here and exit, to submit them to a
+    /// real pool with `zkpool submit --program --chunks`.
+    #[arg(long, value_name = "DIR")]
+    export: Option<PathBuf>,
 }
 
 /// Tokens the local pool deposits into its requester's account.
@@ -300,6 +304,9 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
         Scenario::Groth16 => None,
         _ => Some(crate::zkml::ZkmlTask::iris(a.samples, 4)?),
     };
+    if let (Some(dir), Some(task)) = (&a.export, &zkml) {
+        return crate::zkml::export(task, dir);
+    }
     let started = Instant::now();
     let fault = if a.faulty_prover {
         Fault::InvalidProofs

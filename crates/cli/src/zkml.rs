@@ -140,6 +140,30 @@ impl ZkmlTask {
     }
 }
 
+/// Writes the task's `step.masm` and `chunks.json` into `dir` and says how to submit them.
+pub fn export(task: &ZkmlTask, dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let step = dir.join("step.masm");
+    let chunks = dir.join("chunks.json");
+    std::fs::write(&step, &task.step)
+        .with_context(|| format!("cannot write {}", step.display()))?;
+    std::fs::write(&chunks, task.chunks_json())
+        .with_context(|| format!("cannot write {}", chunks.display()))?;
+    println!(
+        "wrote {} and {} ({} samples, model commitment {:?})",
+        step.display(),
+        chunks.display(),
+        task.samples.len(),
+        task.input.state_in
+    );
+    println!(
+        "submit: zkpool submit --pool URL --key KEY --program {} --chunks {} --segments 4 --wait",
+        step.display(),
+        chunks.display()
+    );
+    Ok(())
+}
+
 /// The zkML part of `zkpool demo`: quotes and submits the task split into `segments`, follows
 /// every segment, verifies the joined result as the requester and prints the predicted
 /// classes, the segments and each prover's share; whether everything verified.
