@@ -135,9 +135,19 @@ async fn cli_submit_writes_a_result_that_zkpool_verify_checks() {
         .unwrap();
     let task = ZkmlTask::iris(16, 4).unwrap();
     let dir = tempfile::tempdir().unwrap();
+    // The demo exports the same task as files.
+    let export = zkpool(&[
+        "demo".as_ref(),
+        "zkml".as_ref(),
+        "--samples".as_ref(),
+        "16".as_ref(),
+        "--export".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    assert!(export.status.success(), "{export:?}");
     let (step, chunks) = (dir.path().join("step.masm"), dir.path().join("chunks.json"));
-    std::fs::write(&step, &task.step).unwrap();
-    std::fs::write(&chunks, task.chunks_json()).unwrap();
+    assert_eq!(std::fs::read_to_string(&step).unwrap(), task.step);
+    assert_eq!(std::fs::read(&chunks).unwrap(), task.chunks_json());
     let url = pool.url();
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_zkpool"))
         .args([
