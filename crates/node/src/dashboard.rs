@@ -35,6 +35,7 @@ pub async fn data(State(node): State<Arc<Node>>) -> Result<Json<DashboardView>, 
                 .segments
                 .iter()
                 .map(|s| SegmentProgress {
+                    task: s.id,
                     state: s.state,
                     prover: s.prover_name.clone(),
                     rows: s.work,

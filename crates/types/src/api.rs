@@ -297,6 +297,8 @@ pub struct SplitProgress {
 /// One segment on the dashboard.
 #[derive(Clone, Serialize, Deserialize, Debug, PartialEq)]
 pub struct SegmentProgress {
+    /// The segment's own task (what provers lease).
+    pub task: TaskId,
     /// Where it is.
     pub state: TaskState,
     /// The machine holding or having proved it.
