@@ -152,15 +152,16 @@ impl Store {
 }
 
 impl Store {
-    /// How many tasks are in each state; a split task counts as one in `proving` and each of
-    /// its segments as a task of its own (they are what provers lease).
+    /// How many tasks are in each state, as requesters see them: a split task counts once
+    /// (`proving` while its segments run), its segments not at all.
     pub async fn count_tasks_by_state(
         &self,
     ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT state, COUNT(*) FROM tasks GROUP BY state")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT state, COUNT(*) FROM tasks WHERE parent_id IS NULL GROUP BY state",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.into_iter().map(|(s, n)| (s, n as u64)).collect())
     }
 }

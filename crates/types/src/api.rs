@@ -272,8 +272,8 @@ pub struct FailureReport {
 pub struct DashboardView {
     /// Every prover machine.
     pub provers: Vec<ProverView>,
-    /// Tasks per state; a split task counts once (`proving` while its segments run) and each
-    /// segment as a task of its own.
+    /// Tasks per state as requesters see them: a split task counts once (`proving` while its
+    /// segments run); its segments show in `splits`.
     pub tasks_by_state: std::collections::BTreeMap<String, u64>,
     /// The newest split tasks, each with its segments.
     pub splits: Vec<SplitProgress>,
