@@ -6,7 +6,10 @@
 //! - a `leased` task has exactly one active lease, whose token is the task's token;
 //! - a `queued` or final task has no active lease;
 //! - attempts equal the number of leases, and never exceed `max_attempts`;
-//! - a prover never holds a task it uploaded an invalid proof for.
+//! - a prover never holds a task it uploaded an invalid proof for;
+//! - a split task is never leased itself; it is `done` only once joined, with every segment
+//!   done; it is `failed` iff one of its segments failed, and then none of them is queued or
+//!   leased; segments obey every task invariant above; a join succeeds exactly once.
 
 use std::collections::HashMap;
 
@@ -20,6 +23,11 @@ use zkpool_types::{
 #[derive(Clone, Debug)]
 enum Op {
     Submit,
+    SubmitSplit {
+        segments: usize,
+    },
+    /// Join every split task whose segments are all done.
+    Join,
     Lease {
         prover: usize,
     },
@@ -47,6 +55,8 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         2 => Just(Op::Submit),
+        1 => (1..4usize).prop_map(|segments| Op::SubmitSplit { segments }),
+        1 => Just(Op::Join),
         4 => (0..3usize).prop_map(|prover| Op::Lease { prover }),
         3 => (0..3usize).prop_map(|prover| Op::Complete { prover }),
         2 => (0..3usize, any::<bool>(), any::<bool>()).prop_map(|(prover, invalid, retryable)| Op::Fail { prover, invalid, retryable }),
@@ -72,8 +82,43 @@ fn hw(name: &str) -> HardwareReport {
     }
 }
 
-async fn check(store: &Store, provers: &[ProverRecord]) {
+async fn check(
+    store: &Store,
+    provers: &[ProverRecord],
+    joined: &std::collections::HashSet<TaskId>,
+) {
     for t in store.list_tasks(None, 10_000).await.unwrap() {
+        if t.segments.is_empty() {
+            check_task(store, provers, &t).await;
+            continue;
+        }
+        assert!(store.leases_of(t.id).await.unwrap().is_empty(), "{t:?}");
+        let any_failed = t.segments.iter().any(|s| s.state == TaskState::Failed);
+        match t.state {
+            TaskState::Proving => assert!(!any_failed, "{t:?}"),
+            TaskState::Done => {
+                assert!(joined.contains(&t.id), "done without a join: {t:?}");
+                assert!(
+                    t.segments.iter().all(|s| s.state == TaskState::Done),
+                    "{t:?}"
+                );
+            }
+            TaskState::Failed => assert!(
+                t.segments.iter().all(|s| s.state.is_final()),
+                "a failed split task has a live segment: {t:?}"
+            ),
+            _ => panic!("a split task in {}: {t:?}", t.state),
+        }
+        assert_eq!(any_failed, t.state == TaskState::Failed, "{t:?}");
+        for seg in &t.segments {
+            check_task(store, provers, seg).await;
+        }
+    }
+}
+
+/// The lease invariants of one task (or segment).
+async fn check_task(store: &Store, provers: &[ProverRecord], t: &zkpool_types::api::TaskView) {
+    {
         let leases = store.leases_of(t.id).await.unwrap();
         let done = leases
             .iter()
@@ -131,6 +176,7 @@ async fn run(ops: Vec<Op>) {
     // Each prover's most recent grant, stale or not.
     let mut held: HashMap<usize, zkpool_store::Grant> = HashMap::new();
     let mut n = 0u8;
+    let mut joined = std::collections::HashSet::new();
     for op in ops {
         match op {
             Op::Submit => {
@@ -153,6 +199,26 @@ async fn run(ops: Vec<Op>) {
                     segments: Vec::new(),
                 };
                 store.insert_task(&t, now).await.unwrap();
+            }
+            Op::SubmitSplit { segments } => {
+                store
+                    .insert_task(&split_task(req.id, segments, 3), now)
+                    .await
+                    .unwrap();
+            }
+            Op::Join => {
+                for id in store.splits_ready().await.unwrap() {
+                    let first = store
+                        .finish_split_with(id, &BlobHash::of(b"joined"), 1, now, |_, _| Vec::new())
+                        .await
+                        .unwrap();
+                    assert!(first && joined.insert(id), "{id} joined twice");
+                    let again = store
+                        .finish_split_with(id, &BlobHash::of(b"joined"), 1, now, |_, _| Vec::new())
+                        .await
+                        .unwrap();
+                    assert!(!again, "{id} joined twice");
+                }
             }
             Op::Lease { prover } => {
                 if let Some(g) = store.lease_next(&provers[prover], now, TTL).await.unwrap() {
@@ -217,7 +283,7 @@ async fn run(ops: Vec<Op>) {
                 store = Store::open(dir.path()).await.unwrap();
             }
         }
-        check(&store, &provers).await;
+        check(&store, &provers, &joined).await;
     }
     store.close().await;
 }
