@@ -137,9 +137,12 @@ impl Store {
     pub async fn append_entries(&self, entries: &[Entry], now_ms: i64) -> Result<(), StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        append_tx(&mut tx, entries, now_ms).await?;
-        tx.commit().await?;
-        Ok(())
+        let r: Result<_, StoreError> = async {
+            append_tx(&mut tx, entries, now_ms).await?;
+            Ok(())
+        }
+        .await;
+        crate::finish_tx(tx, r).await
     }
 
     /// Postings from or to any of `accounts`, oldest first.
@@ -240,33 +243,36 @@ impl Store {
     ) -> Result<TaskId, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
-        let (work, system): (i64, String) = sqlx::query_as(
-            "UPDATE tasks SET state = 'done', proof_hash = ?, prove_ms = ?, verify_ms = ?,
-                finished_ms = ?, lease_expires_ms = NULL WHERE id = ? RETURNING work, system",
-        )
-        .bind(proof.to_hex())
-        .bind(prove_ms as i64)
-        .bind(verify_ms as i64)
-        .bind(now_ms)
-        .bind(active.task.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        end_lease(&mut tx, lease, "done", now_ms).await?;
-        sqlx::query(
-            "UPDATE provers SET tasks_done = tasks_done + 1, work_done = work_done + ?,
-                busy_ms = busy_ms + ?, last_seen_ms = ? WHERE id = ?",
-        )
-        .bind(work)
-        .bind(prove_ms as i64)
-        .bind(now_ms)
-        .bind(prover.0)
-        .execute(&mut *tx)
-        .await?;
-        let entries = plan(active.task, &system, work as u64);
-        append_tx(&mut tx, &entries, now_ms).await?;
-        tx.commit().await?;
-        Ok(active.task)
+        let r: Result<_, StoreError> = async {
+            let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
+            let (work, system): (i64, String) = sqlx::query_as(
+                "UPDATE tasks SET state = 'done', proof_hash = ?, prove_ms = ?, verify_ms = ?,
+                    finished_ms = ?, lease_expires_ms = NULL WHERE id = ? RETURNING work, system",
+            )
+            .bind(proof.to_hex())
+            .bind(prove_ms as i64)
+            .bind(verify_ms as i64)
+            .bind(now_ms)
+            .bind(active.task.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            end_lease(&mut tx, lease, "done", now_ms).await?;
+            sqlx::query(
+                "UPDATE provers SET tasks_done = tasks_done + 1, work_done = work_done + ?,
+                    busy_ms = busy_ms + ?, last_seen_ms = ? WHERE id = ?",
+            )
+            .bind(work)
+            .bind(prove_ms as i64)
+            .bind(now_ms)
+            .bind(prover.0)
+            .execute(&mut *tx)
+            .await?;
+            let entries = plan(active.task, &system, work as u64);
+            append_tx(&mut tx, &entries, now_ms).await?;
+            Ok(active.task)
+        }
+        .await;
+        crate::finish_tx(tx, r).await
     }
 
     /// The open epoch, opening epoch 1 at `now_ms` if there is none yet.
@@ -343,28 +349,29 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        let n = sqlx::query(
-            "UPDATE epochs SET closed_ms = ?, summary = ? WHERE id = ? AND closed_ms IS NULL",
-        )
-        .bind(now_ms)
-        .bind(summary)
-        .bind(id as i64)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            // Ended explicitly, not by drop: the write lock must be free before `_w` is.
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        append_tx(&mut tx, entries, now_ms).await?;
-        sqlx::query("INSERT INTO epochs (id, started_ms) VALUES (?, ?)")
-            .bind(id as i64 + 1)
+        let r: Result<_, StoreError> = async {
+            let n = sqlx::query(
+                "UPDATE epochs SET closed_ms = ?, summary = ? WHERE id = ? AND closed_ms IS NULL",
+            )
             .bind(now_ms)
+            .bind(summary)
+            .bind(id as i64)
             .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            append_tx(&mut tx, entries, now_ms).await?;
+            sqlx::query("INSERT INTO epochs (id, started_ms) VALUES (?, ?)")
+                .bind(id as i64 + 1)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            Ok(true)
+        }
+        .await;
+        crate::finish_tx(tx, r).await
     }
 
     /// Measured speed inputs of provers seen since `since_ms`: their proof systems

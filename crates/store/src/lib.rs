@@ -90,25 +90,28 @@ impl Store {
     async fn migrate(&self) -> Result<(), StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        let (version,): (i64,) = sqlx::query_as("PRAGMA user_version")
-            .fetch_one(&mut *tx)
-            .await?;
-        let done = usize::try_from(version).unwrap_or(0);
-        if done > MIGRATIONS.len() {
-            return Err(StoreError::SchemaTooNew {
-                found: done,
-                known: MIGRATIONS.len(),
-            });
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
-            sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1))
-                .execute(&mut *tx)
+        let r: Result<_, StoreError> = async {
+            let (version,): (i64,) = sqlx::query_as("PRAGMA user_version")
+                .fetch_one(&mut *tx)
                 .await?;
-            tracing::info!(migration = i + 1, "applied schema migration");
+            let done = usize::try_from(version).unwrap_or(0);
+            if done > MIGRATIONS.len() {
+                return Err(StoreError::SchemaTooNew {
+                    found: done,
+                    known: MIGRATIONS.len(),
+                });
+            }
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+                sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1))
+                    .execute(&mut *tx)
+                    .await?;
+                tracing::info!(migration = i + 1, "applied schema migration");
+            }
+            Ok(())
         }
-        tx.commit().await?;
-        Ok(())
+        .await;
+        crate::finish_tx(tx, r).await
     }
 
     /// Closes the pool, waiting for connections to finish.
@@ -123,4 +126,25 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// Ends a write transaction taken under the writer lock: commits when its body succeeded,
+/// rolls back when it failed. Both happen here, before the caller releases the lock: a dropped
+/// transaction's rollback runs later and would keep SQLite's write lock past the writer mutex,
+/// so that the next writer meets `database is locked`.
+pub(crate) async fn finish_tx<T>(
+    tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    r: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match r {
+        Ok(v) => {
+            tx.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            // The body's error is the one to report; a failed rollback closes the connection.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
 }

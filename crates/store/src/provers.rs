@@ -91,32 +91,35 @@ impl Store {
     ) -> Result<Vec<LeaseId>, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE provers SET last_seen_ms = ? WHERE id = ?")
-            .bind(now_ms)
-            .bind(prover.0)
-            .execute(&mut *tx)
-            .await?;
-        let mut revoked = Vec::new();
-        for lease in leases {
-            let n = sqlx::query(
-                "UPDATE tasks SET lease_expires_ms = ?
-                 WHERE lease_id = ? AND prover_id = ? AND state = 'leased' AND lease_expires_ms >= ?
-                   AND lease_id IN (SELECT id FROM leases WHERE granted_ms > ?)",
-            )
-            .bind(now_ms + ttl_ms)
-            .bind(lease.0)
-            .bind(prover.0)
-            .bind(now_ms)
-            .bind(now_ms - max_lease_ms)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 0 {
-                revoked.push(*lease);
+        let r: Result<_, StoreError> = async {
+            sqlx::query("UPDATE provers SET last_seen_ms = ? WHERE id = ?")
+                .bind(now_ms)
+                .bind(prover.0)
+                .execute(&mut *tx)
+                .await?;
+            let mut revoked = Vec::new();
+            for lease in leases {
+                let n = sqlx::query(
+                    "UPDATE tasks SET lease_expires_ms = ?
+                     WHERE lease_id = ? AND prover_id = ? AND state = 'leased' AND lease_expires_ms >= ?
+                       AND lease_id IN (SELECT id FROM leases WHERE granted_ms > ?)",
+                )
+                .bind(now_ms + ttl_ms)
+                .bind(lease.0)
+                .bind(prover.0)
+                .bind(now_ms)
+                .bind(now_ms - max_lease_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    revoked.push(*lease);
+                }
             }
+            Ok(revoked)
         }
-        tx.commit().await?;
-        Ok(revoked)
+        .await;
+        crate::finish_tx(tx, r).await
     }
 
     /// Every prover with its counters; `online` when seen within `online_window_ms`.

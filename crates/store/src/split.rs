@@ -138,39 +138,40 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        let n = sqlx::query(
-            "UPDATE tasks SET state = 'done', proof_hash = ?2, verify_ms = ?3, finished_ms = ?4,
-                prove_ms = (SELECT SUM(prove_ms) FROM tasks WHERE parent_id = ?1)
-             WHERE id = ?1 AND state = 'proving'
-               AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = ?1 AND s.state != 'done')",
-        )
-        .bind(task.0)
-        .bind(proof.to_hex())
-        .bind(join_ms as i64)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            // Ended explicitly, not by drop: the write lock must be free before `_w` is.
-            tx.rollback().await?;
-            return Ok(false);
+        let r: Result<_, StoreError> = async {
+            let n = sqlx::query(
+                "UPDATE tasks SET state = 'done', proof_hash = ?2, verify_ms = ?3, finished_ms = ?4,
+                    prove_ms = (SELECT SUM(prove_ms) FROM tasks WHERE parent_id = ?1)
+                 WHERE id = ?1 AND state = 'proving'
+                   AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = ?1 AND s.state != 'done')",
+            )
+            .bind(task.0)
+            .bind(proof.to_hex())
+            .bind(join_ms as i64)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            let rows: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT prover_id, work FROM tasks WHERE parent_id = ? ORDER BY segment_index",
+            )
+            .bind(task.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut shares: BTreeMap<ProverId, u64> = BTreeMap::new();
+            for (prover, work) in rows {
+                let w = shares.entry(ProverId(prover)).or_default();
+                *w = w.saturating_add(work.max(1) as u64);
+            }
+            let shares: Vec<(ProverId, u64)> = shares.into_iter().collect();
+            append_tx(&mut tx, &plan(task, &shares), now_ms).await?;
+            Ok(true)
         }
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT prover_id, work FROM tasks WHERE parent_id = ? ORDER BY segment_index",
-        )
-        .bind(task.0)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut shares: BTreeMap<ProverId, u64> = BTreeMap::new();
-        for (prover, work) in rows {
-            let w = shares.entry(ProverId(prover)).or_default();
-            *w = w.saturating_add(work.max(1) as u64);
-        }
-        let shares: Vec<(ProverId, u64)> = shares.into_iter().collect();
-        append_tx(&mut tx, &plan(task, &shares), now_ms).await?;
-        tx.commit().await?;
-        Ok(true)
+        .await;
+        crate::finish_tx(tx, r).await
     }
 
     /// Fails split task `task` (its join was refused), stopping its unfinished segments.
@@ -182,9 +183,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        fail_split_tx(&mut tx, task, reason, now_ms).await?;
-        tx.commit().await?;
-        Ok(())
+        let r: Result<_, StoreError> = async {
+            fail_split_tx(&mut tx, task, reason, now_ms).await?;
+            Ok(())
+        }
+        .await;
+        crate::finish_tx(tx, r).await
     }
 }
 

@@ -116,9 +116,12 @@ impl Store {
     pub async fn insert_task(&self, t: &NewTask, now_ms: i64) -> Result<TaskId, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        let id = insert_task_tx(&mut tx, t, now_ms).await?;
-        tx.commit().await?;
-        Ok(id)
+        let r: Result<_, StoreError> = async {
+            let id = insert_task_tx(&mut tx, t, now_ms).await?;
+            Ok(id)
+        }
+        .await;
+        crate::finish_tx(tx, r).await
     }
 
     /// Leases the oldest queued task this prover can take, preferring tasks it has not failed
@@ -162,47 +165,50 @@ impl Store {
         );
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        let row: Option<(i64, String, i64, i64)> = sqlx::query_as(&sql)
-            .bind(prover.hardware.memory_bytes as i64)
+        let r: Result<_, StoreError> = async {
+            let row: Option<(i64, String, i64, i64)> = sqlx::query_as(&sql)
+                .bind(prover.hardware.memory_bytes as i64)
+                .bind(prover.id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((task, spec, work, token)) = row else {
+                return Ok(None);
+            };
+            let spec: TaskSpec =
+                serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let token = token + 1;
+            let lease: i64 = sqlx::query_scalar(
+                "INSERT INTO leases (task_id, prover_id, token, granted_ms) VALUES (?, ?, ?, ?) RETURNING id",
+            )
+            .bind(task)
             .bind(prover.id.0)
-            .fetch_optional(&mut *tx)
+            .bind(token)
+            .bind(now_ms)
+            .fetch_one(&mut *tx)
             .await?;
-        let Some((task, spec, work, token)) = row else {
-            return Ok(None);
-        };
-        let spec: TaskSpec =
-            serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let token = token + 1;
-        let lease: i64 = sqlx::query_scalar(
-            "INSERT INTO leases (task_id, prover_id, token, granted_ms) VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(task)
-        .bind(prover.id.0)
-        .bind(token)
-        .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE tasks SET state = 'leased', attempts = attempts + 1, token = ?, lease_id = ?,
-                prover_id = ?, lease_expires_ms = ? WHERE id = ?",
-        )
-        .bind(token)
-        .bind(lease)
-        .bind(prover.id.0)
-        .bind(now_ms + ttl_ms)
-        .bind(task)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Some(Grant {
-            lease: LeaseId(lease),
-            token: FencingToken(token),
-            task: TaskId(task),
-            system: spec.system,
-            label: spec.label,
-            artifacts: spec.artifacts,
-            work: work as u64,
-        }))
+            sqlx::query(
+                "UPDATE tasks SET state = 'leased', attempts = attempts + 1, token = ?, lease_id = ?,
+                    prover_id = ?, lease_expires_ms = ? WHERE id = ?",
+            )
+            .bind(token)
+            .bind(lease)
+            .bind(prover.id.0)
+            .bind(now_ms + ttl_ms)
+            .bind(task)
+            .execute(&mut *tx)
+            .await?;
+            Ok(Some(Grant {
+                lease: LeaseId(lease),
+                token: FencingToken(token),
+                task: TaskId(task),
+                system: spec.system,
+                label: spec.label,
+                artifacts: spec.artifacts,
+                work: work as u64,
+            }))
+        }
+        .await;
+        crate::finish_tx(tx, r).await
     }
 
     /// The lease if it is its task's current, unexpired lease.
@@ -257,25 +263,28 @@ impl Store {
     ) -> Result<TaskState, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
-        end_lease(&mut tx, lease, how.as_str(), now_ms).await?;
-        let invalid = i64::from(how == LeaseEnd::Invalid);
-        sqlx::query("UPDATE provers SET failures = failures + 1, invalid_proofs = invalid_proofs + ? WHERE id = ?")
-            .bind(invalid)
-            .bind(prover.0)
-            .execute(&mut *tx)
+        let r: Result<_, StoreError> = async {
+            let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
+            end_lease(&mut tx, lease, how.as_str(), now_ms).await?;
+            let invalid = i64::from(how == LeaseEnd::Invalid);
+            sqlx::query("UPDATE provers SET failures = failures + 1, invalid_proofs = invalid_proofs + ? WHERE id = ?")
+                .bind(invalid)
+                .bind(prover.0)
+                .execute(&mut *tx)
+                .await?;
+            let state = requeue_or_fail(
+                &mut tx,
+                active.task,
+                Some(prover),
+                reason,
+                retryable,
+                now_ms,
+            )
             .await?;
-        let state = requeue_or_fail(
-            &mut tx,
-            active.task,
-            Some(prover),
-            reason,
-            retryable,
-            now_ms,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(state)
+            Ok(state)
+        }
+        .await;
+        crate::finish_tx(tx, r).await
     }
 
     /// Returns every task whose lease has expired to the queue (or fails it when out of
@@ -286,33 +295,48 @@ impl Store {
     ) -> Result<Vec<(TaskId, ProverId, TaskState)>, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        let expired: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, lease_id, prover_id FROM tasks WHERE state = 'leased' AND lease_expires_ms < ?",
-        )
-        .bind(now_ms)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut out = Vec::with_capacity(expired.len());
-        for (task, lease, prover) in expired {
-            end_lease(&mut tx, LeaseId(lease), "expired", now_ms).await?;
-            sqlx::query("UPDATE provers SET failures = failures + 1 WHERE id = ?")
-                .bind(prover)
-                .execute(&mut *tx)
-                .await?;
-            let reason = format!("lease l-{lease} on p-{prover} expired without a result");
-            let state = requeue_or_fail(
-                &mut tx,
-                TaskId(task),
-                Some(ProverId(prover)),
-                &reason,
-                true,
-                now_ms,
+        let r: Result<_, StoreError> = async {
+            let expired: Vec<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT id, lease_id, prover_id FROM tasks WHERE state = 'leased' AND lease_expires_ms < ?",
             )
+            .bind(now_ms)
+            .fetch_all(&mut *tx)
             .await?;
-            out.push((TaskId(task), ProverId(prover), state));
+            let mut out = Vec::with_capacity(expired.len());
+            for (task, lease, prover) in expired {
+                // A segment whose sibling ran out of attempts earlier in this sweep was
+                // stopped with its split task: it must not come back to the queue.
+                let still: Option<(i64,)> = sqlx::query_as(
+                    "SELECT 1 FROM tasks WHERE id = ? AND state = 'leased' AND lease_id = ?",
+                )
+                .bind(task)
+                .bind(lease)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if still.is_none() {
+                    continue;
+                }
+                end_lease(&mut tx, LeaseId(lease), "expired", now_ms).await?;
+                sqlx::query("UPDATE provers SET failures = failures + 1 WHERE id = ?")
+                    .bind(prover)
+                    .execute(&mut *tx)
+                    .await?;
+                let reason = format!("lease l-{lease} on p-{prover} expired without a result");
+                let state = requeue_or_fail(
+                    &mut tx,
+                    TaskId(task),
+                    Some(ProverId(prover)),
+                    &reason,
+                    true,
+                    now_ms,
+                )
+                .await?;
+                out.push((TaskId(task), ProverId(prover), state));
+            }
+            Ok(out)
         }
-        tx.commit().await?;
-        Ok(out)
+        .await;
+        crate::finish_tx(tx, r).await
     }
 
     /// A task's record.

@@ -606,3 +606,21 @@ async fn a_prover_is_offered_only_what_fits_beside_what_it_holds() {
     let v = store.task_view(id).await.unwrap().unwrap();
     assert_eq!(g2.task, v.segments[2].id);
 }
+
+/// Found by the property test: two segments whose leases expire in the same sweep, the first
+/// out of attempts. Failing it stops the second; the sweep must not then re-queue the second.
+#[tokio::test]
+async fn a_segment_stopped_earlier_in_the_same_sweep_stays_stopped() {
+    let (_dir, store, a, b, id) = split_setup(2, 1).await;
+    store.lease_next(&a, 1, TTL).await.unwrap().unwrap();
+    store.lease_next(&b, 1, TTL).await.unwrap().unwrap();
+    let expired = store.expire_leases(2 + TTL).await.unwrap();
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    let v = store.task_view(id).await.unwrap().unwrap();
+    assert_eq!(v.state, TaskState::Failed);
+    assert!(
+        v.segments.iter().all(|s| s.state == TaskState::Failed),
+        "{v:?}"
+    );
+    assert!(store.lease_next(&a, 3 + TTL, TTL).await.unwrap().is_none());
+}
