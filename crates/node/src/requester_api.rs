@@ -144,7 +144,7 @@ pub(crate) async fn prepare_task(
     }
     let artifacts = node.artifacts.load(&spec.artifacts).await?;
     if backend.splitter().is_some() {
-        return crate::split::prepare_split(node, requester, spec, artifacts).await;
+        return crate::split::prepare_split(node, requester, spec, artifacts, backend).await;
     }
     if spec.segments.is_some() {
         return Err(ApiError::bad_request(

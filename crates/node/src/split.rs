@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::http::StatusCode;
-use zkpool_backend::{Artifacts, ProofArtifact, SegmentTask, SplitBackend};
+use zkpool_backend::{Artifacts, ProofArtifact, ProofBackend, SegmentTask, SplitBackend};
 use zkpool_planner::{plan, PlanError, PlanRequest};
 use zkpool_store::{now_ms, NewSegment, NewTask};
 use zkpool_types::{KeyId, ProofSystem, TaskId, TaskSpec};
@@ -38,13 +38,9 @@ pub(crate) async fn prepare_split(
     requester: KeyId,
     spec: TaskSpec,
     artifacts: Artifacts,
+    backend: Arc<dyn ProofBackend>,
 ) -> Result<NewTask, ApiError> {
     let system = spec.system;
-    let backend = node
-        .backends
-        .get(system)
-        .cloned()
-        .ok_or_else(|| ApiError::internal(format!("no backend for {system}")))?;
     if spec.segments == Some(0) || spec.segments.is_some_and(|n| n > MAX_SEGMENTS) {
         return Err(ApiError::bad_request(
             "bad_spec",
@@ -154,8 +150,10 @@ async fn segment_task(
 /// Memory of the online provers that run `system`; a pool with none plans for one prover of
 /// the configured default size, and the segments wait for a machine that fits.
 async fn prover_memory(node: &Node, system: ProofSystem) -> Result<Vec<u64>, ApiError> {
-    let online = node.config.lease_ttl.as_millis() as i64 * 2;
-    let provers = node.store.list_provers(now_ms(), online).await?;
+    let provers = node
+        .store
+        .list_provers(now_ms(), crate::admin::online_window(node))
+        .await?;
     let memory: Vec<u64> = provers
         .iter()
         .filter(|p| p.online && p.hardware.systems.contains(&system))
