@@ -127,8 +127,6 @@ pub struct SplitTrace {
     pub chunk_cycles: Vec<u64>,
     /// The whole task's public statement; the joined result proves it.
     pub statement: Vec<u8>,
-    /// The whole task's work (rows of proving it in one piece).
-    pub work: u64,
     /// Backend-private results of the execution (the state at every chunk boundary).
     pub context: Box<dyn Any + Send>,
 }
@@ -137,7 +135,6 @@ impl fmt::Debug for SplitTrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SplitTrace")
             .field("chunks", &self.chunk_cycles.len())
-            .field("work", &self.work)
             .finish_non_exhaustive()
     }
 }

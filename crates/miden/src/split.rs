@@ -58,7 +58,6 @@ impl SplitBackend for MidenBackend {
                 u64::try_from(scaled).unwrap_or(u64::MAX).max(1)
             })
             .collect();
-        let total = cycles.iter().fold(empty, |a, &c| a.saturating_add(c));
         let statement = ChainStatement {
             program_hash: program.hash().to_hex(),
             initial_state: input.state_in,
@@ -66,7 +65,6 @@ impl SplitBackend for MidenBackend {
             chunks: input.chunks.len() as u64,
         };
         Ok(SplitTrace {
-            work: total,
             chunk_cycles: cycles,
             statement: serde_json::to_vec(&statement).unwrap_or_default(),
             context: Box::new(Execution {
