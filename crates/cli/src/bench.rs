@@ -161,7 +161,7 @@ async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let idle_rss = rss_mib(pid)?;
+    let idle_rss = proc_status_mib(&pid.to_string(), "VmRSS:")?;
     let key = Client::new(&url, &admin)?
         .create_key(Role::Prover, "idle-fleet")
         .await?;
@@ -180,7 +180,7 @@ async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
         }));
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let rss = rss_mib(pid)?;
+    let rss = proc_status_mib(&pid.to_string(), "VmRSS:")?;
     for t in tasks {
         t.abort();
     }
@@ -195,14 +195,16 @@ async fn reqwest_ok(url: &str) -> bool {
             .is_ok()
 }
 
-fn rss_mib(pid: u32) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+/// A memory line of `/proc/{process}/status` (`"VmRSS:"`, `"VmHWM:"`, …) in MiB; `process` is
+/// a pid or `self`. Linux only.
+pub(crate) fn proc_status_mib(process: &str, field: &str) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status"))
         .context("reading /proc (Linux only)")?;
     let kb: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmRSS")?;
+        .with_context(|| format!("no {field} in /proc/{process}/status"))?;
     Ok(kb / 1024.0)
 }
 

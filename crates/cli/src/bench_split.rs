@@ -83,20 +83,14 @@ fn modelled_wall_ms(base: &Run, n: usize) -> u64 {
     base.plan_ms + load.into_iter().max().unwrap_or(0) + base.join_ms
 }
 
-/// Peak RSS of this process since the last reset, MiB (Linux: `clear_refs` 5 resets VmHWM).
+/// Resets this process's peak RSS (VmHWM) to its current RSS (Linux: `5` into `clear_refs`).
 fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// This process's memory line `field`, MiB; 0 where `/proc` is not there.
 fn status_mib(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    crate::bench::proc_status_mib("self", field).unwrap_or(0.0)
 }
 
 /// Prove time and peak memory of one segment of `n` samples, proved directly.
