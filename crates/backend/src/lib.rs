@@ -17,6 +17,8 @@
 //! node, the agent and the store stay ignorant of curves and fields, and a backend can cache
 //! expensive parsed forms (a proving key) by the blob's content hash.
 
+#![warn(missing_docs)]
+
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;

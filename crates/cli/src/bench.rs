@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 use anyhow::Context;
 use clap::Args;
@@ -136,28 +137,35 @@ fn snarkjs_ms(snarkjs: &PathBuf, c: &Circuit, runs: usize) -> anyhow::Result<f64
 async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
     let dir = tempfile::tempdir()?;
     let exe = std::env::current_exe()?;
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-        l.local_addr()?.port()
-    };
     let mut child = tokio::process::Command::new(exe)
-        .args([
-            "node",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
+        .args(["node", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
         .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
     let pid = child.id().context("node has no pid")?;
-    let url = format!("http://127.0.0.1:{port}");
+    // The node binds a free port itself and prints it; reading it back leaves no window in
+    // which another process could take a port picked in advance.
+    let mut lines = BufReader::new(child.stderr.take().context("no stderr")?).lines();
+    let addr = loop {
+        let line = lines
+            .next_line()
+            .await?
+            .context("the node exited before it listened")?;
+        if let Some(rest) = line.split("zkpool node on http://").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let url = format!("http://{addr}");
     let admin = loop {
         if let Ok(k) = std::fs::read_to_string(dir.path().join("admin.key")) {
-            if reqwest_ok(&url).await {
-                break k.trim().to_string();
-            }
+            break k.trim().to_string();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
@@ -186,13 +194,6 @@ async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
     }
     let _ = child.kill().await;
     Ok((idle_rss, rss))
-}
-
-async fn reqwest_ok(url: &str) -> bool {
-    Client::new(url, "x").is_ok()
-        && tokio::net::TcpStream::connect(url.trim_start_matches("http://"))
-            .await
-            .is_ok()
 }
 
 /// A memory line of `/proc/{process}/status` (`"VmRSS:"`, `"VmHWM:"`, …) in MiB; `process` is

@@ -90,8 +90,10 @@ pub struct LocalPool {
     pub store: Arc<Store>,
     /// The requester key's id (its ledger account is `requester:<id>`).
     pub requester_key: KeyId,
+    /// The node itself, for tests that drive its clock and its reaper (`Node::sweep`).
+    pub node: Arc<Node>,
     stop: CancellationToken,
-    node: tokio::task::JoinHandle<std::io::Result<()>>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
     agents: Vec<tokio::task::JoinHandle<()>>,
     _tmp: Option<tempfile::TempDir>,
 }
@@ -141,7 +143,7 @@ impl LocalPool {
         let addr = listener.local_addr()?;
         let stop = CancellationToken::new();
         let node_stop = stop.clone();
-        let node = tokio::spawn(zkpool_node::run(listener, node, async move {
+        let server = tokio::spawn(zkpool_node::run(listener, node.clone(), async move {
             node_stop.cancelled().await
         }));
         let url = format!("http://{addr}");
@@ -170,8 +172,9 @@ impl LocalPool {
             admin,
             requester_key: req.id,
             store,
-            stop,
             node,
+            stop,
+            server,
             agents: Vec::new(),
             _tmp: tmp,
         })
@@ -212,7 +215,7 @@ impl LocalPool {
         for a in self.agents {
             let _ = a.await;
         }
-        let _ = self.node.await;
+        let _ = self.server.await;
         self.store.close().await;
     }
 }

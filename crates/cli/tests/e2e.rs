@@ -1,14 +1,18 @@
 //! End-to-end tests: the real node and real prover agents on loopback sockets, real Groth16
 //! proofs. Some start the `zkpool` binary itself, to kill it like an operator's crash would.
 
+// Tests unwrap freely: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use zkpool::demo::{submit_circuit, LocalPool};
 use zkpool::fixtures::{MULTIPLIER, POSEIDON_CHAIN};
 use zkpool_client::Client;
-use zkpool_node::NodeConfig;
+use zkpool_node::{ManualClock, NodeConfig};
 use zkpool_prover::Fault;
 use zkpool_types::api::TaskView;
 use zkpool_types::{TaskId, TaskState};
@@ -155,7 +159,13 @@ async fn cli_submit_writes_files_that_snarkjs_verifies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_provers_task_is_released_and_finished_by_another() {
-    let pool = LocalPool::with_config(None, fast_config()).await.unwrap();
+    let clock = ManualClock::starting_now();
+    let config = NodeConfig {
+        clock: Arc::new(clock.clone()),
+        reap_interval: Duration::from_secs(3_600),
+        ..fast_config()
+    };
+    let pool = LocalPool::with_config(None, config).await.unwrap();
     // The doomed prover takes the task and hangs on it; then its machine dies.
     let doomed = pool.spawn_prover("doomed", Fault::Stall).await.unwrap();
     let id = submit_circuit(&pool.requester, &MULTIPLIER, 1)
@@ -168,6 +178,13 @@ async fn a_dead_provers_task_is_released_and_finished_by_another() {
     )
     .await;
     doomed.abort();
+    // Its heartbeats stopped: one TTL later (by the node's clock) the sweep takes it back.
+    clock.advance(pool.node.config.lease_ttl + Duration::from_millis(1));
+    pool.node.sweep().await;
+    assert_eq!(
+        pool.requester.task(id).await.unwrap().state,
+        TaskState::Queued
+    );
     let rescuer = pool.spawn_prover("rescuer", Fault::None).await.unwrap();
     let v = wait_final(&pool.requester, id, Duration::from_secs(60)).await;
     assert_eq!(v.state, TaskState::Done);
@@ -224,8 +241,11 @@ fn zkpool(args: &[&str]) -> std::process::Command {
     c
 }
 
-fn start_node(dir: &Path, port: u16) -> Child {
-    let child = zkpool(&[
+/// Starts `zkpool node` on `port` (0: any free one) and returns it with the port it bound,
+/// read from its own startup line, so no test picks a port that someone else may take first.
+fn start_node(dir: &Path, port: u16) -> (Child, u16) {
+    use std::io::BufRead;
+    let mut child = zkpool(&[
         "node",
         "--listen",
         &format!("127.0.0.1:{port}"),
@@ -236,10 +256,22 @@ fn start_node(dir: &Path, port: u16) -> Child {
     ])
     .arg("--data-dir")
     .arg(dir)
-    .stderr(Stdio::null())
+    .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    Child(child)
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let bound = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            let rest = l.split("zkpool node on http://").nth(1)?;
+            let addr: std::net::SocketAddr = rest.split_whitespace().next()?.parse().ok()?;
+            Some(addr.port())
+        })
+        .expect("the node printed its address");
+    // Keep draining its stderr so the node never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (Child(child), bound)
 }
 
 fn create_key(dir: &Path, role: &str, name: &str) -> String {
@@ -259,18 +291,14 @@ fn create_key(dir: &Path, role: &str, name: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_killed_mid_run_restarts_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
     let requester_key = create_key(dir.path(), "requester", "req");
     let prover_keys = [
         create_key(dir.path(), "prover", "rig-1"),
         create_key(dir.path(), "prover", "rig-2"),
     ];
-    let mut node = start_node(dir.path(), port);
+    // The node binds port 0 itself and says where; the restart takes the same port back.
+    let (mut node, port) = start_node(dir.path(), 0);
+    let url = format!("http://127.0.0.1:{port}");
     let client = Client::new(&url, &requester_key).unwrap();
     wait_for("the node to listen", Duration::from_secs(30), async || {
         client.status().await.is_ok()
@@ -315,7 +343,7 @@ async fn node_killed_mid_run_restarts_and_loses_nothing() {
     node.0.kill().unwrap();
     node.0.wait().unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    node = start_node(dir.path(), port);
+    node = start_node(dir.path(), port).0;
     for id in &ids {
         let v = wait_final(&client, *id, Duration::from_secs(180)).await;
         assert_eq!(v.state, TaskState::Done, "{v:?}");

@@ -2,6 +2,10 @@
 //! claims, every refusal of bad input (with no state change), replay after a restart, and
 //! an epoch that settles exactly once.
 
+// Tests unwrap freely: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use zkpool::demo::{circuit_spec, wait_online, LocalPool};
@@ -9,7 +13,7 @@ use zkpool::fixtures::{MULTIPLIER, POSEIDON_CHAIN};
 use zkpool::settlement_cmd::load_pool_key;
 use zkpool_client::{Client, ClientError};
 use zkpool_ledger::{Account, Amount, Ledger, LedgerConfig, QuoteSigner, SignedQuote};
-use zkpool_node::NodeConfig;
+use zkpool_node::{ManualClock, NodeConfig};
 use zkpool_prover::Fault;
 use zkpool_store::Store;
 use zkpool_types::api::{Hello, Role};
@@ -72,6 +76,19 @@ fn quick_config(reap: Duration) -> NodeConfig {
     };
     c.settlement.pricing.overhead_ms = 0;
     c
+}
+
+/// A config whose clock the test moves, with the reaper's own timer out of the way (it runs
+/// once at start, then the test calls `Node::sweep`).
+fn manual_config() -> (NodeConfig, ManualClock) {
+    let clock = ManualClock::starting_now();
+    let mut c = NodeConfig {
+        reap_interval: Duration::from_secs(3_600),
+        clock: Arc::new(clock.clone()),
+        ..NodeConfig::default()
+    };
+    c.settlement.pricing.overhead_ms = 0;
+    (c, clock)
 }
 
 fn to_ledger(q: &wire::SignedQuote) -> SignedQuote {
@@ -172,9 +189,8 @@ async fn paid_in_window_replays_identically_and_the_epoch_settles_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reaper_pays_refund_and_bond_when_the_window_closes() {
-    let pool = LocalPool::with_config(None, quick_config(Duration::from_millis(200)))
-        .await
-        .unwrap();
+    let (config, clock) = manual_config();
+    let pool = LocalPool::with_config(None, config).await.unwrap();
     idle_prover(&pool).await;
     let before = pool.requester.balance().await.unwrap();
     let spec = circuit_spec(&pool.requester, &MULTIPLIER, 0).await.unwrap();
@@ -190,16 +206,15 @@ async fn the_reaper_pays_refund_and_bond_when_the_window_closes() {
     assert_eq!(mid.available.0, before.available.0 - reward);
     assert_eq!(mid.escrowed.0, reward);
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let b = pool.requester.balance().await.unwrap();
-        if b.open_tasks.is_empty() {
-            assert_eq!(b.available.0, before.available.0 + bond, "refund + bond");
-            break;
-        }
-        assert!(Instant::now() < deadline, "no automatic claim");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Just inside the window the reaper pays nothing; just past it, refund and bond.
+    clock.advance(Duration::from_millis(1_999));
+    pool.node.sweep().await;
+    assert_eq!(pool.requester.balance().await.unwrap().open_tasks.len(), 1);
+    clock.advance(Duration::from_millis(1));
+    pool.node.sweep().await;
+    let b = pool.requester.balance().await.unwrap();
+    assert!(b.open_tasks.is_empty(), "no automatic claim: {b:?}");
+    assert_eq!(b.available.0, before.available.0 + bond, "refund + bond");
     // The automatic claim happened; a manual one finds nothing left to pay.
     assert_eq!(
         code(pool.requester.claim(id).await.unwrap_err()),
@@ -211,9 +226,8 @@ async fn the_reaper_pays_refund_and_bond_when_the_window_closes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manual_claim_pays_once_and_only_after_the_window() {
     // The reaper runs once at start and then not for an hour: claims are manual here.
-    let pool = LocalPool::with_config(None, quick_config(Duration::from_secs(3_600)))
-        .await
-        .unwrap();
+    let (config, clock) = manual_config();
+    let pool = LocalPool::with_config(None, config).await.unwrap();
     idle_prover(&pool).await;
     let before = pool.requester.balance().await.unwrap();
     let spec = circuit_spec(&pool.requester, &MULTIPLIER, 0).await.unwrap();
@@ -227,7 +241,7 @@ async fn a_manual_claim_pays_once_and_only_after_the_window() {
         .task_id;
     let early = pool.requester.claim(id).await.unwrap_err();
     assert_eq!(code(early), "window_not_closed");
-    tokio::time::sleep(Duration::from_millis(1_700)).await;
+    clock.advance(Duration::from_millis(1_500));
     let claimable = pool.requester.balance().await.unwrap();
     assert_eq!(claimable.claimable.0, q.reward.0 + q.bond.0);
     let c = pool.requester.claim(id).await.unwrap();

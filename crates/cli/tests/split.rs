@@ -2,14 +2,18 @@
 //! segment proofs of the zkML decision tree, joined and verified; and every kind of bad input
 //! refused with the other segments' work kept.
 
+// Tests unwrap freely: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use zkpool::demo::LocalPool;
 use zkpool::zkml::ZkmlTask;
 use zkpool_backend::{Artifacts, Blob, ProofBackend};
 use zkpool_client::{Client, ClientError};
-use zkpool_node::NodeConfig;
+use zkpool_node::{ManualClock, NodeConfig};
 use zkpool_prover::Fault;
 use zkpool_types::api::{Hello, LeaseGrant, Role, TaskView};
 use zkpool_types::{
@@ -437,25 +441,38 @@ async fn a_wrong_segments_proof_is_refused_and_only_that_segment_is_proved_again
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_provers_segment_moves_to_another_and_the_rest_is_kept() {
-    let pool = LocalPool::with_config(None, fast_config()).await.unwrap();
+    let clock = ManualClock::starting_now();
+    let config = NodeConfig {
+        clock: Arc::new(clock.clone()),
+        reap_interval: Duration::from_secs(3_600),
+        ..fast_config()
+    };
+    let pool = LocalPool::with_config(None, config).await.unwrap();
     let task = ZkmlTask::iris(16, 4).unwrap();
     let staller = pool.spawn_prover("staller", Fault::Stall).await.unwrap();
     zkpool::demo::wait_online(&pool.requester, 1).await.unwrap();
     let spec = task.spec(&pool.requester, Some(2)).await.unwrap();
     let id = pool.requester.submit(spec).await.unwrap().task_id;
-    // The staller takes one segment and hangs; a cheat uploads false proofs; an honest rig
-    // finishes everything else.
+    // The staller takes one segment and hangs, then dies; one TTL later (by the node's
+    // clock) the segment is back in the queue. A cheat uploads false proofs; an honest rig
+    // finishes everything.
     let deadline = Instant::now() + Duration::from_secs(20);
     while pool.requester.task(id).await.unwrap().segments[0].state != TaskState::Leased {
         assert!(Instant::now() < deadline, "segment 0 was not leased");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    staller.abort();
+    clock.advance(pool.node.config.lease_ttl + Duration::from_millis(1));
+    pool.node.sweep().await;
+    assert_eq!(
+        pool.requester.task(id).await.unwrap().segments[0].state,
+        TaskState::Queued
+    );
     let cheat = pool
         .spawn_prover("cheat", Fault::InvalidProofs)
         .await
         .unwrap();
     let honest = pool.spawn_prover("honest", Fault::None).await.unwrap();
-    staller.abort();
     let v = wait_final(&pool.requester, id, Duration::from_secs(180)).await;
     assert_eq!(v.state, TaskState::Done, "{v:?}");
     assert!(
@@ -592,7 +609,17 @@ async fn a_join_interrupted_by_a_crash_is_finished_on_restart() {
         let proof = backend.prove(&a).unwrap();
         let hash = store.put_blob(&proof.0, now_ms()).await.unwrap().hash;
         store
-            .complete(g.lease, g.token, prover.id, &hash, 10, 1, now_ms())
+            .complete(
+                &zkpool_store::Completion {
+                    lease: g.lease,
+                    token: g.token,
+                    prover: prover.id,
+                    proof: hash,
+                    prove_ms: 10,
+                    verify_ms: 1,
+                },
+                now_ms(),
+            )
             .await
             .unwrap();
     }

@@ -1,6 +1,9 @@
 //! End-to-end tests of the Groth16 backend on real circom/snarkjs fixtures
 //! (`scripts/build-fixtures.sh` regenerates them), including interop with snarkjs itself.
 
+// Tests unwrap freely: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -14,6 +14,8 @@
 //! split rounds down and the remainder goes to the pool treasury. Callers pass the time in
 //! (unix ms); nothing here reads a clock, so everything replays deterministically.
 
+#![warn(missing_docs)]
+
 pub mod amount;
 pub mod bench;
 pub mod eip712;

@@ -2,6 +2,9 @@
 //! random operation sequences with restarts, and ignored timing runs for the epoch and quote
 //! signing (they print; they assert nothing about time).
 
+// Tests unwrap freely: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 
 use proptest::prelude::*;

@@ -1,6 +1,9 @@
 //! End-to-end: execute a chunked program, plan segments, prove each through the backend, join,
 //! verify the result; and the ways a result must be refused.
 
+// Tests unwrap freely: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::OnceLock;
 use std::time::Instant;
 

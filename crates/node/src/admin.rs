@@ -6,17 +6,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
-use zkpool_store::now_ms;
 use zkpool_types::api::{CreateKeyRequest, CreatedKey, Role, StatusView};
 use zkpool_types::KeyId;
 
+use crate::extract::ApiJson;
 use crate::{ApiError, Caller, Node};
 
 /// `POST /v1/keys` (admin): a new access key; its secret is in this answer only.
 pub async fn create_key(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Json(req): Json<CreateKeyRequest>,
+    ApiJson(req): ApiJson<CreateKeyRequest>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     caller.require(&[Role::Admin])?;
     if req.name.trim().is_empty() || req.name.len() > 64 {
@@ -27,7 +27,7 @@ pub async fn create_key(
     }
     let key = node
         .store
-        .create_key(req.role, req.name.trim(), now_ms())
+        .create_key(req.role, req.name.trim(), node.now_ms())
         .await?;
     tracing::info!(key = %key.id, role = key.role.as_str(), name = %key.name, "access key created");
     Ok((StatusCode::CREATED, Json(key)))
@@ -72,7 +72,7 @@ pub async fn status(
     };
     let provers = node
         .store
-        .list_provers(now_ms(), online_window(&node))
+        .list_provers(node.now_ms(), online_window(&node))
         .await?;
     Ok(Json(StatusView { tasks, provers }))
 }

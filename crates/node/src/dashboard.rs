@@ -8,7 +8,6 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::response::Html;
 use axum::Json;
-use zkpool_store::now_ms;
 use zkpool_types::api::{DashboardView, SegmentProgress, SplitProgress};
 
 use crate::admin::online_window;
@@ -19,7 +18,7 @@ const DASHBOARD_SPLITS: u32 = 6;
 
 /// `GET /v1/dashboard`.
 pub async fn data(State(node): State<Arc<Node>>) -> Result<Json<DashboardView>, ApiError> {
-    let now = now_ms();
+    let now = node.now_ms();
     let provers = node.store.list_provers(now, online_window(&node)).await?;
     let tasks_by_state = node.store.count_tasks_by_state().await?;
     let splits = node

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use zkpool_ledger::epoch::{aggregate_work, settle_epoch};
 use zkpool_ledger::{Account, Amount, EpochId, LedgerError, Op, WorkRecord};
-use zkpool_store::now_ms;
 use zkpool_types::settlement::{EpochShare, EpochView};
 use zkpool_types::ProverId;
 
@@ -20,7 +19,7 @@ use crate::{ApiError, Node};
 pub async fn close_epoch(node: &Node) -> Result<EpochView, ApiError> {
     let cfg = &node.config.settlement;
     let mut books = node.settlement.books(&node.store, cfg).await?;
-    let now = now_ms();
+    let now = node.now_ms();
     let epoch = node.store.current_epoch(now).await?;
     let done = node.store.done_tasks(epoch.started_ms, now).await?;
     let records: Vec<WorkRecord<'_>> = done
@@ -91,9 +90,9 @@ pub async fn close_epoch(node: &Node) -> Result<EpochView, ApiError> {
 
 /// Closes the epoch when it has run for the configured length (the reaper calls this).
 pub async fn epoch_tick(node: &Node) -> Result<(), ApiError> {
-    let epoch = node.store.current_epoch(now_ms()).await?;
+    let epoch = node.store.current_epoch(node.now_ms()).await?;
     let len = node.config.settlement.epoch_length.as_millis() as i64;
-    if now_ms() - epoch.started_ms >= len {
+    if node.now_ms() - epoch.started_ms >= len {
         close_epoch(node).await?;
     }
     Ok(())

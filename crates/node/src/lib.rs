@@ -23,9 +23,11 @@
 mod admin;
 mod artifacts;
 mod auth;
+mod clock;
 mod dashboard;
 mod epochs;
 mod error;
+mod extract;
 mod prover_api;
 mod requester_api;
 mod scheduler;
@@ -48,7 +50,9 @@ use zkpool_store::Store;
 
 pub use artifacts::ArtifactCache;
 pub use auth::Caller;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ApiError;
+pub use extract::{ApiJson, ApiQuery};
 pub use settlement::SettlementConfig;
 
 /// The node's tunables. Defaults suit a single machine; every one is a `zkpool node` flag.
@@ -75,6 +79,8 @@ pub struct NodeConfig {
     pub max_segment_rows: u64,
     /// Memory assumed for planning segments when no prover for the system is online, bytes.
     pub default_prover_memory: u64,
+    /// Where the node reads the time: the system clock, or a test's [`ManualClock`].
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for NodeConfig {
@@ -90,6 +96,7 @@ impl Default for NodeConfig {
             settlement: SettlementConfig::default(),
             max_segment_rows: 1 << 17,
             default_prover_memory: 4 << 30,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -124,6 +131,20 @@ impl Node {
             shutdown: CancellationToken::new(),
             settlement: settlement::Settlement::default(),
         })
+    }
+}
+
+impl Node {
+    /// The current time by the node's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.config.clock.now_ms()
+    }
+
+    /// One sweep of the reaper, as it runs every `reap_interval`: expired leases, split
+    /// joins, automatic claims, the epoch timer. Tests that move a [`ManualClock`] call it
+    /// instead of waiting for the next tick.
+    pub async fn sweep(&self) {
+        scheduler::sweep(self).await;
     }
 }
 

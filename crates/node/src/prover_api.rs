@@ -4,18 +4,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use zkpool_backend::{BackendError, ProofArtifact};
-use zkpool_store::{now_ms, LeaseEnd, ProverRecord};
+use zkpool_store::{Completion, LeaseEnd, LeaseEnding, ProverRecord};
 use zkpool_types::api::{
     FailureReport, Heartbeat, HeartbeatAck, Hello, LeaseGrant, LeaseRequest, ResultAccepted,
     ResultMeta, Role, Welcome,
 };
 use zkpool_types::{FencingToken, LeaseId, ProverId};
 
+use crate::extract::{ApiJson, ApiQuery};
 use crate::{scheduler, settlement, ApiError, Caller, Node};
 
 /// The prover `id`, if it belongs to the caller's key.
@@ -41,7 +42,7 @@ async fn own_prover(node: &Node, caller: &Caller, id: &str) -> Result<ProverReco
 pub async fn hello(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Json(req): Json<Hello>,
+    ApiJson(req): ApiJson<Hello>,
 ) -> Result<Json<Welcome>, ApiError> {
     caller.require(&[Role::Prover])?;
     let hw = &req.hardware;
@@ -53,7 +54,7 @@ pub async fn hello(
     }
     let p = node
         .store
-        .register_prover(caller.0.id, hw, now_ms())
+        .register_prover(caller.0.id, hw, node.now_ms())
         .await?;
     tracing::info!(prover = %p.id, name = %hw.name, cores = hw.cpu_cores,
         memory_gib = hw.memory_bytes as f64 / (1u64 << 30) as f64, gpus = ?hw.gpus,
@@ -71,7 +72,7 @@ pub async fn heartbeat(
     State(node): State<Arc<Node>>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(req): Json<Heartbeat>,
+    ApiJson(req): ApiJson<Heartbeat>,
 ) -> Result<Json<HeartbeatAck>, ApiError> {
     let p = own_prover(&node, &caller, &id).await?;
     if req.leases.len() > 1024 {
@@ -84,7 +85,7 @@ pub async fn heartbeat(
     let max = node.config.max_lease.as_millis() as i64;
     let revoked = node
         .store
-        .heartbeat(p.id, &req.leases, now_ms(), ttl, max)
+        .heartbeat(p.id, &req.leases, node.now_ms(), ttl, max)
         .await?;
     Ok(Json(HeartbeatAck { revoked }))
 }
@@ -94,7 +95,7 @@ pub async fn lease(
     State(node): State<Arc<Node>>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(req): Json<LeaseRequest>,
+    ApiJson(req): ApiJson<LeaseRequest>,
 ) -> Result<Response, ApiError> {
     let p = own_prover(&node, &caller, &id).await?;
     let wait = std::time::Duration::from_millis(req.wait_ms).min(node.config.max_long_poll);
@@ -130,7 +131,7 @@ async fn lease_holder(
     lease: LeaseId,
 ) -> Result<ProverRecord, ApiError> {
     caller.require(&[Role::Prover])?;
-    let active = node.store.active_lease(lease, now_ms()).await?;
+    let active = node.store.active_lease(lease, node.now_ms()).await?;
     let p = node
         .store
         .prover(active.prover)
@@ -154,13 +155,13 @@ pub async fn result(
     State(node): State<Arc<Node>>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(meta): Query<ResultMeta>,
+    ApiQuery(meta): ApiQuery<ResultMeta>,
     body: Bytes,
 ) -> Result<Json<ResultAccepted>, ApiError> {
     let lease = parse_lease(&id)?;
     let prover = lease_holder(&node, &caller, lease).await?;
     let token = FencingToken(meta.token);
-    let active = node.store.active_lease(lease, now_ms()).await?;
+    let active = node.store.active_lease(lease, node.now_ms()).await?;
     if active.token != token {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -196,17 +197,16 @@ pub async fn result(
     let verify_ms = started.elapsed().as_millis() as u64;
     match checked {
         Ok(()) => {
-            let stored = node.store.put_blob(&proof.0, now_ms()).await?;
-            let task_id = settlement::complete(
-                &node,
+            let stored = node.store.put_blob(&proof.0, node.now_ms()).await?;
+            let completion = Completion {
                 lease,
                 token,
-                prover.id,
-                &stored.hash,
-                meta.prove_ms,
+                prover: prover.id,
+                proof: stored.hash,
+                prove_ms: meta.prove_ms,
                 verify_ms,
-            )
-            .await?;
+            };
+            let task_id = settlement::complete(&node, &completion).await?;
             tracing::info!(task = %task_id, prover = %prover.id, name = %prover.hardware.name,
                 prove_ms = meta.prove_ms, verify_ms, "proof verified; task done");
             if let Some(parent) = node.store.parent_of(task_id).await? {
@@ -219,13 +219,15 @@ pub async fn result(
             let state = node
                 .store
                 .end_lease_unfinished(
-                    lease,
-                    token,
-                    prover.id,
-                    LeaseEnd::Invalid,
-                    &reason,
-                    true,
-                    now_ms(),
+                    &LeaseEnding {
+                        lease,
+                        token,
+                        prover: prover.id,
+                        how: LeaseEnd::Invalid,
+                        reason,
+                        retryable: true,
+                    },
+                    node.now_ms(),
                 )
                 .await?;
             tracing::warn!(task = %task.id, prover = %prover.id, %state, error = %e, "proof refused");
@@ -242,7 +244,7 @@ pub async fn failure(
     State(node): State<Arc<Node>>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(req): Json<FailureReport>,
+    ApiJson(req): ApiJson<FailureReport>,
 ) -> Result<StatusCode, ApiError> {
     let lease = parse_lease(&id)?;
     let prover = lease_holder(&node, &caller, lease).await?;
@@ -250,13 +252,15 @@ pub async fn failure(
     let state = node
         .store
         .end_lease_unfinished(
-            lease,
-            FencingToken(req.token),
-            prover.id,
-            LeaseEnd::Failed,
-            &format!("p-{}: {reason}", prover.id.0),
-            req.retryable,
-            now_ms(),
+            &LeaseEnding {
+                lease,
+                token: FencingToken(req.token),
+                prover: prover.id,
+                how: LeaseEnd::Failed,
+                reason: format!("p-{}: {reason}", prover.id.0),
+                retryable: req.retryable,
+            },
+            node.now_ms(),
         )
         .await?;
     tracing::warn!(%lease, prover = %prover.id, %state, reason = %reason, "prover reported failure");

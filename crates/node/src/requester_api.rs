@@ -9,10 +9,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
-use zkpool_store::{now_ms, NewTask};
+use zkpool_store::NewTask;
 use zkpool_types::api::{BlobStored, Role, SubmitRequest, Submitted, TaskView};
 use zkpool_types::{BlobHash, KeyId, TaskId, TaskSpec, TaskState};
 
+use crate::extract::ApiJson;
 use crate::{ApiError, Caller, Node};
 
 /// `PUT /v1/blobs`: streams the body to disk, hashing as it goes. An upload larger than the
@@ -54,7 +55,7 @@ pub async fn upload_blob(
     if writer.size() == 0 {
         return Err(ApiError::bad_request("empty_upload", "the upload is empty"));
     }
-    Ok(Json(node.store.commit_blob(writer, now_ms()).await?))
+    Ok(Json(node.store.commit_blob(writer, node.now_ms()).await?))
 }
 
 fn parse_hash(s: &str) -> Result<BlobHash, ApiError> {
@@ -97,7 +98,7 @@ pub async fn get_blob(
 pub async fn submit(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Json(req): Json<SubmitRequest>,
+    ApiJson(req): ApiJson<SubmitRequest>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
     caller.require(&[Role::Requester])?;
     if node.config.settlement.require_quote {
@@ -108,7 +109,7 @@ pub async fn submit(
         ));
     }
     let task = prepare_task(&node, caller.0.id, req.spec).await?;
-    let id = node.store.insert_task(&task, now_ms()).await?;
+    let id = node.store.insert_task(&task, node.now_ms()).await?;
     tracing::info!(task = %id, system = %task.spec.system, label = ?task.spec.label, work = task.work,
         "task queued");
     node.work_ready.notify_waiters();

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use zkpool_store::{now_ms, Grant, ProverRecord};
+use zkpool_store::{Grant, ProverRecord};
 
 use crate::{settlement, split, ApiError, Node};
 
@@ -26,7 +26,7 @@ pub async fn lease_wait(
         let ready = node.work_ready.notified();
         tokio::pin!(ready);
         ready.as_mut().enable();
-        if let Some(g) = node.store.lease_next(prover, now_ms(), ttl).await? {
+        if let Some(g) = node.store.lease_next(prover, node.now_ms(), ttl).await? {
             return Ok(Some(g));
         }
         tokio::select! {
@@ -37,7 +37,7 @@ pub async fn lease_wait(
     }
 }
 
-/// Re-queues tasks whose leases expired, every `reap_interval`, until shutdown.
+/// Runs [`sweep`] every `reap_interval`, until shutdown.
 pub async fn reap_forever(node: Arc<Node>) {
     let mut tick = tokio::time::interval(node.config.reap_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -46,25 +46,32 @@ pub async fn reap_forever(node: Arc<Node>) {
             _ = tick.tick() => {}
             _ = node.shutdown.cancelled() => return,
         }
-        match node.store.expire_leases(now_ms()).await {
-            Ok(expired) if !expired.is_empty() => {
-                for (task, prover, state) in &expired {
-                    tracing::warn!(%task, %prover, %state, "lease expired without a result");
-                    settlement::penalize(&node, *prover, "lease expired").await;
-                }
-                node.work_ready.notify_waiters();
+        sweep(&node).await;
+    }
+}
+
+/// One pass: re-queues tasks whose leases expired, finishes split joins, claims liability
+/// for windows that closed, closes an epoch that ran its length. Each step logs its own
+/// failure and the next still runs.
+pub async fn sweep(node: &Node) {
+    match node.store.expire_leases(node.now_ms()).await {
+        Ok(expired) if !expired.is_empty() => {
+            for (task, prover, state) in &expired {
+                tracing::warn!(%task, %prover, %state, "lease expired without a result");
+                settlement::penalize(node, *prover, "lease expired").await;
             }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "lease sweep failed"),
+            node.work_ready.notify_waiters();
         }
-        if let Err(e) = split::join_ready(&node).await {
-            tracing::error!(error = ?e, "joining split tasks failed");
-        }
-        if let Err(e) = settlement::auto_claim(&node).await {
-            tracing::error!(error = ?e, "automatic liability claims failed");
-        }
-        if let Err(e) = settlement::epoch_tick(&node).await {
-            tracing::error!(error = ?e, "epoch settlement failed");
-        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "lease sweep failed"),
+    }
+    if let Err(e) = split::join_ready(node).await {
+        tracing::error!(error = ?e, "joining split tasks failed");
+    }
+    if let Err(e) = settlement::auto_claim(node).await {
+        tracing::error!(error = ?e, "automatic liability claims failed");
+    }
+    if let Err(e) = settlement::epoch_tick(node).await {
+        tracing::error!(error = ?e, "epoch settlement failed");
     }
 }

@@ -28,11 +28,9 @@ use zkpool_ledger::{
     Account, Amount, Entry, Expected, Exponents, FleetLoad, Ledger, LedgerConfig, LedgerError,
     NonceBook, Op, PricingConfig, Quote, QuoteSigner, SignedQuote, WorkFactors,
 };
-use zkpool_store::{now_ms, NewTask, Store};
+use zkpool_store::{Completion, NewTask, Store};
 use zkpool_types::settlement::{self as wire, BalanceView, Claimed, OpenTask, QuoteIssued, Units};
-use zkpool_types::{
-    ArtifactMap, BlobHash, FencingToken, KeyId, LeaseId, ProofSystem, ProverId, TaskId,
-};
+use zkpool_types::{ArtifactMap, KeyId, ProofSystem, ProverId, TaskId};
 
 pub use crate::epochs::{close_epoch, epoch_tick};
 use crate::{ApiError, Node};
@@ -252,7 +250,7 @@ fn alpha_work(cfg: &SettlementConfig, system: ProofSystem, size: u64) -> Result<
 async fn fleet_load(node: &Node, system: ProofSystem) -> Result<FleetLoad, ApiError> {
     let cfg = &node.config.settlement;
     let alpha = cfg.factors.alpha_milli(system.as_str()).unwrap_or(0);
-    let since = now_ms() - crate::admin::online_window(node);
+    let since = node.now_ms() - crate::admin::online_window(node);
     let mut fleet = FleetLoad::default();
     for (systems, work_done, busy_ms) in node.store.prover_speeds(since).await? {
         if !systems.split(',').any(|s| s == system.as_str()) {
@@ -306,7 +304,7 @@ pub async fn issue_quote(
             offer,
         )
     };
-    let now = now_ms() as u64;
+    let now = node.now_ms() as u64;
     let deadline_ms = now.saturating_add(window_ms);
     let quote = Quote {
         task_digest: task_digest(task.spec.system, &task.spec.artifacts, &task.statement),
@@ -337,7 +335,7 @@ pub async fn accept_quote(
 ) -> Result<TaskId, ApiError> {
     let cfg = &node.config.settlement;
     let sq = quote_from_wire(quote)?;
-    let now = now_ms();
+    let now = node.now_ms();
     let expected = Expected {
         pool: cfg.signer.address(),
         chain_id: cfg.chain_id,
@@ -375,35 +373,18 @@ pub async fn accept_quote(
 
 /// Marks a task done with its verified proof and, in the same transaction, releases its
 /// escrow when it is a quoted task still inside its window.
-#[allow(clippy::too_many_arguments)]
-pub async fn complete(
-    node: &Node,
-    lease: LeaseId,
-    token: FencingToken,
-    prover: ProverId,
-    proof: &BlobHash,
-    prove_ms: u64,
-    verify_ms: u64,
-) -> Result<TaskId, ApiError> {
+pub async fn complete(node: &Node, c: &Completion) -> Result<TaskId, ApiError> {
     let cfg = &node.config.settlement;
     let mut books = node.settlement.books(&node.store, cfg).await?;
-    let now = now_ms();
+    let now = node.now_ms();
     let mut planned = None;
+    let prover = c.prover;
     let task = node
         .store
-        .complete_with(
-            lease,
-            token,
-            prover,
-            proof,
-            prove_ms,
-            verify_ms,
-            now,
-            |task, _, size| {
-                planned = books.plan_release(task, vec![(prover, size.max(1))], now);
-                planned.iter().cloned().collect()
-            },
-        )
+        .complete_with(c, now, |task, _, size| {
+            planned = books.plan_release(task, vec![(prover, size.max(1))], now);
+            planned.iter().cloned().collect()
+        })
         .await?;
     if let Some(e) = planned {
         books.apply_release(task, &e)?;
@@ -450,7 +431,7 @@ async fn claim_locked(
 pub async fn auto_claim(node: &Node) -> Result<usize, ApiError> {
     let cfg = &node.config.settlement;
     let mut books = node.settlement.books(&node.store, cfg).await?;
-    let now = now_ms() as u64;
+    let now = node.now_ms() as u64;
     let due: Vec<TaskId> = books
         .open
         .iter()
@@ -481,7 +462,7 @@ pub async fn penalize(node: &Node, prover: ProverId, why: &str) {
             Err(e) => return Err(ApiError::from(e)),
         };
         node.store
-            .append_entries(std::slice::from_ref(&entry), now_ms())
+            .append_entries(std::slice::from_ref(&entry), node.now_ms())
             .await?;
         books.ledger.apply(&entry).map_err(ApiError::internal)?;
         let taken = entry
@@ -514,7 +495,7 @@ pub async fn deposit(node: &Node, to: Account, amount: Amount) -> Result<wire::M
         })?,
         scratch.execute(Op::ProverStake { prover, amount })?,
     ];
-    node.store.append_entries(&entries, now_ms()).await?;
+    node.store.append_entries(&entries, node.now_ms()).await?;
     books.ledger = scratch;
     Ok(wire::Moved {
         account: to.to_string(),
@@ -533,7 +514,7 @@ async fn move_money(node: &Node, op: Op, account: Account) -> Result<wire::Moved
     let mut books = node.settlement.books(&node.store, cfg).await?;
     let entry = books.ledger.plan(op)?;
     node.store
-        .append_entries(std::slice::from_ref(&entry), now_ms())
+        .append_entries(std::slice::from_ref(&entry), node.now_ms())
         .await?;
     books.ledger.apply(&entry).map_err(ApiError::internal)?;
     Ok(wire::Moved {
@@ -547,7 +528,7 @@ async fn move_money(node: &Node, op: Op, account: Account) -> Result<wire::Moved
 pub async fn balance(node: &Node, key: KeyId) -> Result<BalanceView, ApiError> {
     let cfg = &node.config.settlement;
     let books = node.settlement.books(&node.store, cfg).await?;
-    let now = now_ms() as u64;
+    let now = node.now_ms() as u64;
     let (mut escrowed, mut claimable) = (Amount::ZERO, Amount::ZERO);
     let mut open_tasks = Vec::new();
     for t in &books.open {

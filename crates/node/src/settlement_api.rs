@@ -4,12 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use zkpool_ledger::{Account, Amount, EpochId};
-use zkpool_store::now_ms;
 use zkpool_types::api::{Role, Submitted};
 use zkpool_types::settlement::{
     BalanceView, Claimed, DepositRequest, EpochView, LedgerSummary, Moved, QuoteIssued,
@@ -17,15 +15,9 @@ use zkpool_types::settlement::{
 };
 use zkpool_types::ProverId;
 
+use crate::extract::ApiJson;
 use crate::requester_api::{owned_task, prepare_task};
 use crate::{settlement, ApiError, Caller, Node};
-
-/// A JSON body, with a malformed one (e.g. an amount beyond u128) answered in the API's
-/// error format rather than axum's plain text.
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(v)| v)
-        .map_err(|e| ApiError::bad_request("bad_request", e.body_text()))
-}
 
 fn amount(u: Units) -> Amount {
     Amount::from_base_units(u.0)
@@ -36,10 +28,9 @@ fn amount(u: Units) -> Amount {
 pub async fn quote(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    req: Result<Json<QuoteRequest>, JsonRejection>,
+    ApiJson(req): ApiJson<QuoteRequest>,
 ) -> Result<Json<QuoteIssued>, ApiError> {
     caller.require(&[Role::Requester])?;
-    let req = body(req)?;
     let task = prepare_task(&node, caller.0.id, req.spec).await?;
     Ok(Json(
         settlement::issue_quote(&node, &task, req.window_ms).await?,
@@ -50,10 +41,9 @@ pub async fn quote(
 pub async fn submit_quoted(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    req: Result<Json<QuotedSubmitRequest>, JsonRejection>,
+    ApiJson(req): ApiJson<QuotedSubmitRequest>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
     caller.require(&[Role::Requester])?;
-    let req = body(req)?;
     let task = prepare_task(&node, caller.0.id, req.spec).await?;
     let id = settlement::accept_quote(&node, &task, &req.quote).await?;
     node.work_ready.notify_waiters();
@@ -76,7 +66,9 @@ pub async fn claim(
 ) -> Result<Json<Claimed>, ApiError> {
     caller.require(&[Role::Requester])?;
     let id = owned_task(&node, &caller, &id).await?;
-    Ok(Json(settlement::claim(&node, id, now_ms() as u64).await?))
+    Ok(Json(
+        settlement::claim(&node, id, node.now_ms() as u64).await?,
+    ))
 }
 
 /// `GET /v1/balance` (requester).
@@ -92,10 +84,9 @@ pub async fn balance(
 pub async fn withdraw(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    req: Result<Json<WithdrawRequest>, JsonRejection>,
+    ApiJson(req): ApiJson<WithdrawRequest>,
 ) -> Result<Json<Moved>, ApiError> {
     caller.require(&[Role::Requester, Role::Prover])?;
-    let req = body(req)?;
     let from = match caller.0.role {
         Role::Requester => Account::Requester(caller.0.id),
         _ => Account::Prover(own_machine(&node, &caller, req.prover).await?),
@@ -130,10 +121,9 @@ async fn own_machine(
 pub async fn deposit(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    req: Result<Json<DepositRequest>, JsonRejection>,
+    ApiJson(req): ApiJson<DepositRequest>,
 ) -> Result<(StatusCode, Json<Moved>), ApiError> {
     caller.require(&[Role::Admin])?;
-    let req = body(req)?;
     let to: Account = req
         .account
         .parse()
@@ -199,7 +189,7 @@ pub async fn epochs(
     State(node): State<Arc<Node>>,
     _caller: Caller,
 ) -> Result<Json<Vec<EpochView>>, ApiError> {
-    node.store.current_epoch(now_ms()).await?;
+    node.store.current_epoch(node.now_ms()).await?;
     let mut out = Vec::new();
     for e in node.store.epochs().await? {
         let view = match e.summary.as_deref().map(serde_json::from_str::<EpochView>) {
@@ -229,7 +219,7 @@ pub async fn rewards(
     let cfg = &node.config.settlement;
     let key = (caller.0.role == Role::Prover).then_some(caller.0.id);
     let machines = node.store.provers_of(key).await?;
-    node.store.current_epoch(now_ms()).await?;
+    node.store.current_epoch(node.now_ms()).await?;
     let epochs = node.store.epochs().await?;
     let epoch_at = |t: i64| {
         epochs

@@ -21,7 +21,7 @@ use std::time::Instant;
 use axum::http::StatusCode;
 use zkpool_backend::{Artifacts, ProofArtifact, ProofBackend, SegmentTask, SplitBackend};
 use zkpool_planner::{plan, PlanError, PlanRequest};
-use zkpool_store::{now_ms, NewSegment, NewTask};
+use zkpool_store::{NewSegment, NewTask};
 use zkpool_types::{KeyId, ProofSystem, TaskId, TaskSpec};
 
 use crate::{ApiError, Node};
@@ -130,7 +130,7 @@ async fn segment_task(
 ) -> Result<NewSegment, ApiError> {
     let mut artifacts = spec.artifacts.clone();
     for (role, bytes) in seg.artifacts {
-        let stored = node.store.put_blob(&bytes, now_ms()).await?;
+        let stored = node.store.put_blob(&bytes, node.now_ms()).await?;
         artifacts.insert(role, stored.hash);
     }
     let label = spec.label.as_deref().unwrap_or("task");
@@ -152,7 +152,7 @@ async fn segment_task(
 async fn prover_memory(node: &Node, system: ProofSystem) -> Result<Vec<u64>, ApiError> {
     let provers = node
         .store
-        .list_provers(now_ms(), crate::admin::online_window(node))
+        .list_provers(node.now_ms(), crate::admin::online_window(node))
         .await?;
     let memory: Vec<u64> = provers
         .iter()
@@ -236,11 +236,11 @@ pub(crate) async fn try_join(node: &Node, task: TaskId) -> Result<(), ApiError> 
         Err(e) => {
             let reason = format!("join refused: {e}");
             tracing::error!(%task, %reason, "split task failed at the join");
-            node.store.fail_split(task, &reason, now_ms()).await?;
+            node.store.fail_split(task, &reason, node.now_ms()).await?;
             return Ok(());
         }
     };
-    let stored = node.store.put_blob(&result.0, now_ms()).await?;
+    let stored = node.store.put_blob(&result.0, node.now_ms()).await?;
     let finished = finish(node, task, &stored.hash, join_ms).await?;
     if finished {
         let provers: std::collections::BTreeSet<_> =
@@ -261,7 +261,7 @@ async fn finish(
 ) -> Result<bool, ApiError> {
     let cfg = &node.config.settlement;
     let mut books = node.settlement.books(&node.store, cfg).await?;
-    let now = now_ms();
+    let now = node.now_ms();
     let mut planned = None;
     let done = node
         .store

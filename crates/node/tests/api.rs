@@ -1,6 +1,9 @@
 //! The node's HTTP API against bad input: each case gets a clear error with a stable code, and
 //! nothing is stored half-way. A real node on a loopback socket, the real Groth16 backend.
 
+// Tests unwrap freely: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +11,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use zkpool_backend::Backends;
 use zkpool_client::{Client, ClientError};
-use zkpool_node::{Node, NodeConfig};
+use zkpool_node::{ManualClock, Node, NodeConfig};
 use zkpool_store::Store;
 use zkpool_types::api::{Hello, Role};
 use zkpool_types::{
@@ -275,9 +278,11 @@ async fn hello(c: &Client, name: &str) -> zkpool_types::ProverId {
 
 #[tokio::test]
 async fn results_need_the_current_lease_and_a_valid_proof() {
+    let clock = ManualClock::starting_now();
     let config = NodeConfig {
         lease_ttl: Duration::from_millis(600),
         reap_interval: Duration::from_secs(3600),
+        clock: Arc::new(clock.clone()),
         ..NodeConfig::default()
     };
     let n = TestNode::start(config).await;
@@ -352,7 +357,7 @@ async fn results_need_the_current_lease_and_a_valid_proof() {
         (409, "stale_lease".into())
     );
     // Let g2 expire (no heartbeat), then a proper proof on it is refused too.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    clock.advance(Duration::from_millis(800));
     let backend = zkpool_groth16::Groth16Backend::new();
     let mut art = zkpool_backend::Artifacts::default();
     for (role, file) in [
@@ -374,4 +379,88 @@ async fn results_need_the_current_lease_and_a_valid_proof() {
     let ack = rig2.heartbeat(p2, vec![g2.lease_id]).await.unwrap();
     assert_eq!(ack.revoked, vec![g2.lease_id]);
     assert_ne!(req.task(id).await.unwrap().state, TaskState::Done);
+}
+
+/// Every route that takes a body or a query answers a malformed one in the API's error shape
+/// (`{"code", "message"}`) with a stable code, never axum's plain text.
+#[tokio::test]
+async fn every_route_answers_malformed_input_with_the_json_error_shape() {
+    let n = TestNode::start(NodeConfig::default()).await;
+    let keys = [
+        (
+            Role::Admin,
+            n.store.create_key(Role::Admin, "a", 0).await.unwrap(),
+        ),
+        (
+            Role::Requester,
+            n.store.create_key(Role::Requester, "r", 0).await.unwrap(),
+        ),
+        (
+            Role::Prover,
+            n.store.create_key(Role::Prover, "p", 0).await.unwrap(),
+        ),
+    ];
+    let secret = |role: Role| {
+        keys.iter()
+            .find(|(r, _)| *r == role)
+            .unwrap()
+            .1
+            .secret
+            .clone()
+    };
+    let http = reqwest::Client::new();
+    let json_routes = [
+        (Role::Admin, "/v1/keys"),
+        (Role::Admin, "/v1/ledger/deposit"),
+        (Role::Requester, "/v1/tasks"),
+        (Role::Requester, "/v1/quotes"),
+        (Role::Requester, "/v1/tasks/quoted"),
+        (Role::Requester, "/v1/withdraw"),
+        (Role::Prover, "/v1/provers/hello"),
+        (Role::Prover, "/v1/provers/1/heartbeat"),
+        (Role::Prover, "/v1/provers/1/lease"),
+        (Role::Prover, "/v1/leases/1/failure"),
+    ];
+    for (role, path) in json_routes {
+        let url = format!("{}{path}", n.url);
+        let cases: [(&str, &str, u16, &str); 3] = [
+            ("application/json", "{not json", 400, "bad_json"),
+            (
+                "application/json",
+                "\"a string, not an object\"",
+                422,
+                "bad_json",
+            ),
+            ("text/plain", "{}", 415, "bad_content_type"),
+        ];
+        for (content_type, body, status, code) in cases {
+            let r = http
+                .post(&url)
+                .bearer_auth(secret(role))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), status, "{path} with {body:?}");
+            let v: serde_json::Value = r
+                .json()
+                .await
+                .unwrap_or_else(|e| panic!("{path} with {body:?}: not a JSON error body: {e}"));
+            assert_eq!(v["code"], code, "{path} with {body:?}: {v}");
+            assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+        }
+    }
+    // The one query-string route.
+    let r = http
+        .post(format!("{}/v1/leases/1/result?token=abc", n.url))
+        .bearer_auth(secret(Role::Prover))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "bad_query", "{v}");
+    assert_eq!(n.task_count().await, 0, "nothing was queued");
 }

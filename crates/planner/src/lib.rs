@@ -16,6 +16,8 @@
 //! at most the target number of segments unless those limits force more. Planning is
 //! deterministic: the same input gives the same plan.
 
+#![warn(missing_docs)]
+
 mod error;
 
 use std::ops::Range;

@@ -13,9 +13,9 @@ use std::ops::Range;
 
 use sqlx::{Sqlite, Transaction};
 use zkpool_ledger::{Account, Amount, Entry, Op, Posting};
-use zkpool_types::{BlobHash, FencingToken, LeaseId, ProverId, TaskId};
+use zkpool_types::{ProverId, TaskId};
 
-use crate::tasks::{check_fence, end_lease, insert_task_tx, NewTask};
+use crate::tasks::{check_fence, end_lease, insert_task_tx, Completion, NewTask};
 use crate::{Store, StoreError};
 
 /// One posting with its entry's kind and time, for per-account reports.
@@ -207,40 +207,41 @@ impl Store {
     ) -> Result<Result<TaskId, E>, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        let id = insert_task_tx(&mut tx, t, now_ms).await?;
-        let entries = match plan(id) {
-            Ok(e) => e,
-            Err(e) => {
-                // Rolled back explicitly, not by drop: the write lock must be free before `_w`.
-                tx.rollback().await?;
-                return Ok(Err(e));
-            }
-        };
-        sqlx::query("INSERT INTO quote_nonces (nonce, task_id, used_ms) VALUES (?, ?, ?)")
-            .bind(nonce as i64)
-            .bind(id.0)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-        append_tx(&mut tx, &entries, now_ms).await?;
-        tx.commit().await?;
-        Ok(Ok(id))
+        let r: Result<_, StoreError> = async {
+            let id = insert_task_tx(&mut tx, t, now_ms).await?;
+            let entries = match plan(id) {
+                Ok(e) => e,
+                Err(e) => return Ok(Err(e)),
+            };
+            sqlx::query("INSERT INTO quote_nonces (nonce, task_id, used_ms) VALUES (?, ?, ?)")
+                .bind(nonce as i64)
+                .bind(id.0)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            append_tx(&mut tx, &entries, now_ms).await?;
+            Ok(Ok(id))
+        }
+        .await;
+        crate::finish_planned(tx, r).await
     }
 
     /// [`Store::complete`] plus the ledger entries `plan` returns for the task (its release),
     /// in the same transaction. `plan` gets the task, its system name and its size.
-    #[allow(clippy::too_many_arguments)]
     pub async fn complete_with(
         &self,
-        lease: LeaseId,
-        token: FencingToken,
-        prover: ProverId,
-        proof: &BlobHash,
-        prove_ms: u64,
-        verify_ms: u64,
+        c: &Completion,
         now_ms: i64,
         plan: impl FnOnce(TaskId, &str, u64) -> Vec<Entry>,
     ) -> Result<TaskId, StoreError> {
+        let Completion {
+            lease,
+            token,
+            prover,
+            ref proof,
+            prove_ms,
+            verify_ms,
+        } = *c;
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
         let r: Result<_, StoreError> = async {

@@ -40,7 +40,9 @@ pub use keys::KeyRecord;
 pub use ledger::{DoneTask, EpochRecord, PostingRow};
 pub use provers::ProverRecord;
 pub use split::{SplitParts, SplitSegment};
-pub use tasks::{ActiveLease, Grant, LeaseEnd, NewSegment, NewTask, TaskRecord};
+pub use tasks::{
+    ActiveLease, Completion, Grant, LeaseEnd, LeaseEnding, NewSegment, NewTask, TaskRecord,
+};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -126,6 +128,21 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// [`finish_tx`] for a transaction whose body may be refused by the caller's plan (a ledger
+/// refusal, the inner `Err`): a refusal writes nothing, so it rolls back like an error.
+pub(crate) async fn finish_planned<T, E>(
+    tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    r: Result<Result<T, E>, StoreError>,
+) -> Result<Result<T, E>, StoreError> {
+    match r {
+        Ok(Err(refused)) => {
+            let _ = tx.rollback().await;
+            Ok(Err(refused))
+        }
+        other => finish_tx(tx, other).await,
+    }
 }
 
 /// Ends a write transaction taken under the writer lock: commits when its body succeeded,

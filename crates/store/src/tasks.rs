@@ -90,6 +90,40 @@ pub struct ActiveLease {
     pub token: FencingToken,
 }
 
+/// A verified proof for a lease, ready to complete its task.
+#[derive(Clone, Debug)]
+pub struct Completion {
+    /// The lease the proof was uploaded on.
+    pub lease: LeaseId,
+    /// The lease's fencing token, as the prover presented it.
+    pub token: FencingToken,
+    /// The prover that uploaded it.
+    pub prover: ProverId,
+    /// The stored proof.
+    pub proof: BlobHash,
+    /// How long the prover says proving took (its own report; shown, never used for pay).
+    pub prove_ms: u64,
+    /// How long the node took to verify it.
+    pub verify_ms: u64,
+}
+
+/// A lease ended without an accepted proof, as the node decided it.
+#[derive(Clone, Debug)]
+pub struct LeaseEnding {
+    /// The lease.
+    pub lease: LeaseId,
+    /// Its fencing token, as the prover presented it.
+    pub token: FencingToken,
+    /// The prover holding it.
+    pub prover: ProverId,
+    /// Why it ended.
+    pub how: LeaseEnd,
+    /// Recorded against the task and shown to its requester.
+    pub reason: String,
+    /// Whether the task may be leased again (when it has attempts left).
+    pub retryable: bool,
+}
+
 /// How a lease ended without a proof being accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeaseEnd {
@@ -223,61 +257,35 @@ impl Store {
 
     /// Completes a task with a verified proof, if `lease`/`token` still hold it for `prover`.
     /// Updates the prover's counters in the same transaction.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn complete(
-        &self,
-        lease: LeaseId,
-        token: FencingToken,
-        prover: ProverId,
-        proof: &BlobHash,
-        prove_ms: u64,
-        verify_ms: u64,
-        now_ms: i64,
-    ) -> Result<TaskId, StoreError> {
-        self.complete_with(
-            lease,
-            token,
-            prover,
-            proof,
-            prove_ms,
-            verify_ms,
-            now_ms,
-            |_, _, _| Vec::new(),
-        )
-        .await
+    pub async fn complete(&self, c: &Completion, now_ms: i64) -> Result<TaskId, StoreError> {
+        self.complete_with(c, now_ms, |_, _, _| Vec::new()).await
     }
 
     /// Ends a lease without a proof: records the reason against the task and the prover and
-    /// re-queues the task, or fails it when it is out of attempts or `retryable` is false.
+    /// re-queues the task, or fails it when it is out of attempts or not retryable.
     /// Returns the task's new state.
-    #[allow(clippy::too_many_arguments)]
     pub async fn end_lease_unfinished(
         &self,
-        lease: LeaseId,
-        token: FencingToken,
-        prover: ProverId,
-        how: LeaseEnd,
-        reason: &str,
-        retryable: bool,
+        e: &LeaseEnding,
         now_ms: i64,
     ) -> Result<TaskState, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
         let r: Result<_, StoreError> = async {
-            let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
-            end_lease(&mut tx, lease, how.as_str(), now_ms).await?;
-            let invalid = i64::from(how == LeaseEnd::Invalid);
+            let active = check_fence(&mut tx, e.lease, e.token, e.prover, now_ms).await?;
+            end_lease(&mut tx, e.lease, e.how.as_str(), now_ms).await?;
+            let invalid = i64::from(e.how == LeaseEnd::Invalid);
             sqlx::query("UPDATE provers SET failures = failures + 1, invalid_proofs = invalid_proofs + ? WHERE id = ?")
                 .bind(invalid)
-                .bind(prover.0)
+                .bind(e.prover.0)
                 .execute(&mut *tx)
                 .await?;
             let state = requeue_or_fail(
                 &mut tx,
                 active.task,
-                Some(prover),
-                reason,
-                retryable,
+                Some(e.prover),
+                &e.reason,
+                e.retryable,
                 now_ms,
             )
             .await?;
@@ -377,47 +385,54 @@ pub(crate) async fn insert_task_tx(
     } else {
         TaskState::Proving
     };
-    let id = insert_row(
-        tx,
-        t,
-        &t.spec,
-        t.work,
-        t.memory_bytes,
-        &t.statement,
+    let whole = Row {
+        spec: &t.spec,
+        work: t.work,
+        memory_bytes: t.memory_bytes,
+        statement: &t.statement,
         state,
-        None,
-        now_ms,
-    )
-    .await?;
+        parent: None,
+    };
+    let id = insert_row(tx, t, &whole, now_ms).await?;
     for (i, seg) in t.segments.iter().enumerate() {
-        insert_row(
-            tx,
-            t,
-            &seg.spec,
-            seg.work,
-            seg.memory_bytes,
-            &seg.statement,
-            TaskState::Queued,
-            Some((id, i)),
-            now_ms,
-        )
-        .await?;
+        let row = Row {
+            spec: &seg.spec,
+            work: seg.work,
+            memory_bytes: seg.memory_bytes,
+            statement: &seg.statement,
+            state: TaskState::Queued,
+            parent: Some((id, i)),
+        };
+        insert_row(tx, t, &row, now_ms).await?;
     }
     Ok(id)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One `tasks` row: a whole task, a split task, or one of its segments.
+struct Row<'a> {
+    spec: &'a TaskSpec,
+    work: u64,
+    memory_bytes: u64,
+    statement: &'a [u8],
+    state: TaskState,
+    /// The split task and this segment's index, for a segment.
+    parent: Option<(TaskId, usize)>,
+}
+
 async fn insert_row(
     tx: &mut Transaction<'_, Sqlite>,
     t: &NewTask,
-    spec: &TaskSpec,
-    work: u64,
-    memory_bytes: u64,
-    statement: &[u8],
-    state: TaskState,
-    parent: Option<(TaskId, usize)>,
+    row: &Row<'_>,
     now_ms: i64,
 ) -> Result<TaskId, StoreError> {
+    let Row {
+        spec,
+        work,
+        memory_bytes,
+        statement,
+        state,
+        parent,
+    } = *row;
     let spec_json = serde_json::to_string(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO tasks (requester_key, system, label, spec, work, memory_bytes, statement,

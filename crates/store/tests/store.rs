@@ -11,13 +11,16 @@
 //!   done; it is `failed` iff one of its segments failed, and then none of them is queued or
 //!   leased; segments obey every task invariant above; a join succeeds exactly once.
 
+// Tests unwrap freely: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 
 use proptest::prelude::*;
-use zkpool_store::{LeaseEnd, NewTask, ProverRecord, Store};
+use zkpool_store::{Completion, Grant, LeaseEnd, LeaseEnding, NewTask, ProverRecord, Store};
 use zkpool_types::api::Role;
 use zkpool_types::{
-    ArtifactRole, BlobHash, HardwareReport, ProofSystem, TaskId, TaskSpec, TaskState,
+    ArtifactRole, BlobHash, HardwareReport, ProofSystem, ProverId, TaskId, TaskSpec, TaskState,
 };
 
 #[derive(Clone, Debug)]
@@ -228,15 +231,7 @@ async fn run(ops: Vec<Op>) {
             Op::Complete { prover } | Op::Stale { prover } => {
                 if let Some(g) = held.get(&prover) {
                     let r = store
-                        .complete(
-                            g.lease,
-                            g.token,
-                            provers[prover].id,
-                            &BlobHash::of(b"p"),
-                            5,
-                            1,
-                            now,
-                        )
+                        .complete(&done(g, provers[prover].id, &BlobHash::of(b"p")), now)
                         .await;
                     if r.is_ok() {
                         held.remove(&prover);
@@ -256,12 +251,7 @@ async fn run(ops: Vec<Op>) {
                     };
                     let _ = store
                         .end_lease_unfinished(
-                            g.lease,
-                            g.token,
-                            provers[prover].id,
-                            how,
-                            "x",
-                            retryable,
+                            &ending(&g, provers[prover].id, how, "x", retryable),
                             now,
                         )
                         .await;
@@ -293,6 +283,34 @@ proptest! {
     #[test]
     fn task_and_lease_invariants_hold(ops in proptest::collection::vec(op(), 1..60)) {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run(ops));
+    }
+}
+
+fn done(g: &Grant, prover: ProverId, proof: &BlobHash) -> Completion {
+    Completion {
+        lease: g.lease,
+        token: g.token,
+        prover,
+        proof: *proof,
+        prove_ms: 5,
+        verify_ms: 1,
+    }
+}
+
+fn ending(
+    g: &Grant,
+    prover: ProverId,
+    how: LeaseEnd,
+    reason: &str,
+    retryable: bool,
+) -> LeaseEnding {
+    LeaseEnding {
+        lease: g.lease,
+        token: g.token,
+        prover,
+        how,
+        reason: reason.to_string(),
+        retryable,
     }
 }
 
@@ -339,12 +357,13 @@ async fn a_task_out_of_attempts_fails_with_its_reasons() {
     assert_eq!(g.task, id2);
     let state = store
         .end_lease_unfinished(
-            g.lease,
-            g.token,
-            p.id,
-            LeaseEnd::Failed,
-            "witness does not satisfy constraints",
-            false,
+            &ending(
+                &g,
+                p.id,
+                LeaseEnd::Failed,
+                "witness does not satisfy constraints",
+                false,
+            ),
             6001,
         )
         .await
@@ -378,15 +397,7 @@ async fn a_prover_that_cheated_waits_for_others() {
     let id = store.insert_task(&t, 0).await.unwrap();
     let g = store.lease_next(&cheat, 1, TTL).await.unwrap().unwrap();
     store
-        .end_lease_unfinished(
-            g.lease,
-            g.token,
-            cheat.id,
-            LeaseEnd::Invalid,
-            "bad",
-            true,
-            2,
-        )
+        .end_lease_unfinished(&ending(&g, cheat.id, LeaseEnd::Invalid, "bad", true), 2)
         .await
         .unwrap();
     assert!(store.lease_next(&cheat, 3, TTL).await.unwrap().is_none());
@@ -511,10 +522,7 @@ async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done() {
     assert!(store.lease_next(&b, 1, TTL).await.unwrap().is_none());
     let proof = BlobHash::of(b"proof");
     for (g, p) in [(&g0, &a), (&g1, &b)] {
-        store
-            .complete(g.lease, g.token, p.id, &proof, 5, 1, 2)
-            .await
-            .unwrap();
+        store.complete(&done(g, p.id, &proof), 2).await.unwrap();
     }
     // Two of three done: not ready, and a join attempt writes nothing.
     assert!(store.split_ready(id).await.unwrap().is_none());
@@ -522,10 +530,7 @@ async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done() {
         .finish_split_with(id, &proof, 1, 3, |_, _| Vec::new())
         .await
         .unwrap());
-    store
-        .complete(g2.lease, g2.token, a.id, &proof, 5, 1, 4)
-        .await
-        .unwrap();
+    store.complete(&done(&g2, a.id, &proof), 4).await.unwrap();
     let parts = store.split_ready(id).await.unwrap().unwrap();
     assert_eq!(parts.segments.len(), 3);
     assert_eq!(parts.statement, b"whole");
@@ -558,12 +563,7 @@ async fn a_segment_out_of_attempts_fails_its_split_task_and_stops_the_others() {
     let g1 = store.lease_next(&b, 1, TTL).await.unwrap().unwrap();
     let state = store
         .end_lease_unfinished(
-            g0.lease,
-            g0.token,
-            a.id,
-            LeaseEnd::Failed,
-            "out of memory",
-            true,
+            &ending(&g0, a.id, LeaseEnd::Failed, "out of memory", true),
             2,
         )
         .await
@@ -575,7 +575,7 @@ async fn a_segment_out_of_attempts_fails_its_split_task_and_stops_the_others() {
     assert_eq!(v.segments[1].state, TaskState::Failed);
     // The other segment's lease was revoked: its late proof is refused.
     let late = store
-        .complete(g1.lease, g1.token, b.id, &BlobHash::of(b"p"), 5, 1, 3)
+        .complete(&done(&g1, b.id, &BlobHash::of(b"p")), 3)
         .await;
     assert!(late.is_err(), "{late:?}");
     assert!(store.split_ready(id).await.unwrap().is_none());
@@ -599,7 +599,7 @@ async fn a_prover_is_offered_only_what_fits_beside_what_it_holds() {
     // 800 MiB held: the third does not fit until one is done.
     assert!(store.lease_next(&p, 1, TTL).await.unwrap().is_none());
     store
-        .complete(g0.lease, g0.token, p.id, &BlobHash::of(b"p"), 5, 1, 2)
+        .complete(&done(&g0, p.id, &BlobHash::of(b"p")), 2)
         .await
         .unwrap();
     let g2 = store.lease_next(&p, 3, TTL).await.unwrap().unwrap();
@@ -623,4 +623,60 @@ async fn a_segment_stopped_earlier_in_the_same_sweep_stays_stopped() {
         "{v:?}"
     );
     assert!(store.lease_next(&a, 3 + TTL, TTL).await.unwrap().is_none());
+}
+
+/// A quoted insert that fails inside its transaction (here: a replayed nonce, refused by the
+/// primary key) must end the transaction before the writer lock is released. Before the fix it
+/// returned with `?` and left the rollback to a drop that runs only when that connection is
+/// next used, so a writer on another pooled connection waited out the busy timeout and met
+/// `database is locked`.
+#[tokio::test]
+async fn a_failed_quoted_insert_leaves_the_database_writable_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
+    let t = NewTask {
+        requester: req.id,
+        spec: TaskSpec {
+            system: ProofSystem::Groth16,
+            label: None,
+            artifacts: Default::default(),
+            segments: None,
+        },
+        work: 1,
+        memory_bytes: 1,
+        statement: vec![],
+        max_attempts: 3,
+        segments: Vec::new(),
+    };
+    let no_entries = |_| Ok::<_, std::convert::Infallible>(Vec::new());
+    store
+        .insert_task_with(&t, 7, 1, no_entries)
+        .await
+        .unwrap()
+        .unwrap();
+    // Another connection to the same database, as a second process would have, that does
+    // not wait at all for the write lock: any transaction the refused insert left open (its
+    // rollback deferred to a drop) makes `BEGIN IMMEDIATE` fail here at once.
+    use sqlx::ConnectOptions;
+    let mut probe = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("zkpool.db"))
+        .busy_timeout(std::time::Duration::ZERO)
+        .connect()
+        .await
+        .unwrap();
+    for i in 0..200 {
+        let replay = store.insert_task_with(&t, 7, 2 + i, no_entries).await;
+        assert!(replay.is_err(), "a replayed nonce must be refused");
+        sqlx::raw_sql("BEGIN IMMEDIATE; ROLLBACK;")
+            .execute(&mut probe)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("round {i}: the refused insert left the write lock held: {e}")
+            });
+    }
+    for i in 0..20 {
+        store.insert_task(&t, 300 + i).await.unwrap();
+    }
+    assert_eq!(store.list_tasks(None, 100).await.unwrap().len(), 21);
 }

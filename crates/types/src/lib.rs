@@ -4,6 +4,8 @@
 //! request and response bodies live in [`api`] so that the node, the client and the tests
 //! agree on one definition.
 
+#![warn(missing_docs)]
+
 pub mod api;
 mod hash;
 mod ids;
