@@ -1,5 +1,8 @@
 //! What the intake check costs against a proof, on synthetic multiplication chains whose B
-//! query is dense (the worst case for the G2 work). Prints one table row per size.
+//! query is dense (the worst case for the G2 work). Prints one table row per size: the key's
+//! setup, one proof with the key already parsed, the check at first sight with its phases
+//! (shares of the check), a cached check, and what testing every B2 point for the subgroup one
+//! by one would cost instead (ark-bn254's ψ test timed on a sample, single-threaded).
 //!
 //! `cargo bench -p zkpool-groth16 --bench intake [-- 14 16 18]` (log2 of the QAP domain;
 //! default 14, 16, 18).

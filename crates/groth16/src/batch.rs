@@ -3,30 +3,34 @@
 //! is of G2's, both decided from a few random linear combinations instead of one test per point.
 //!
 //! ```text
-//!   B2 ─decode─► Q_k = Σ w_ki·B2_i  (k < 5) ─► ψ(Q_k) == [6x²]Q_k ?     subgroup
-//!   B1 ─decode─► R_k = Σ w_ki·B1_i  (same w) ─┐
-//!   δ₁ β₁ ──────────────────────────────────┴► e(Σ s·R, g2) == e(g1, Σ s·Q) ?   consistency
+//!   B2 ─decode─► per chunk, Q_k = Σ w_ki·B2_i (5-7 rounds k) ─► ψ(Q_k) == [6x²]Q_k ?  subgroup
+//!   B1 ─decode─► per chunk, R_k = Σ w_ki·B1_i (same w) ─┐
+//!   δ₁ β₁ ──────────────────────────────────────────────┴► e(Σ s·R, g2) == e(g1, Σ s·Q) ?
 //! ```
 //!
-//! Why batch: ark-bn254's subgroup test is already the fast ψ method, yet at ~127 doublings per
-//! point it costs several proofs' worth of G2 work on a key whose B2 points are dense; a
-//! weighted sum costs about one point addition per point and round.
+//! Why batch: ark-bn254's subgroup test is already the fast ψ method (ψ(P) == [6x²]P, a
+//! 127-bit multiplication), yet one test per point costs about three proofs on a key whose B2
+//! points are dense (`benches/intake.rs` measures it); a weighted sum costs about one point
+//! addition per point and round.
 //!
 //! Soundness. BN254's twist has `h·r` points with `r ∤ h`, so each point is `S + T` with `S` in
 //! G2 and `T` in the part of order `h`, and a sum is in G2 iff `Σ w_i·T_i = 0`. If some
 //! `T_j ≠ 0`, that holds for at most one residue of `w_j` modulo `ord(T_j)`, and `ord(T_j)` is
 //! at least `h`'s smallest prime factor, 10069 (`h` = 10069 · 5864401 · 1875725156269 · p₁₇₇;
-//! a unit test checks there is none below 2^13). With weights uniform over 2^14 consecutive
-//! integers a round misses with probability ≤ 2/2^14, and five independent rounds with
-//! ≤ 2^-65. Once the sums are in G2 the pairings compare discrete logarithms in Fr, where a
-//! round misses with probability ≤ 2^-14 (2^-70 for five), and the fold with full-size `s`
-//! adds 2^-254. Weights are fresh for every check, so a key cannot be tuned against them.
+//! a unit test checks there is none below 2^13). With weights uniform over `2^b` consecutive
+//! integers a round misses with probability ≤ ⌈2^b / 10069⌉ / 2^b, and each chunk of points
+//! gets enough independent rounds that it misses with ≤ 2^-65 (five of 13 or 14 bits, six of
+//! 11, seven of 10; a unit test checks each scheme). Once the sums are in G2 the pairings
+//! compare discrete logarithms in Fr, where a round misses with probability ≤ 2^-b, and the
+//! fold with full-size `s` adds 2^-254. Weights are fresh for every check, so a key cannot be
+//! tuned against them.
 //!
-//! Sums are bucketed (Pippenger with one or two signed windows): arkworks' `VariableBaseMSM`
-//! always walks all 254 scalar bits, which for 14-bit weights makes its bucket reductions cost
-//! more than the additions. A failed batch is bisected with fresh weights down to a few points
-//! tested one by one, so the error names the point; that costs about one more pass, and only
-//! on a refused key.
+//! Sums are bucketed (Pippenger, signed digits), each chunk with the scheme that costs it
+//! fewest additions: more rounds of shorter weights cost more additions per point but fewer
+//! buckets to reduce. arkworks' `VariableBaseMSM` would walk all 254 scalar bits, making its
+//! bucket reductions cost more than the additions for such short weights. A failed batch is
+//! bisected with fresh weights down to a few points tested one by one, so the error names the
+//! point; that costs about one more pass, and only on a refused key.
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -34,7 +38,7 @@ use std::time::{Duration, Instant};
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::pairing::Pairing;
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
-use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
+use ark_ec::{AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{AdditiveGroup, UniformRand, Zero};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -45,10 +49,59 @@ use zkpool_types::ArtifactRole;
 use crate::binfile::{g1_montgomery, g2_montgomery, G1_BYTES, G2_BYTES};
 use crate::zkey::ZkeyHeader;
 
-/// Independent rounds of weighted sums.
-pub(crate) const ROUNDS: usize = 5;
-/// Each round's weight is uniform over this many bits' worth of consecutive integers.
-const WEIGHT_BITS: u32 = 14;
+/// How one chunk weights its points: `rounds` independent sums whose weights are uniform over
+/// `2^bits` consecutive integers, bucketed `window` bits at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Scheme {
+    bits: u32,
+    window: u32,
+    rounds: usize,
+}
+
+/// The schemes a chunk chooses from; each misses a bad point with probability ≤ 2^-65.
+const SCHEMES: [Scheme; 4] = [
+    Scheme {
+        bits: 14,
+        window: 7,
+        rounds: 5,
+    },
+    Scheme {
+        bits: 10,
+        window: 10,
+        rounds: 7,
+    },
+    Scheme {
+        bits: 11,
+        window: 11,
+        rounds: 6,
+    },
+    Scheme {
+        bits: 13,
+        window: 13,
+        rounds: 5,
+    },
+];
+
+impl Scheme {
+    fn windows(&self) -> usize {
+        (self.bits / self.window) as usize
+    }
+
+    /// Point additions to sum `points` points: one per point, window and round, and `2^window`
+    /// per window and round to reduce the `2^(window-1)` signed buckets.
+    fn cost(&self, points: usize) -> usize {
+        self.rounds * self.windows() * (points + (1 << self.window))
+    }
+
+    /// The cheapest scheme for `points` points.
+    fn cheapest(points: usize) -> Self {
+        SCHEMES
+            .into_iter()
+            .min_by_key(|s| s.cost(points))
+            .unwrap_or(SCHEMES[0])
+    }
+}
+
 /// Ranges this small are searched point by point when a fault is located.
 const LEAF: usize = 16;
 
@@ -72,12 +125,12 @@ pub(crate) struct Timing {
 /// Decodes one point from a section body.
 type Decode<P> = dyn Fn(&[u8]) -> Result<Affine<P>, &'static str> + Sync;
 
-/// One task of a pass: a range of points, the seed of their weights and the bucket window.
+/// One task of a pass: a range of points, the seed of their weights and how they are used.
 #[derive(Debug, Clone)]
 struct Chunk {
     range: Range<usize>,
     seed: [u8; 32],
-    window: u32,
+    scheme: Scheme,
 }
 
 /// Runs both checks; the error names the point (or δ, β) that fails.
@@ -89,14 +142,14 @@ pub(crate) fn check(
     let start = Instant::now();
     let plan = q.plan(0..q.n, rng);
     let b2_sums = q.g2_sums(&plan)?;
-    if !b2_sums.iter().all(in_g2) {
+    if !b2_sums.par_iter().all(in_g2) {
         return Err(q.subgroup_fault(rng)?);
     }
     let g2_subgroup = start.elapsed();
 
     let start = Instant::now();
-    let mut g1_terms: Vec<G1Projective> = q.g1_sums(&plan)?.to_vec();
-    let mut g2_terms: Vec<G2Projective> = b2_sums.to_vec();
+    let mut g1_terms = q.g1_sums(&plan)?;
+    let mut g2_terms = b2_sums;
     g1_terms.extend([h.delta_g1.into_group(), h.beta_g1.into_group()]);
     g2_terms.extend([h.vk.delta_g2.into_group(), h.vk.beta_g2.into_group()]);
     if !folded_dlogs_agree(&g1_terms, &g2_terms, rng) {
@@ -119,9 +172,9 @@ pub(crate) fn check(
 }
 
 impl BQuery<'_> {
-    /// One chunk per thread over `range`, each with its own seed. A chunk takes the 14-bit
-    /// window when it has enough points to amortise 8192 buckets, else two 7-bit windows; the
-    /// B2 count decides, so the B1 pass, which must reuse the weights, uses the same plan.
+    /// One chunk per thread over `range`, each with its own seed and the scheme cheapest for
+    /// its count of B2 points that are not the identity. The B1 pass, which must reuse the
+    /// weights, uses the same plan.
     fn plan(&self, range: Range<usize>, rng: &mut impl Rng) -> Vec<Chunk> {
         let per = range.len().div_ceil(rayon::current_num_threads()).max(1024);
         let mut chunks = Vec::new();
@@ -133,24 +186,22 @@ impl BQuery<'_> {
                 .chunks_exact(G2_BYTES)
                 .filter(|b| b.iter().any(|&x| x != 0))
                 .count();
-            // 14 bits: one addition per point plus 2·8192 to reduce; 7 bits: two plus 2·2·64.
-            let window = if points > 16_128 { 14 } else { 7 };
             chunks.push(Chunk {
                 range: start..end,
                 seed: rng.gen(),
-                window,
+                scheme: Scheme::cheapest(points),
             });
             start = end;
         }
         chunks
     }
 
-    fn g2_sums(&self, plan: &[Chunk]) -> Result<[G2Projective; ROUNDS], BackendError> {
+    fn g2_sums(&self, plan: &[Chunk]) -> Result<Vec<G2Projective>, BackendError> {
         weighted_sums(self.b2, G2_BYTES, &|b| g2_montgomery(b, false), plan)
             .map_err(|(i, e)| malformed(format!("section 7 (B2 points): point {i}: {e}")))
     }
 
-    fn g1_sums(&self, plan: &[Chunk]) -> Result<[G1Projective; ROUNDS], BackendError> {
+    fn g1_sums(&self, plan: &[Chunk]) -> Result<Vec<G1Projective>, BackendError> {
         weighted_sums(self.b1, G1_BYTES, &g1_montgomery, plan)
             .map_err(|(i, e)| malformed(format!("section 6 (B1 points): point {i}: {e}")))
     }
@@ -220,24 +271,21 @@ fn locate(
     Ok(range.into_iter().find(|&i| !holds(i)))
 }
 
-/// `Σ_i w_ki·P_i` for each round `k`, over the chunks of `plan` in parallel; a point that does
-/// not decode is returned with its index. The weights come from each chunk's seed, one draw per
-/// point whatever the point, so that two passes over sections of the same length agree.
+/// `Σ_i w_ki·P_i` for each chunk of `plan` and each of its rounds `k`, chunk by chunk, the
+/// chunks in parallel; a point that does not decode is returned with its index. The weights
+/// come from each chunk's seed, one draw per point whatever the point, so that two passes over
+/// sections of the same length agree.
 fn weighted_sums<P: SWCurveConfig>(
     body: &[u8],
     point_bytes: usize,
     decode: &Decode<P>,
     plan: &[Chunk],
-) -> Result<[Projective<P>; ROUNDS], (usize, &'static str)> {
-    plan.par_iter()
+) -> Result<Vec<Projective<P>>, (usize, &'static str)> {
+    let per_chunk = plan
+        .par_iter()
         .map(|chunk| chunk_sums(body, point_bytes, decode, chunk))
-        .try_reduce(
-            || [Projective::<P>::zero(); ROUNDS],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-                Ok(a)
-            },
-        )
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(per_chunk.into_iter().flatten().collect())
 }
 
 fn chunk_sums<P: SWCurveConfig>(
@@ -245,11 +293,11 @@ fn chunk_sums<P: SWCurveConfig>(
     point_bytes: usize,
     decode: &Decode<P>,
     chunk: &Chunk,
-) -> Result<[Projective<P>; ROUNDS], (usize, &'static str)> {
-    let c = chunk.window;
-    let windows = (WEIGHT_BITS / c) as usize;
+) -> Result<Vec<Projective<P>>, (usize, &'static str)> {
+    let scheme = chunk.scheme;
+    let (c, windows, rounds) = (scheme.window, scheme.windows(), scheme.rounds);
     let half = 1usize << (c - 1);
-    let mut buckets = vec![Projective::<P>::zero(); ROUNDS * windows * half];
+    let mut buckets = vec![Projective::<P>::zero(); rounds * windows * half];
     let mut rng = StdRng::from_seed(chunk.seed);
     let bytes = &body[chunk.range.start * point_bytes..chunk.range.end * point_bytes];
     for (i, b) in bytes.chunks_exact(point_bytes).enumerate() {
@@ -258,9 +306,9 @@ fn chunk_sums<P: SWCurveConfig>(
         if p.is_zero() {
             continue;
         }
-        for k in 0..ROUNDS {
+        for k in 0..rounds {
             for j in 0..windows {
-                let digit = digit(bits, k, j, c);
+                let digit = digit(bits, scheme, k, j);
                 let bucket = &mut buckets[(k * windows + j) * half..][..half];
                 if digit > 0 {
                     bucket[digit as usize - 1] += &p;
@@ -270,7 +318,7 @@ fn chunk_sums<P: SWCurveConfig>(
             }
         }
     }
-    let mut sums = [Projective::<P>::zero(); ROUNDS];
+    let mut sums = vec![Projective::<P>::zero(); rounds];
     for (k, sum) in sums.iter_mut().enumerate() {
         for j in (0..windows).rev() {
             for _ in 0..c {
@@ -287,10 +335,12 @@ fn chunk_sums<P: SWCurveConfig>(
     Ok(sums)
 }
 
-/// Window `j` of round `k`'s weight: a signed digit in `[-2^(c-1), 2^(c-1))`. The weight
-/// `Σ_j digit_j·2^(c·j)` then ranges over 2^14 consecutive integers, uniformly.
-fn digit(bits: u128, k: usize, j: usize, c: u32) -> i64 {
-    let w = (bits >> (WEIGHT_BITS as usize * k)) as u64 & ((1 << WEIGHT_BITS) - 1);
+/// Window `j` of round `k`'s weight, from the point's random `bits`: a signed digit in
+/// `[-2^(c-1), 2^(c-1))` for window size `c`. The weight `Σ_j digit_j·2^(c·j)` then ranges
+/// uniformly over `2^scheme.bits` consecutive integers.
+fn digit(bits: u128, scheme: Scheme, k: usize, j: usize) -> i64 {
+    let c = scheme.window;
+    let w = (bits >> (scheme.bits as usize * k)) as u64 & ((1 << scheme.bits) - 1);
     ((w >> (c as usize * j)) & ((1 << c) - 1)) as i64 - (1i64 << (c - 1))
 }
 
@@ -310,13 +360,10 @@ fn same_dlog(x: G1Projective, y: G2Projective) -> bool {
 
 /// [`same_dlog`] for every pair at once, folded with random full-size scalars.
 fn folded_dlogs_agree(g1: &[G1Projective], g2: &[G2Projective], rng: &mut impl Rng) -> bool {
-    let (mut x, mut y) = (G1Projective::zero(), G2Projective::zero());
-    for (a, b) in g1.iter().zip(g2) {
-        let s = Fr::rand(rng);
-        x += *a * s;
-        y += *b * s;
-    }
-    same_dlog(x, y)
+    let s: Vec<Fr> = g1.iter().map(|_| Fr::rand(rng)).collect();
+    let x = G1Projective::msm_unchecked(&G1Projective::normalize_batch(g1), &s);
+    let y = G2Projective::msm_unchecked(&G2Projective::normalize_batch(g2), &s);
+    g1.len() == g2.len() && same_dlog(x, y)
 }
 
 fn malformed(reason: String) -> BackendError {
@@ -393,6 +440,22 @@ mod tests {
     }
 
     #[test]
+    fn every_scheme_misses_with_at_most_2_to_the_minus_64() {
+        for s in SCHEMES {
+            assert_eq!(s.bits % s.window, 0, "{s:?}: windows tile the weight");
+            assert!(
+                s.bits as usize * s.rounds <= 128,
+                "{s:?}: one u128 per point"
+            );
+            // A round misses a point of order ≥ 10069 for at most ⌈2^b / 10069⌉ weights.
+            let per_round = (1u64 << s.bits).div_ceil(10069) as f64 / (1u64 << s.bits) as f64;
+            assert!(per_round.log2() * s.rounds as f64 <= -64.0, "{s:?}");
+        }
+        assert_eq!(Scheme::cheapest(4), SCHEMES[0]);
+        assert_eq!(Scheme::cheapest(1 << 17), SCHEMES[3]);
+    }
+
+    #[test]
     fn the_psi_test_agrees_with_the_slow_one() {
         let mut rng = rng();
         for _ in 0..20 {
@@ -411,27 +474,27 @@ mod tests {
         let mut rng = rng();
         let (b1, b2) = b_query(40, &mut rng);
         let (e1, e2) = encode(&b1, &b2);
-        for window in [7, 14] {
+        for scheme in SCHEMES {
             let chunk = Chunk {
                 range: 3..40,
                 seed: rng.gen(),
-                window,
+                scheme,
             };
             let sums =
                 weighted_sums(&e1, G1_BYTES, &g1_montgomery, std::slice::from_ref(&chunk)).unwrap();
             let mut weights = StdRng::from_seed(chunk.seed);
-            let mut expected = [G1Projective::zero(); ROUNDS];
+            let mut expected = vec![G1Projective::zero(); scheme.rounds];
             for p in &b1[3..40] {
                 let bits: u128 = weights.gen();
                 for (k, e) in expected.iter_mut().enumerate() {
-                    let w: i64 = (0..(WEIGHT_BITS / window) as usize)
-                        .map(|j| digit(bits, k, j, window) << (window as usize * j))
+                    let w: i64 = (0..scheme.windows())
+                        .map(|j| digit(bits, scheme, k, j) << (scheme.window as usize * j))
                         .sum();
                     let s = Fr::from(w.unsigned_abs());
                     *e += if w < 0 { -(*p * s) } else { *p * s };
                 }
             }
-            assert_eq!(sums, expected, "window {window}");
+            assert_eq!(sums, expected, "{scheme:?}");
             let b2_sums = weighted_sums(&e2, G2_BYTES, &|b| g2_montgomery(b, false), &[chunk]);
             assert!(b2_sums.unwrap().iter().all(in_g2));
         }

@@ -116,7 +116,7 @@ impl R1cs {
         let u32_bytes = |v: usize| (v as u32).to_le_bytes();
         let mut header = 32u32.to_le_bytes().to_vec();
         header.extend(prime_bytes(Fr::MODULUS));
-        let n_private = self.n_wires - 1 - self.n_public;
+        let n_private = self.n_wires.saturating_sub(1 + self.n_public);
         for v in [self.n_wires, self.n_public, 0, n_private] {
             header.extend(u32_bytes(v));
         }

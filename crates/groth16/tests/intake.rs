@@ -167,3 +167,38 @@ fn empty_constraints_do_not_count_as_work() {
     }
     assert_eq!(works, [(10, 10), (40, 10)]);
 }
+
+/// A byte flipped anywhere in sections 1-9 is refused (section 10, the contributions, is not
+/// read); never a panic.
+#[test]
+fn every_corrupted_byte_before_the_contributions_is_refused() {
+    for circuit in CIRCUITS {
+        let zkey = file(circuit, "zkey");
+        // snarkjs writes section 10 last: its 12-byte table entry, then its body.
+        let last = zkey.len() - 12 - contributions_len(&zkey);
+        let backend = Groth16Backend::new();
+        for i in (0..zkey.len()).step_by(zkey.len() / 61) {
+            let mut bad = zkey.clone();
+            bad[i] ^= 0x55;
+            match backend.inspect(&fixture_with(circuit, bad)) {
+                Err(BackendError::Malformed { .. } | BackendError::Mismatch(_)) => {}
+                Ok(_) if i >= last => {}
+                other => panic!("{circuit}, byte {i} of {}: {other:?}", zkey.len()),
+            }
+        }
+    }
+}
+
+fn contributions_len(zkey: &[u8]) -> usize {
+    let mut at = 12;
+    while at + 12 <= zkey.len() {
+        let id = u32::from_le_bytes(zkey[at..at + 4].try_into().unwrap());
+        let size = u64::from_le_bytes(zkey[at + 4..at + 12].try_into().unwrap()) as usize;
+        if id == 10 {
+            assert_eq!(at + 12 + size, zkey.len(), "section 10 is last");
+            return size;
+        }
+        at += 12 + size;
+    }
+    panic!("no section 10");
+}
