@@ -7,9 +7,12 @@
 //!
 //! Everything is little-endian. Readers index into the in-memory bytes: artifacts arrive as
 //! `Arc<[u8]>`, so copying through `io::Read` would only cost time. Every length is checked
-//! before it is used, so a truncated or garbled file is an error, never a panic.
+//! before it is used, so a truncated or garbled file is an error, never a panic. The writers
+//! ([`write_container`] and the point and field encoders) exist for the key generator and the
+//! hostile-key builders, which must produce files the readers, and snarkjs, accept.
 
 use ark_bn254::{Fq, Fq2, Fr, G1Affine, G2Affine};
+use ark_ec::AffineRepr;
 use ark_ff::{BigInt, PrimeField};
 use zkpool_backend::BackendError;
 use zkpool_types::ArtifactRole;
@@ -53,6 +56,11 @@ impl<'a> BinFile<'a> {
             version,
             sections,
         })
+    }
+
+    /// The sections in file order, as `(id, body)`.
+    pub fn sections(&self) -> &[(u32, &'a [u8])] {
+        &self.sections
     }
 
     /// The first section with `id`, or an error naming it.
@@ -136,6 +144,21 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// An iden3 container: the inverse of [`BinFile::parse`].
+pub(crate) fn write_container(magic: &[u8; 4], version: u32, sections: &[(u32, &[u8])]) -> Vec<u8> {
+    let len = 12 + sections.iter().map(|(_, b)| 12 + b.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(len);
+    out.extend(magic);
+    out.extend(version.to_le_bytes());
+    out.extend((sections.len() as u32).to_le_bytes());
+    for (id, body) in sections {
+        out.extend(id.to_le_bytes());
+        out.extend((body.len() as u64).to_le_bytes());
+        out.extend(*body);
+    }
+    out
+}
+
 /// 32 little-endian bytes as a 256-bit integer. `b` must be 32 bytes long.
 pub(crate) fn bigint(b: &[u8]) -> BigInt<4> {
     let mut limbs = [0u64; 4];
@@ -169,6 +192,19 @@ pub(crate) fn fr_double_montgomery(b: &[u8]) -> Option<Fr> {
         return None;
     }
     Some(Fr::new_unchecked(Fr::new_unchecked(raw).into_bigint()))
+}
+
+/// An Fr in standard form, as `.r1cs` and `.wtns` files store it.
+pub(crate) fn fr_standard_bytes(v: Fr) -> [u8; 32] {
+    prime_bytes(v.into_bigint())
+}
+
+/// An Fr as zkey section 4 stores it, the inverse of [`fr_double_montgomery`]: the Montgomery
+/// representation of the element whose value is `v`'s Montgomery representation.
+pub(crate) fn fr_double_montgomery_bytes(v: Fr) -> [u8; 32] {
+    // `v.0` < r, so `from_bigint` cannot fail; the fallback only keeps this total.
+    let once = Fr::from_bigint(v.0).unwrap_or_default();
+    prime_bytes(once.0)
 }
 
 /// An Fq in Montgomery form (zkey points); `None` if not reduced.
@@ -219,21 +255,61 @@ pub(crate) fn g2_montgomery(b: &[u8], subgroup: bool) -> Result<G2Affine, &'stat
     Ok(p)
 }
 
+/// Appends a G1 point as zkeys store it (the inverse of [`g1_montgomery`]).
+pub(crate) fn put_g1(out: &mut Vec<u8>, p: &G1Affine) {
+    match p.xy() {
+        Some((x, y)) => {
+            out.extend(prime_bytes(x.0));
+            out.extend(prime_bytes(y.0));
+        }
+        None => out.extend([0u8; G1_BYTES]),
+    }
+}
+
+/// Appends a G2 point as zkeys store it (the inverse of [`g2_montgomery`]).
+pub(crate) fn put_g2(out: &mut Vec<u8>, p: &G2Affine) {
+    match p.xy() {
+        Some((x, y)) => {
+            for f in [x.c0, x.c1, y.c0, y.c1] {
+                out.extend(prime_bytes(f.0));
+            }
+        }
+        None => out.extend([0u8; G2_BYTES]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_ec::AffineRepr;
+    use ark_ec::{CurveGroup, PrimeGroup};
+    use ark_std::UniformRand;
 
     fn container(magic: &[u8; 4], sections: &[(u32, &[u8])]) -> Vec<u8> {
-        let mut out = magic.to_vec();
-        out.extend(1u32.to_le_bytes());
-        out.extend((sections.len() as u32).to_le_bytes());
-        for (id, body) in sections {
-            out.extend(id.to_le_bytes());
-            out.extend((body.len() as u64).to_le_bytes());
-            out.extend(*body);
+        write_container(magic, 1, sections)
+    }
+
+    #[test]
+    fn encoders_invert_the_decoders() {
+        let mut rng = ark_std::test_rng();
+        for _ in 0..8 {
+            let v = Fr::rand(&mut rng);
+            assert_eq!(
+                fr_double_montgomery(&fr_double_montgomery_bytes(v)),
+                Some(v)
+            );
+            assert_eq!(fr_standard(&fr_standard_bytes(v)), Some(v));
+            let p1 = (ark_bn254::G1Projective::generator() * v).into_affine();
+            let p2 = (ark_bn254::G2Projective::generator() * v).into_affine();
+            let (mut b1, mut b2) = (Vec::new(), Vec::new());
+            put_g1(&mut b1, &p1);
+            put_g2(&mut b2, &p2);
+            assert_eq!(g1_montgomery(&b1), Ok(p1));
+            assert_eq!(g2_montgomery(&b2, true), Ok(p2));
         }
-        out
+        let mut zero = Vec::new();
+        put_g1(&mut zero, &G1Affine::identity());
+        put_g2(&mut zero, &G2Affine::identity());
+        assert!(zero.iter().all(|&b| b == 0));
     }
 
     #[test]

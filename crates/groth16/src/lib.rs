@@ -4,7 +4,7 @@
 //! snarkjs exports accept them.
 //!
 //! ```text
-//!   .r1cs ──R1cs::parse──────────┐
+//!   .r1cs ──R1cs::parse──────────┬─ check_key (intake, once per pair) ◄── .zkey
 //!   .wtns ──parse_wtns──┐        ├─ check_witness ─► statement (public.json)
 //!   .wasm + input.json ─┴ witness┘
 //!   .zkey ──parse_proving_key──► prove (CircomReduction) ─► {"proof", "public"}
@@ -12,14 +12,20 @@
 //! ```
 //!
 //! Parsing a zkey dominates the cost of a small proof, so [`Groth16Backend`] keeps the last
-//! few parsed keys and constraint systems by content hash.
+//! few parsed keys and constraint systems by content hash, and the intake verdicts of many
+//! more (r1cs, zkey) pairs. [`synthetic`] makes keys of any size for benchmarks, [`tamper`]
+//! hostile ones for tests.
 
+mod batch;
 mod binfile;
 mod cache;
+mod intake;
 mod json;
 mod prover;
 mod qap;
 mod r1cs;
+pub mod synthetic;
+pub mod tamper;
 mod verifier;
 mod witness_wasm;
 mod wtns;
@@ -33,6 +39,7 @@ use serde_json::{json, Value};
 use zkpool_backend::{Artifacts, BackendError, ProofArtifact, ProofBackend, TaskShape};
 use zkpool_types::{ArtifactRole, ProofSystem};
 
+pub use intake::{check_key, KeyCheck};
 pub use json::{proof_from_json, proof_to_json, public_from_json, public_to_json};
 pub use prover::prove;
 pub use qap::CircomReduction;
@@ -42,10 +49,13 @@ pub use witness_wasm::compute_witness;
 pub use wtns::{parse_wtns, write_wtns};
 pub use zkey::{parse_header, parse_proving_key, ZkeyHeader, ZkeyProvingKey};
 
-use cache::Cache;
+use cache::{Cache, PairKey, Verdict, Verdicts};
+use intake::check_match;
 
 /// Parsed keys and constraint systems kept per kind.
 const CACHED: usize = 8;
+/// Intake verdicts kept: each is a few dozen bytes.
+const VERDICTS: usize = 4096;
 
 /// The Groth16/BN254 [`ProofBackend`].
 #[derive(Debug)]
@@ -53,6 +63,7 @@ pub struct Groth16Backend {
     r1cs: Cache<R1cs>,
     proving_keys: Cache<ZkeyProvingKey>,
     verifying_keys: Cache<VerifierKey>,
+    verdicts: Verdicts,
 }
 
 /// A zkey's header with its verifying key prepared for pairing checks.
@@ -60,13 +71,6 @@ pub struct Groth16Backend {
 struct VerifierKey {
     header: ZkeyHeader,
     pvk: PreparedVerifyingKey<Bn254>,
-}
-
-/// Artifacts checked to belong together, with a satisfying witness.
-struct Checked {
-    r1cs: Arc<R1cs>,
-    key: Arc<VerifierKey>,
-    witness: Vec<Fr>,
 }
 
 impl Default for Groth16Backend {
@@ -82,7 +86,23 @@ impl Groth16Backend {
             r1cs: Cache::new(CACHED),
             proving_keys: Cache::new(CACHED),
             verifying_keys: Cache::new(CACHED),
+            verdicts: Verdicts::new(VERDICTS),
         }
+    }
+
+    /// The intake check of the task's zkey against its r1cs ([`check_key`]), run once per
+    /// (r1cs, zkey) pair: later calls return the cached verdict, acceptance or refusal.
+    pub fn check_key(&self, artifacts: &Artifacts) -> Result<(), BackendError> {
+        let pair = pair_key(artifacts)?;
+        if let Some(verdict) = self.verdicts.get(&pair) {
+            return verdict.to_result();
+        }
+        let r1cs = self.r1cs(artifacts)?;
+        let result = check_key(&r1cs, &artifacts.get(ArtifactRole::Zkey)?.bytes).map(drop);
+        if let Some(verdict) = Verdict::of(&result) {
+            self.verdicts.insert(pair, verdict);
+        }
+        result
     }
 
     fn r1cs(&self, artifacts: &Artifacts) -> Result<Arc<R1cs>, BackendError> {
@@ -99,15 +119,30 @@ impl Groth16Backend {
             })
     }
 
-    /// The r1cs, the zkey header and a witness that satisfies the r1cs, all checked to match.
-    fn checked_witness(&self, artifacts: &Artifacts) -> Result<Checked, BackendError> {
+    /// The r1cs and the zkey header, checked to match as far as the header tells.
+    fn matched(
+        &self,
+        artifacts: &Artifacts,
+    ) -> Result<(Arc<R1cs>, Arc<VerifierKey>), BackendError> {
         let r1cs = self.r1cs(artifacts)?;
         let key = self.verifier_key(artifacts)?;
         check_match(&r1cs, &key.header)?;
-        let witness = witness(artifacts)?;
-        r1cs.check_witness(&witness)?;
-        Ok(Checked { r1cs, key, witness })
+        Ok((r1cs, key))
     }
+}
+
+fn pair_key(artifacts: &Artifacts) -> Result<PairKey, BackendError> {
+    Ok((
+        artifacts.get(ArtifactRole::R1cs)?.hash,
+        artifacts.get(ArtifactRole::Zkey)?.hash,
+    ))
+}
+
+/// A witness that satisfies `r1cs`.
+fn checked_witness(artifacts: &Artifacts, r1cs: &R1cs) -> Result<Vec<Fr>, BackendError> {
+    let witness = witness(artifacts)?;
+    r1cs.check_witness(&witness)?;
+    Ok(witness)
 }
 
 impl ProofBackend for Groth16Backend {
@@ -115,8 +150,14 @@ impl ProofBackend for Groth16Backend {
         ProofSystem::Groth16
     }
 
+    /// Checks the artifacts, the zkey in full ([`Groth16Backend::check_key`], cached per
+    /// pair) before the witness, and measures the task. `work` is the number of constraints
+    /// with a non-zero coefficient: what proving really costs, not the declared count, which
+    /// empty `0 * 0 = 0` constraints would inflate.
     fn inspect(&self, artifacts: &Artifacts) -> Result<TaskShape, BackendError> {
-        let Checked { r1cs, key, witness } = self.checked_witness(artifacts)?;
+        let (r1cs, key) = self.matched(artifacts)?;
+        self.check_key(artifacts)?;
+        let witness = checked_witness(artifacts, &r1cs)?;
         let zkey_len = artifacts.get(ArtifactRole::Zkey)?.bytes.len() as u64;
         let h = &key.header;
         // Parsed points take ~1.1x their encoding; the QAP holds about six domain-sized vectors
@@ -124,14 +165,20 @@ impl ProofBackend for Groth16Backend {
         let prove_memory_bytes =
             zkey_len * 5 / 4 + (h.domain_size as u64) * 32 * 6 + (h.n_vars as u64) * 32;
         Ok(TaskShape {
-            work: r1cs.n_constraints() as u64,
+            work: r1cs.n_nonempty_constraints() as u64,
             prove_memory_bytes,
             statement: public_json_bytes(&witness[1..=r1cs.n_public]),
         })
     }
 
+    /// Proves the task. The full key check is intake's; here only a verdict already cached
+    /// is consulted, so a key this backend refused is never proved, at no cost otherwise.
     fn prove(&self, artifacts: &Artifacts) -> Result<ProofArtifact, BackendError> {
-        let Checked { r1cs, witness, .. } = self.checked_witness(artifacts)?;
+        let (r1cs, _) = self.matched(artifacts)?;
+        if let Some(verdict) = self.verdicts.get(&pair_key(artifacts)?) {
+            verdict.to_result()?;
+        }
+        let witness = checked_witness(artifacts, &r1cs)?;
         let key = self
             .proving_keys
             .get_or_parse(artifacts.get(ArtifactRole::Zkey)?, parse_proving_key)?;
@@ -175,19 +222,6 @@ impl ProofBackend for Groth16Backend {
             Err(BackendError::InvalidProof("the pairing check fails".into()))
         }
     }
-}
-
-/// Checks that a zkey was made for an r1cs, as far as the header tells.
-fn check_match(r1cs: &R1cs, h: &ZkeyHeader) -> Result<(), BackendError> {
-    let rows = r1cs.n_constraints() + r1cs.n_public + 1;
-    if h.n_vars != r1cs.n_wires || h.n_public != r1cs.n_public || h.domain_size < rows {
-        return Err(BackendError::Mismatch(format!(
-            "the zkey is for {} wires, {} public signals and at most {} rows; the r1cs has {} \
-             wires, {} public signals and {rows} rows",
-            h.n_vars, h.n_public, h.domain_size, r1cs.n_wires, r1cs.n_public
-        )));
-    }
-    Ok(())
 }
 
 /// The witness from a `.wtns`, or from running the `.wasm` on `input.json`.

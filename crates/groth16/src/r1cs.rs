@@ -3,6 +3,7 @@
 //!
 //! Sections: 1 header (field size, prime, wire and signal counts), 2 constraints (`A`, `B`,
 //! `C` linear combinations of wires), 3 wire-to-label map (ignored: labels only help debugging).
+//! [`R1cs::to_bytes`] writes the format back, for generated circuits.
 
 use ark_bn254::Fr;
 use ark_ff::{PrimeField, Zero};
@@ -10,7 +11,7 @@ use rayon::prelude::*;
 use zkpool_backend::BackendError;
 use zkpool_types::ArtifactRole;
 
-use crate::binfile::{fr_standard, prime_bytes, BinFile};
+use crate::binfile::{fr_standard, fr_standard_bytes, prime_bytes, write_container, BinFile};
 
 const ROLE: ArtifactRole = ArtifactRole::R1cs;
 
@@ -100,6 +101,42 @@ impl R1cs {
         self.constraints.len()
     }
 
+    /// Constraints with at least one non-zero coefficient in `A`, `B` or `C`: what proving
+    /// costs, since an empty constraint (`0 * 0 = 0`) adds nothing to the prover's sums.
+    pub fn n_nonempty_constraints(&self) -> usize {
+        self.constraints
+            .par_iter()
+            .filter(|lcs| lcs.iter().flatten().any(|(_, v)| !v.is_zero()))
+            .count()
+    }
+
+    /// The constraint system as an `.r1cs` file. The public signals are all written as public
+    /// outputs, the split this type does not keep; every wire is its own label.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let u32_bytes = |v: usize| (v as u32).to_le_bytes();
+        let mut header = 32u32.to_le_bytes().to_vec();
+        header.extend(prime_bytes(Fr::MODULUS));
+        let n_private = self.n_wires.saturating_sub(1 + self.n_public);
+        for v in [self.n_wires, self.n_public, 0, n_private] {
+            header.extend(u32_bytes(v));
+        }
+        header.extend((self.n_wires as u64).to_le_bytes());
+        header.extend(u32_bytes(self.constraints.len()));
+
+        let mut constraints = Vec::new();
+        for lc in self.constraints.iter().flatten() {
+            constraints.extend(u32_bytes(lc.len()));
+            for &(wire, value) in lc {
+                constraints.extend(u32_bytes(wire));
+                constraints.extend(fr_standard_bytes(value));
+            }
+        }
+        let labels: Vec<u8> = (0..self.n_wires as u64)
+            .flat_map(u64::to_le_bytes)
+            .collect();
+        write_container(b"r1cs", 1, &[(1, &header), (2, &constraints), (3, &labels)])
+    }
+
     /// Checks that `witness` has one value per wire, starts with 1 and satisfies every
     /// constraint; the error names the first failing constraint.
     pub fn check_witness(&self, witness: &[Fr]) -> Result<(), BackendError> {
@@ -185,6 +222,25 @@ mod tests {
             r.check_witness(&[Fr::from(1u8)]),
             Err(BackendError::Mismatch(_))
         ));
+    }
+
+    #[test]
+    fn writes_what_it_parses_and_counts_nonempty_constraints() {
+        let mut r = R1cs::parse(&tiny_r1cs()).unwrap();
+        assert_eq!(
+            R1cs::parse(&r.to_bytes()).unwrap().constraints,
+            r.constraints
+        );
+        assert_eq!(r.n_nonempty_constraints(), 1);
+        // Padding: an empty constraint and one with only zero coefficients.
+        r.constraints.push(Default::default());
+        r.constraints
+            .push([vec![(1, Fr::zero())], Vec::new(), vec![(2, Fr::zero())]]);
+        let padded = R1cs::parse(&r.to_bytes()).unwrap();
+        assert_eq!(
+            (padded.n_constraints(), padded.n_nonempty_constraints()),
+            (3, 1)
+        );
     }
 
     #[test]

@@ -15,13 +15,12 @@
 //!
 //! Points are stored affine in Montgomery form, so they load without a multiplication; the
 //! on-curve checks are the cost, spread over rayon's threads. G2 points of the verifying key
-//! are also checked to lie in the prime-order subgroup; the B2 query points are not: that check
-//! would be ~98% of the parse (0.8 s for 4.3k points on two cores, 12 ms without), and a
-//! point outside the subgroup can only spoil the prover's own proof, which verification
-//! (subgroup checks on the proof and the verifying key, then the pairing) rejects.
+//! are also checked to lie in the prime-order subgroup; the B2 query points are not here: one
+//! check per point would cost more than the parse, so the intake check (`crate::intake`)
+//! tests them in batches, once per artifact pair, before a task is accepted.
 //!
 //! [`parse_header`] reads only sections 1-3, enough to verify and to check that a zkey belongs
-//! to an `.r1cs`.
+//! to an `.r1cs`. [`ZkeyProvingKey::to_bytes`] writes a key back in snarkjs's layout.
 
 use ark_bn254::{Bn254, Fq, Fr, G1Affine, G2Affine};
 use ark_ff::{One, PrimeField};
@@ -32,8 +31,8 @@ use zkpool_backend::BackendError;
 use zkpool_types::ArtifactRole;
 
 use crate::binfile::{
-    fr_double_montgomery, g1_montgomery, g2_montgomery, prime_bytes, BinFile, Cursor, G1_BYTES,
-    G2_BYTES,
+    fr_double_montgomery, fr_double_montgomery_bytes, g1_montgomery, g2_montgomery, prime_bytes,
+    put_g1, put_g2, write_container, BinFile, Cursor, G1_BYTES, G2_BYTES,
 };
 
 const ROLE: ArtifactRole = ArtifactRole::Zkey;
@@ -52,8 +51,8 @@ pub struct ZkeyHeader {
     pub domain_size: usize,
     /// The verifying key, `gamma_abc_g1` being snarkjs's `IC`.
     pub vk: VerifyingKey<Bn254>,
-    beta_g1: G1Affine,
-    delta_g1: G1Affine,
+    pub(crate) beta_g1: G1Affine,
+    pub(crate) delta_g1: G1Affine,
 }
 
 /// A fully parsed zkey: what the prover needs.
@@ -112,7 +111,76 @@ pub fn parse_proving_key(bytes: &[u8]) -> Result<ZkeyProvingKey, BackendError> {
     })
 }
 
-fn header(file: &BinFile<'_>) -> Result<ZkeyHeader, BackendError> {
+impl ZkeyProvingKey {
+    /// The key as a snarkjs `.zkey`: sections 1-9 in order, coefficients as snarkjs lays them
+    /// out (each constraint's `A` then `B` entries, then the public-input rows). There is no
+    /// section 10: only snarkjs's ceremony verification reads the contributions.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let pk = &self.pk;
+        let n_vars = pk.a_query.len();
+        let u32_bytes = |v: usize| (v as u32).to_le_bytes();
+
+        let mut s2 = Vec::with_capacity(660);
+        for modulus in [prime_bytes(Fq::MODULUS), prime_bytes(Fr::MODULUS)] {
+            s2.extend(32u32.to_le_bytes());
+            s2.extend(modulus);
+        }
+        for v in [n_vars, self.n_public, self.domain_size] {
+            s2.extend(u32_bytes(v));
+        }
+        put_g1(&mut s2, &pk.vk.alpha_g1);
+        put_g1(&mut s2, &pk.beta_g1);
+        put_g2(&mut s2, &pk.vk.beta_g2);
+        put_g2(&mut s2, &pk.vk.gamma_g2);
+        put_g1(&mut s2, &pk.delta_g1);
+        put_g2(&mut s2, &pk.vk.delta_g2);
+
+        let m = &self.matrices;
+        let n_entries = m.a.iter().chain(&m.b).map(Vec::len).sum::<usize>() + self.n_public + 1;
+        let mut s4 = Vec::with_capacity(4 + 44 * n_entries);
+        s4.extend(u32_bytes(n_entries));
+        let mut entry = |matrix: u32, row: usize, signal: usize, value: Fr| {
+            s4.extend(matrix.to_le_bytes());
+            s4.extend(u32_bytes(row));
+            s4.extend(u32_bytes(signal));
+            s4.extend(fr_double_montgomery_bytes(value));
+        };
+        for (row, (a, b)) in m.a.iter().zip(&m.b).enumerate() {
+            for (matrix, lc) in [(0, a), (1, b)] {
+                for &(value, signal) in lc {
+                    entry(matrix, row, signal, value);
+                }
+            }
+        }
+        for i in 0..=self.n_public {
+            entry(0, self.num_constraints + i, i, Fr::one());
+        }
+
+        let g1s = |points: &[G1Affine]| {
+            let mut out = Vec::with_capacity(points.len() * G1_BYTES);
+            points.iter().for_each(|p| put_g1(&mut out, p));
+            out
+        };
+        let mut s7 = Vec::with_capacity(n_vars * G2_BYTES);
+        pk.b_g2_query.iter().for_each(|p| put_g2(&mut s7, p));
+        let sections = [
+            (1, 1u32.to_le_bytes().to_vec()),
+            (2, s2),
+            (3, g1s(&pk.vk.gamma_abc_g1)),
+            (4, s4),
+            (5, g1s(&pk.a_query)),
+            (6, g1s(&pk.b_g1_query)),
+            (7, s7),
+            (8, g1s(&pk.l_query)),
+            (9, g1s(&pk.h_query)),
+        ];
+        let refs: Vec<(u32, &[u8])> = sections.iter().map(|(id, b)| (*id, &b[..])).collect();
+        write_container(b"zkey", 1, &refs)
+    }
+}
+
+/// Sections 1-3 of a parsed container.
+pub(crate) fn header(file: &BinFile<'_>) -> Result<ZkeyHeader, BackendError> {
     if file.version != 1 {
         return Err(BackendError::malformed(
             ROLE,
@@ -124,6 +192,7 @@ fn header(file: &BinFile<'_>) -> Result<ZkeyHeader, BackendError> {
     if protocol != 1 {
         return Err(s1.err(format!("protocol {protocol} is not Groth16 (1)")));
     }
+    s1.finish()?;
 
     let mut s = file.section(2, "Groth16 header")?;
     let n8q = s.u32()?;
@@ -211,7 +280,12 @@ fn g2_section(
         .collect()
 }
 
-fn points_body<'a>(s: &mut Cursor<'a>, n: usize, size: usize) -> Result<&'a [u8], BackendError> {
+/// The body of a section that must hold exactly `n` points of `size` bytes.
+pub(crate) fn points_body<'a>(
+    s: &mut Cursor<'a>,
+    n: usize,
+    size: usize,
+) -> Result<&'a [u8], BackendError> {
     if s.remaining() != n.saturating_mul(size) {
         return Err(s.err(format!(
             "{} bytes for {n} points of {size} bytes",
@@ -224,7 +298,7 @@ fn points_body<'a>(s: &mut Cursor<'a>, n: usize, size: usize) -> Result<&'a [u8]
 /// Section 4: `(matrix, constraint, signal, value)` entries of `A` (0) and `B` (1). snarkjs
 /// appends one row per public signal and the constant one, `A[n_constraints + i][i] = 1`; those
 /// rows tell us the constraint count and are checked, then dropped.
-fn coefficients(
+pub(crate) fn coefficients(
     file: &BinFile<'_>,
     h: &ZkeyHeader,
 ) -> Result<(ConstraintMatrices<Fr>, usize), BackendError> {
