@@ -20,7 +20,8 @@ pub enum LedgerError {
         /// What the account holds.
         available: Amount,
     },
-    /// The task was already released or claimed; a task settles exactly once.
+    /// The task was already settled (released, claimed, conceded or ended by the requester's
+    /// fault); a task settles exactly once.
     #[error("task {0} is already settled")]
     AlreadySettled(TaskId),
     /// The task already has a bond staked; a bond is staked once.

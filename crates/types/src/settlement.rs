@@ -173,8 +173,8 @@ pub struct WithdrawRequest {
 /// `POST /v1/ledger/deposit` (admin): money enters an account from outside.
 #[derive(Clone, Serialize, Deserialize, Debug)]
 pub struct DepositRequest {
-    /// `requester:k-2`, `prover:p-1`, `prover_stake:p-1` (deposited and staked), `treasury`
-    /// or `pool_stake`.
+    /// `requester:k-2`, `prover:k-3`, `prover_stake:k-3` (deposited and staked), `treasury`
+    /// or `pool_stake`. Provers' accounts are keyed by their access key.
     pub account: String,
     /// How much.
     pub amount: Units,
