@@ -638,6 +638,8 @@ fn timing_epoch_settlement_and_quote_signing() {
     let n = 2_000u64;
     let quote = |nonce| Quote {
         task_digest: [9; 32],
+        requester: KeyId(1),
+        segments: 0,
         reward: amt(1),
         bond: amt(2),
         deadline_ms: 10,

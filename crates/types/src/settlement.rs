@@ -43,6 +43,10 @@ pub struct QuoteRequest {
 pub struct QuoteTerms {
     /// `0x` + 32 bytes: digest of proof system, artifact hashes and public statement.
     pub task_digest: String,
+    /// The requester (access key) the quote was made for; only it can accept the quote.
+    pub requester: KeyId,
+    /// Segments the pool priced the task as split into (0 = proved whole).
+    pub segments: u32,
     /// Reward the requester escrows.
     pub reward: Units,
     /// Liability bond the pool stakes.
