@@ -179,7 +179,7 @@ pub enum Op {
     Escrow {
         /// The task, new to the ledger.
         task: TaskId,
-        /// Who pays, and who gets refund and bond on a claim.
+        /// Who pays, and who gets refund and bond on a claim or concession.
         requester: KeyId,
         /// The quoted reward.
         amount: Amount,
