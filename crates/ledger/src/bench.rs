@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use zkpool_types::ProverId;
+use zkpool_types::KeyId;
 
 use crate::amount::Amount;
 use crate::epoch::{settle_epoch, Allocation, Exponents, WorkFactors, WorkRecord};
@@ -27,14 +27,14 @@ pub struct SyntheticEpoch {
     /// One record per proved task.
     pub records: Vec<WorkRecord<'static>>,
     /// Stake per prover (every tenth prover has none).
-    pub stakes: HashMap<ProverId, Amount>,
+    pub stakes: HashMap<KeyId, Amount>,
     /// The reward pool to split.
     pub pool: Amount,
 }
 
 impl SyntheticEpoch {
     /// Runs [`settle_epoch`] with the default α and exponents: the measured operation.
-    pub fn settle(&self) -> Result<Allocation<ProverId>, EpochError> {
+    pub fn settle(&self) -> Result<Allocation<KeyId>, EpochError> {
         settle_epoch(
             &WorkFactors::default(),
             self.records.iter().copied(),
@@ -60,7 +60,7 @@ pub fn synthetic_epoch(provers: usize, tasks: usize, seed: u64) -> SyntheticEpoc
         .map(|_| {
             let r = next();
             WorkRecord {
-                prover: ProverId((r % provers) as i64),
+                prover: KeyId((r % provers) as i64),
                 system: SYSTEMS[(r >> 20) as usize % SYSTEMS.len()],
                 size: (r >> 32) % (1 << 20) + 1,
             }
@@ -68,7 +68,7 @@ pub fn synthetic_epoch(provers: usize, tasks: usize, seed: u64) -> SyntheticEpoc
         .collect();
     let stakes = (0..provers)
         .filter(|p| p % 10 != 0)
-        .map(|p| (ProverId(p as i64), Amount::from_tokens(next() % 10_000 + 1)))
+        .map(|p| (KeyId(p as i64), Amount::from_tokens(next() % 10_000 + 1)))
         .collect();
     SyntheticEpoch {
         records,

@@ -15,6 +15,8 @@
 //! **Weights.** `weight_i = (work_i / Σwork)^a × (stake_i / Σstake)^b` in `f64`. A factor
 //! whose exponent is 0 is 1 (it does not count); otherwise a participant with zero work (or
 //! zero stake) has weight 0. If every weight is 0 the whole pool goes to the treasury.
+//! Participants are provers' access keys; a key's stake is its unlocked stake plus the
+//! collateral locked for its open leases (locked stake is still stake).
 //!
 //! **Amounts.** Weights are quantised to integers (`q_i = ⌊weight_i / Σweight × 2^52⌋`) and
 //! `reward_i = ⌊n × q_i / Σq⌋` in exact integer arithmetic; `n − Σ reward_i` is the named
@@ -28,7 +30,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
-use zkpool_types::ProverId;
+use zkpool_types::KeyId;
 
 use crate::amount::{mul_div_floor, Amount};
 use crate::error::EpochError;
@@ -80,8 +82,9 @@ impl WorkFactors {
 /// One proved task as the epoch sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WorkRecord<'a> {
-    /// Who proved it (for split tasks: one record per segment and prover).
-    pub prover: ProverId,
+    /// The access key of the prover that proved it (for split tasks: one record per segment
+    /// and prover). Rewards go to keys, not machines.
+    pub prover: KeyId,
     /// The proof system's lower-case name.
     pub system: &'a str,
     /// Circuit size (constraints or gates) or, for a zkVM, cycle count.
@@ -93,8 +96,8 @@ pub struct WorkRecord<'a> {
 pub fn aggregate_work<'a>(
     factors: &WorkFactors,
     records: impl IntoIterator<Item = WorkRecord<'a>>,
-) -> Result<HashMap<ProverId, u128>, EpochError> {
-    let mut out: HashMap<ProverId, u128> = HashMap::new();
+) -> Result<HashMap<KeyId, u128>, EpochError> {
+    let mut out: HashMap<KeyId, u128> = HashMap::new();
     // Records come in runs of few distinct systems: remember the last lookup.
     let mut last: Option<(&str, u64)> = None;
     for r in records {
@@ -226,17 +229,19 @@ fn factor(x: u128, total: u128, e: f64) -> f64 {
 }
 
 /// The whole epoch computation for provers: aggregate work from task records, join with
-/// stakes, allocate. Participants are ordered by prover id so the result is deterministic.
-/// Feed [`Allocation::shares`] to [`Ledger::pay_epoch`](crate::Ledger::pay_epoch).
+/// stakes, allocate. Participants are ordered by key so the result is deterministic.
+/// `stakes` is each key's unlocked stake plus its locked collateral, as
+/// [`Ledger::prover_stakes`](crate::Ledger::prover_stakes) reports it. Feed
+/// [`Allocation::shares`] to [`Ledger::pay_epoch`](crate::Ledger::pay_epoch).
 pub fn settle_epoch<'a>(
     factors: &WorkFactors,
     records: impl IntoIterator<Item = WorkRecord<'a>>,
-    stakes: &HashMap<ProverId, Amount>,
+    stakes: &HashMap<KeyId, Amount>,
     pool: Amount,
     exps: Exponents,
-) -> Result<Allocation<ProverId>, EpochError> {
+) -> Result<Allocation<KeyId>, EpochError> {
     let work = aggregate_work(factors, records)?;
-    let mut parts: Vec<Contribution<ProverId>> = work
+    let mut parts: Vec<Contribution<KeyId>> = work
         .iter()
         .map(|(p, w)| Contribution {
             key: *p,
@@ -396,17 +401,17 @@ mod tests {
     fn settle_epoch_includes_stakers_without_work() {
         let records = [
             WorkRecord {
-                prover: ProverId(2),
+                prover: KeyId(2),
                 system: "groth16",
                 size: 10,
             },
             WorkRecord {
-                prover: ProverId(1),
+                prover: KeyId(1),
                 system: "plonk",
                 size: 2,
             },
         ];
-        let stakes = HashMap::from([(ProverId(3), Amount::from_base_units(5))]);
+        let stakes = HashMap::from([(KeyId(3), Amount::from_base_units(5))]);
         let exps = Exponents {
             work: 1.0,
             stake: 0.0,
@@ -421,7 +426,7 @@ mod tests {
         .unwrap();
         // Work 2_000 each: an even split; the staker without work gets nothing when a > 0.
         let keys: Vec<_> = a.shares.iter().map(|(k, _)| *k).collect();
-        assert_eq!(keys, vec![ProverId(1), ProverId(2)]);
+        assert_eq!(keys, vec![KeyId(1), KeyId(2)]);
         assert_eq!(a.shares[0].1.base_units(), 200);
     }
 }

@@ -2,7 +2,7 @@
 //! snake_case [`code`](LedgerError::code) that the HTTP edge and the database may store; the
 //! message is for humans and may change.
 
-use zkpool_types::TaskId;
+use zkpool_types::{KeyId, TaskId};
 
 use crate::amount::Amount;
 use crate::journal::{Account, EpochId};
@@ -20,7 +20,8 @@ pub enum LedgerError {
         /// What the account holds.
         available: Amount,
     },
-    /// The task was already released or claimed; a task settles exactly once.
+    /// The task was already settled (released, claimed, conceded or ended by the requester's
+    /// fault); a task settles exactly once.
     #[error("task {0} is already settled")]
     AlreadySettled(TaskId),
     /// The task already has a bond staked; a bond is staked once.
@@ -143,6 +144,22 @@ pub enum QuoteError {
         /// The quote's pool address.
         got: String,
     },
+    /// The quote was made for another requester (access key); quotes are not transferable.
+    #[error("quote is for requester {got}, submitted by {expected}")]
+    WrongRequester {
+        /// The key submitting the task.
+        expected: KeyId,
+        /// The key named in the quote.
+        got: KeyId,
+    },
+    /// The quote was priced for another split of the task than the node would run now.
+    #[error("quote is for {got} segments, the task is planned as {expected}")]
+    WrongSegments {
+        /// The node's segment count for the submitted task (0 = not split).
+        expected: u32,
+        /// The quote's segment count.
+        got: u32,
+    },
     /// The task submitted is not the task quoted.
     #[error("quote covers another task digest")]
     DigestMismatch,
@@ -166,6 +183,8 @@ impl QuoteError {
             QuoteError::Expired { .. } => "expired",
             QuoteError::WrongChain { .. } => "wrong_chain",
             QuoteError::WrongPool { .. } => "wrong_pool",
+            QuoteError::WrongRequester { .. } => "wrong_requester",
+            QuoteError::WrongSegments { .. } => "wrong_segments",
             QuoteError::DigestMismatch => "digest_mismatch",
             QuoteError::NonceReused(_) => "nonce_reused",
             QuoteError::BadKey => "bad_key",

@@ -20,7 +20,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use zkpool_types::{KeyId, ProverId, TaskId};
+use zkpool_types::{KeyId, TaskId};
 
 use crate::amount::Amount;
 
@@ -39,8 +39,10 @@ impl fmt::Display for EpochId {
 
 /// Where tokens sit. Every account except [`Account::External`] has a non-negative balance.
 ///
-/// String forms (stable, used in storage): `external`, `requester:k-1`, `prover:p-1`,
-/// `prover_stake:p-1`, `treasury`, `pool_stake`, `escrow:t-1`, `bond:t-1`, `epoch:e-1`.
+/// String forms (stable, used in storage): `external`, `requester:k-1`, `prover:k-1`,
+/// `prover_stake:k-1`, `collateral:k-1`, `treasury`, `pool_stake`, `escrow:t-1`, `bond:t-1`,
+/// `epoch:e-1`. Provers are accounted by their access key (`k-N`); a machine id (`p-N`) is
+/// not an account and does not parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Account {
     /// The world outside the ledger. Deposits come from here and withdrawals go here; it has
@@ -48,18 +50,24 @@ pub enum Account {
     External,
     /// A requester's spendable balance, keyed by its access key.
     Requester(KeyId),
-    /// A prover's earned, withdrawable balance.
-    Prover(ProverId),
-    /// Tokens a prover has staked; counts as stake in epoch rewards and is penalised first.
-    ProverStake(ProverId),
+    /// A prover's earned, withdrawable balance, keyed by the prover's access key (one key may
+    /// run several machines; the key is what is paid and held accountable).
+    Prover(KeyId),
+    /// Tokens a prover has staked and not locked; counts as stake in epoch rewards, is
+    /// penalised first, and is where lease collateral is locked from.
+    ProverStake(KeyId),
+    /// Stake locked as collateral for the prover's open leases: slashed to the pool stake on
+    /// the prover's fault, released back to [`Account::ProverStake`] otherwise. Still counts
+    /// as stake in epoch rewards.
+    Collateral(KeyId),
     /// The pool's own money: its fee share, rounding remainders, penalties.
     Treasury,
     /// The pool's liability stake, from which task bonds are drawn.
     PoolStake,
     /// A task's escrowed reward, held until release or claim.
     Escrow(TaskId),
-    /// A task's liability bond, held until release (back to the stake) or claim (to the
-    /// requester).
+    /// A task's liability bond, held until settlement: back to the pool stake on release or
+    /// requester fault, to the requester on claim or concession.
     Bond(TaskId),
     /// One epoch's reward pool.
     EpochPool(EpochId),
@@ -72,6 +80,7 @@ impl fmt::Display for Account {
             Account::Requester(k) => write!(f, "requester:{k}"),
             Account::Prover(p) => write!(f, "prover:{p}"),
             Account::ProverStake(p) => write!(f, "prover_stake:{p}"),
+            Account::Collateral(p) => write!(f, "collateral:{p}"),
             Account::Treasury => f.write_str("treasury"),
             Account::PoolStake => f.write_str("pool_stake"),
             Account::Escrow(t) => write!(f, "escrow:{t}"),
@@ -101,6 +110,7 @@ impl FromStr for Account {
             "requester" => id.parse().map(Account::Requester).map_err(|_| err()),
             "prover" => id.parse().map(Account::Prover).map_err(|_| err()),
             "prover_stake" => id.parse().map(Account::ProverStake).map_err(|_| err()),
+            "collateral" => id.parse().map(Account::Collateral).map_err(|_| err()),
             "escrow" => id.parse().map(Account::Escrow).map_err(|_| err()),
             "bond" => id.parse().map(Account::Bond).map_err(|_| err()),
             "epoch" => id
@@ -169,7 +179,7 @@ pub enum Op {
     Escrow {
         /// The task, new to the ledger.
         task: TaskId,
-        /// Who pays, and who gets refund and bond on a claim.
+        /// Who pays, and who gets refund and bond on a claim or concession.
         requester: KeyId,
         /// The quoted reward.
         amount: Amount,
@@ -189,9 +199,10 @@ pub enum Op {
     Release {
         /// The task.
         task: TaskId,
-        /// Work each prover contributed (any unit, e.g. segments or α-weighted size); a
-        /// prover may appear more than once (one line per segment), its lines are summed.
-        work: Vec<(ProverId, u64)>,
+        /// Work each prover (by access key) contributed (any unit, e.g. segments or
+        /// α-weighted size); a key may appear more than once (one line per segment), its lines
+        /// are summed.
+        work: Vec<(KeyId, u64)>,
         /// The caller's clock; must be before the deadline.
         now_ms: u64,
     },
@@ -202,27 +213,83 @@ pub enum Op {
         /// The caller's clock; must be at or after the deadline.
         now_ms: u64,
     },
-    /// A prover misbehaved (e.g. uploaded an invalid proof): its stake, then its balance,
+    /// The requester's fault: its artifacts cannot be proved by an honest prover. The listed
+    /// provers are paid for their time out of the escrow (`reward × pay_bps / 10_000`, split by
+    /// work, remainder to the treasury), the rest of the escrow is refunded, the bond goes back
+    /// to the pool stake, and nobody is penalised. Allowed before or after the deadline.
+    RequesterFault {
+        /// The task, open (escrowed or bonded, not settled).
+        task: TaskId,
+        /// Work each prover spent, as in [`Op::Release`]; may be empty (nobody worked: the
+        /// whole escrow is refunded).
+        work: Vec<(KeyId, u64)>,
+        /// The share of the reward paid to the provers, in basis points (at most 10_000).
+        pay_bps: u32,
+        /// The caller's clock, recorded for audit.
+        now_ms: u64,
+    },
+    /// The pool gives up on a task with valid artifacts (e.g. it ran out of attempts): escrow
+    /// and bond go to the requester exactly as on [`Op::Claim`], but at any time, so the
+    /// requester need not wait for the window to close.
+    Concede {
+        /// The task, open (escrowed or bonded, not settled).
+        task: TaskId,
+        /// The caller's clock, recorded for audit.
+        now_ms: u64,
+    },
+    /// A prover is fined beyond a lease's collateral: its unlocked stake, then its balance,
     /// pays the treasury. The actual amount (capped or exact, see
-    /// [`PenaltyMode`](crate::PenaltyMode)) is in the postings.
+    /// [`PenaltyMode`](crate::PenaltyMode)) is in the postings. Locked collateral is not
+    /// touched: a fault on a lease is [`Op::SlashCollateral`].
     Penalty {
-        /// The prover.
-        prover: ProverId,
+        /// The prover's access key.
+        prover: KeyId,
         /// The penalty asked for.
         amount: Amount,
     },
     /// A prover locks part of its balance as stake.
     ProverStake {
-        /// The prover.
-        prover: ProverId,
+        /// The prover's access key.
+        prover: KeyId,
         /// How much.
         amount: Amount,
     },
-    /// A prover unlocks stake back to its balance.
+    /// A prover unlocks stake (not collateral) back to its balance.
     ProverUnstake {
-        /// The prover.
-        prover: ProverId,
+        /// The prover's access key.
+        prover: KeyId,
         /// How much.
+        amount: Amount,
+    },
+    /// A lease is granted: part of the prover's stake is locked as collateral for it. Refused
+    /// with `insufficient_funds` when the unlocked stake is short (the lease is then not
+    /// granted).
+    LockCollateral {
+        /// The prover's access key.
+        prover: KeyId,
+        /// The leased task, recorded for audit (the node tracks collateral per lease).
+        task: TaskId,
+        /// How much; at most the prover's unlocked stake.
+        amount: Amount,
+    },
+    /// A lease ended without the prover's fault: its collateral goes back to the stake.
+    ReleaseCollateral {
+        /// The prover's access key.
+        prover: KeyId,
+        /// The leased task, recorded for audit.
+        task: TaskId,
+        /// How much; at most what the key has locked.
+        amount: Amount,
+    },
+    /// A lease ended by the prover's fault (invalid proof, expired lease, false failure
+    /// report): its collateral goes to the pool stake, which backs the bonds the fault put at
+    /// risk.
+    SlashCollateral {
+        /// The prover's access key.
+        prover: KeyId,
+        /// The leased task, recorded for audit.
+        task: TaskId,
+        /// How much; at most what the key has locked.
         amount: Amount,
     },
     /// The pool moves treasury money into its liability stake.
@@ -248,8 +315,8 @@ pub enum Op {
     PayEpoch {
         /// The epoch, funded and not yet settled.
         epoch: EpochId,
-        /// Each prover's reward; their sum may not exceed the pool.
-        shares: Vec<(ProverId, Amount)>,
+        /// Each prover's (access key's) reward; their sum may not exceed the pool.
+        shares: Vec<(KeyId, Amount)>,
     },
 }
 
@@ -263,9 +330,14 @@ impl Op {
             Op::StakeBond { .. } => "stake_bond",
             Op::Release { .. } => "release",
             Op::Claim { .. } => "claim",
+            Op::RequesterFault { .. } => "requester_fault",
+            Op::Concede { .. } => "concede",
             Op::Penalty { .. } => "penalty",
             Op::ProverStake { .. } => "prover_stake",
             Op::ProverUnstake { .. } => "prover_unstake",
+            Op::LockCollateral { .. } => "lock_collateral",
+            Op::ReleaseCollateral { .. } => "release_collateral",
+            Op::SlashCollateral { .. } => "slash_collateral",
             Op::PoolStake { .. } => "pool_stake",
             Op::PoolUnstake { .. } => "pool_unstake",
             Op::FundEpoch { .. } => "fund_epoch",
@@ -294,8 +366,9 @@ mod tests {
         let all = [
             Account::External,
             Account::Requester(KeyId(3)),
-            Account::Prover(ProverId(4)),
-            Account::ProverStake(ProverId(5)),
+            Account::Prover(KeyId(4)),
+            Account::ProverStake(KeyId(5)),
+            Account::Collateral(KeyId(5)),
             Account::Treasury,
             Account::PoolStake,
             Account::Escrow(TaskId(6)),
@@ -308,6 +381,11 @@ mod tests {
         assert_eq!(Account::Escrow(TaskId(6)).to_string(), "escrow:t-6");
         assert!("escrow:".parse::<Account>().is_err());
         assert!("vault:1".parse::<Account>().is_err());
+        assert_eq!(Account::Prover(KeyId(4)).to_string(), "prover:k-4");
+        assert_eq!(Account::Collateral(KeyId(5)).to_string(), "collateral:k-5");
+        // Provers were once accounted per machine; those forms are not accounts any more.
+        assert!("prover:p-4".parse::<Account>().is_err());
+        assert!("prover_stake:p-4".parse::<Account>().is_err());
     }
 
     #[test]
@@ -316,12 +394,12 @@ mod tests {
             seq: 9,
             op: Op::Release {
                 task: TaskId(1),
-                work: vec![(ProverId(1), 3), (ProverId(2), 1)],
+                work: vec![(KeyId(1), 3), (KeyId(2), 1)],
                 now_ms: 5,
             },
             postings: vec![Posting {
                 from: Account::Escrow(TaskId(1)),
-                to: Account::Prover(ProverId(1)),
+                to: Account::Prover(KeyId(1)),
                 amount: Amount::from_base_units(60),
             }],
         };

@@ -5,15 +5,24 @@
 //!                                                       ▲
 //!   journal rows on restart ──────── replay ────────────┘
 //! ```
+//!
+//! Preconditions and the state each operation leaves are here; what each operation moves is
+//! in [`postings`], and one method per operation (`ledger.release(…)` for
+//! `ledger.execute(Op::Release { … })`) in [`calls`].
+
+mod calls;
+mod postings;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 
-use zkpool_types::{KeyId, ProverId, TaskId};
+use zkpool_types::{KeyId, TaskId};
 
-use crate::amount::{mul_div_floor, Amount};
+use crate::amount::{Amount, BPS_DENOMINATOR};
 use crate::error::LedgerError;
-use crate::journal::{Account, Entry, EpochId, Op, Posting};
-use crate::state::{EpochStatus, LedgerConfig, PenaltyMode, TaskRecord, TaskStatus};
+use crate::journal::{Account, Entry, EpochId, Op};
+use crate::state::{EpochStatus, LedgerConfig, TaskRecord, TaskStatus};
 
 /// The pool's settlement ledger: a double-entry journal state machine.
 ///
@@ -25,8 +34,15 @@ use crate::state::{EpochStatus, LedgerConfig, PenaltyMode, TaskRecord, TaskStatu
 /// * **No negative balance**: balances are unsigned and every debit is checked.
 /// * **Atomicity**: an operation either applies all its postings and state changes or returns
 ///   an error and leaves the ledger exactly as it was.
-/// * **Exactly once**: a task is released or claimed at most once, which also returns or pays
-///   its bond at most once; an epoch is paid at most once.
+/// * **Exactly once**: a task settles at most once — released, claimed, conceded or ended by
+///   the requester's fault — and settling drains its escrow and bond completely, so its bond
+///   is returned or paid at most once; an epoch is paid at most once.
+/// * **Bond follows fault**: a bond reaches a requester only through [`Op::Claim`] or
+///   [`Op::Concede`] (the pool's fault); release and requester fault return it to
+///   [`Account::PoolStake`].
+/// * **Collateral**: only lock, release and slash move [`Account::Collateral`], so a key's
+///   collateral is what it locked minus what was released or slashed, never negative:
+///   locking needs unlocked stake, releasing and slashing at most what is locked.
 /// * **Replay**: applying the journal's entries in order to a fresh ledger yields an equal
 ///   ledger.
 /// * **Plan then apply**: `apply(plan(op)?)` on the same state never fails.
@@ -91,6 +107,22 @@ impl Ledger {
     /// An epoch's status, `None` if never funded.
     pub fn epoch(&self, epoch: EpochId) -> Option<EpochStatus> {
         self.epochs.get(&epoch).copied()
+    }
+
+    /// Each prover key's stake as epoch rewards weigh it: unlocked stake plus collateral
+    /// locked for open leases (locked stake is still stake). Keys with none are left out.
+    pub fn prover_stakes(&self) -> HashMap<KeyId, Amount> {
+        let mut out: HashMap<KeyId, Amount> = HashMap::new();
+        for (account, balance) in &self.balances {
+            if let Account::ProverStake(k) | Account::Collateral(k) = account {
+                if !balance.is_zero() {
+                    let slot = out.entry(*k).or_default();
+                    // Cannot saturate: all balances together are at most `deposited`.
+                    *slot = slot.checked_add(*balance).unwrap_or(Amount::MAX);
+                }
+            }
+        }
+        out
     }
 
     /// Everything ever deposited from outside.
@@ -217,9 +249,10 @@ impl Ledger {
         };
         // A settled task or epoch must leave nothing behind in its holding accounts.
         let drained: &[Account] = match entry.op {
-            Op::Release { task, .. } | Op::Claim { task, .. } => {
-                &[Account::Escrow(task), Account::Bond(task)]
-            }
+            Op::Release { task, .. }
+            | Op::Claim { task, .. }
+            | Op::RequesterFault { task, .. }
+            | Op::Concede { task, .. } => &[Account::Escrow(task), Account::Bond(task)],
             Op::PayEpoch { epoch, .. } => &[Account::EpochPool(epoch)],
             _ => &[],
         };
@@ -310,6 +343,23 @@ impl Ledger {
                 }
                 Ok(())
             }
+            Op::RequesterFault { task, pay_bps, .. } => {
+                self.open_task(*task)?;
+                if *pay_bps > BPS_DENOMINATOR {
+                    return Err(LedgerError::Invalid("pay_bps must be at most 10_000"));
+                }
+                Ok(())
+            }
+            Op::Concede { task, .. } => self.open_task(*task).map(|_| ()),
+            Op::LockCollateral { prover, amount, .. } => {
+                nonzero(*amount)?;
+                self.covers(Account::ProverStake(*prover), *amount)
+            }
+            Op::ReleaseCollateral { prover, amount, .. }
+            | Op::SlashCollateral { prover, amount, .. } => {
+                nonzero(*amount)?;
+                self.covers(Account::Collateral(*prover), *amount)
+            }
             Op::Penalty { amount, .. }
             | Op::ProverStake { amount, .. }
             | Op::ProverUnstake { amount, .. }
@@ -355,14 +405,10 @@ impl Ledger {
                     rec.status = TaskStatus::Bonded;
                 }
             }
-            Op::Release { task, .. } | Op::Claim { task, .. } => {
-                if let Some(rec) = self.tasks.get_mut(task) {
-                    rec.status = match op {
-                        Op::Release { .. } => TaskStatus::Released,
-                        _ => TaskStatus::Claimed,
-                    };
-                }
-            }
+            Op::Release { task, .. } => self.settle(*task, TaskStatus::Released),
+            Op::Claim { task, .. } => self.settle(*task, TaskStatus::Claimed),
+            Op::RequesterFault { task, .. } => self.settle(*task, TaskStatus::RequesterFault),
+            Op::Concede { task, .. } => self.settle(*task, TaskStatus::Conceded),
             Op::FundEpoch { epoch, .. } => {
                 self.epochs.insert(*epoch, EpochStatus::Funded);
             }
@@ -373,137 +419,24 @@ impl Ledger {
         }
     }
 
-    /// The postings `op` makes on the current state. Called after `check_transition`.
-    fn postings_for(&self, op: &Op) -> Result<Vec<Posting>, LedgerError> {
-        let mut out = Postings::default();
-        match op {
-            Op::Deposit { to, amount } => out.push(Account::External, *to, *amount),
-            Op::Withdraw { from, amount } => out.push(*from, Account::External, *amount),
-            Op::Escrow {
-                task,
-                requester,
-                amount,
-                ..
-            } => out.push(
-                Account::Requester(*requester),
-                Account::Escrow(*task),
-                *amount,
-            ),
-            Op::StakeBond { task, amount } => {
-                out.push(Account::PoolStake, Account::Bond(*task), *amount)
-            }
-            Op::Release { task, work, .. } => self.release_postings(*task, work, &mut out)?,
-            Op::Claim { task, .. } => {
-                let rec = self.open_task(*task)?;
-                let to = Account::Requester(rec.requester);
-                out.push(
-                    Account::Escrow(*task),
-                    to,
-                    self.balance(&Account::Escrow(*task)),
-                );
-                out.push(
-                    Account::Bond(*task),
-                    to,
-                    self.balance(&Account::Bond(*task)),
-                );
-            }
-            Op::Penalty { prover, amount } => self.penalty_postings(*prover, *amount, &mut out)?,
-            Op::ProverStake { prover, amount } => out.push(
-                Account::Prover(*prover),
-                Account::ProverStake(*prover),
-                *amount,
-            ),
-            Op::ProverUnstake { prover, amount } => out.push(
-                Account::ProverStake(*prover),
-                Account::Prover(*prover),
-                *amount,
-            ),
-            Op::PoolStake { amount } => out.push(Account::Treasury, Account::PoolStake, *amount),
-            Op::PoolUnstake { amount } => out.push(Account::PoolStake, Account::Treasury, *amount),
-            Op::FundEpoch { epoch, amount } => {
-                out.push(Account::Treasury, Account::EpochPool(*epoch), *amount)
-            }
-            Op::PayEpoch { epoch, shares } => {
-                let pool_acct = Account::EpochPool(*epoch);
-                let pool = self.balance(&pool_acct);
-                let mut paid = Amount::ZERO;
-                for (prover, amount) in shares {
-                    paid = paid.checked_add(*amount)?;
-                    out.push(pool_acct, Account::Prover(*prover), *amount);
-                }
-                let rest = pool
-                    .checked_sub(paid)
-                    .ok_or(LedgerError::InsufficientFunds {
-                        account: pool_acct,
-                        needed: paid,
-                        available: pool,
-                    })?;
-                out.push(pool_acct, Account::Treasury, rest);
-            }
+    fn settle(&mut self, task: TaskId, status: TaskStatus) {
+        if let Some(rec) = self.tasks.get_mut(&task) {
+            rec.status = status;
         }
-        Ok(out.0)
     }
 
-    /// Escrow → provers by work (floor), escrow → treasury (fee + remainder), bond → stake.
-    fn release_postings(
-        &self,
-        task: TaskId,
-        work: &[(ProverId, u64)],
-        out: &mut Postings,
-    ) -> Result<(), LedgerError> {
-        let escrow = Account::Escrow(task);
-        let reward = self.balance(&escrow);
-        let (provers_share, pool_fee) = reward.split_bps(self.config.prover_share_bps);
-        // BTreeMap: one posting per prover, in a deterministic order.
-        let mut by_prover: BTreeMap<ProverId, u128> = BTreeMap::new();
-        for (prover, w) in work {
-            *by_prover.entry(*prover).or_default() += *w as u128;
-        }
-        let total: u128 = by_prover.values().sum();
-        let mut paid = Amount::ZERO;
-        for (prover, w) in &by_prover {
-            let share = mul_div_floor(provers_share.base_units(), *w, total)
-                .ok_or(LedgerError::Overflow)?;
-            let share = Amount::from_base_units(share);
-            paid = paid.checked_add(share)?;
-            out.push(escrow, Account::Prover(*prover), share);
-        }
-        let remainder = provers_share
-            .checked_sub(paid)
-            .ok_or(LedgerError::Overflow)?;
-        out.push(escrow, Account::Treasury, pool_fee.checked_add(remainder)?);
-        out.push(
-            Account::Bond(task),
-            Account::PoolStake,
-            self.balance(&Account::Bond(task)),
-        );
-        Ok(())
-    }
-
-    /// Stake first (that is what it is for), then the withdrawable balance.
-    fn penalty_postings(
-        &self,
-        prover: ProverId,
-        amount: Amount,
-        out: &mut Postings,
-    ) -> Result<(), LedgerError> {
-        let (stake_acct, bal_acct) = (Account::ProverStake(prover), Account::Prover(prover));
-        if !self.balances.contains_key(&stake_acct) && !self.balances.contains_key(&bal_acct) {
-            return Err(LedgerError::UnknownAccount(bal_acct));
-        }
-        let (stake, bal) = (self.balance(&stake_acct), self.balance(&bal_acct));
-        let available = stake.checked_add(bal)?;
-        if self.config.penalty_mode == PenaltyMode::Strict && amount > available {
+    /// Refuses with `insufficient_funds` unless `account` holds at least `amount`. An account
+    /// that never received anything holds zero here (not `unknown_account`): to the caller a
+    /// key that never staked simply has too little stake.
+    fn covers(&self, account: Account, amount: Amount) -> Result<(), LedgerError> {
+        let available = self.balance(&account);
+        if available < amount {
             return Err(LedgerError::InsufficientFunds {
-                account: bal_acct,
+                account,
                 needed: amount,
                 available,
             });
         }
-        let from_stake = amount.min(stake);
-        let from_bal = amount.checked_sub(from_stake).unwrap_or_default().min(bal);
-        out.push(stake_acct, Account::Treasury, from_stake);
-        out.push(bal_acct, Account::Treasury, from_bal);
         Ok(())
     }
 
@@ -526,94 +459,12 @@ impl Ledger {
     }
 }
 
-/// Convenience wrappers that build the [`Op`] and [`execute`](Ledger::execute) it.
-impl Ledger {
-    /// [`Op::Deposit`].
-    pub fn deposit(&mut self, to: Account, amount: Amount) -> Result<Entry, LedgerError> {
-        self.execute(Op::Deposit { to, amount })
-    }
-
-    /// [`Op::Withdraw`].
-    pub fn withdraw(&mut self, from: Account, amount: Amount) -> Result<Entry, LedgerError> {
-        self.execute(Op::Withdraw { from, amount })
-    }
-
-    /// [`Op::Escrow`].
-    pub fn escrow(
-        &mut self,
-        task: TaskId,
-        requester: KeyId,
-        amount: Amount,
-        deadline_ms: u64,
-        now_ms: u64,
-    ) -> Result<Entry, LedgerError> {
-        self.execute(Op::Escrow {
-            task,
-            requester,
-            amount,
-            deadline_ms,
-            now_ms,
-        })
-    }
-
-    /// [`Op::StakeBond`].
-    pub fn stake_bond(&mut self, task: TaskId, amount: Amount) -> Result<Entry, LedgerError> {
-        self.execute(Op::StakeBond { task, amount })
-    }
-
-    /// [`Op::Release`].
-    pub fn release(
-        &mut self,
-        task: TaskId,
-        work: Vec<(ProverId, u64)>,
-        now_ms: u64,
-    ) -> Result<Entry, LedgerError> {
-        self.execute(Op::Release { task, work, now_ms })
-    }
-
-    /// [`Op::Claim`].
-    pub fn claim(&mut self, task: TaskId, now_ms: u64) -> Result<Entry, LedgerError> {
-        self.execute(Op::Claim { task, now_ms })
-    }
-
-    /// [`Op::Penalty`].
-    pub fn penalty(&mut self, prover: ProverId, amount: Amount) -> Result<Entry, LedgerError> {
-        self.execute(Op::Penalty { prover, amount })
-    }
-
-    /// [`Op::FundEpoch`].
-    pub fn fund_epoch(&mut self, epoch: EpochId, amount: Amount) -> Result<Entry, LedgerError> {
-        self.execute(Op::FundEpoch { epoch, amount })
-    }
-
-    /// [`Op::PayEpoch`] with the shares of an allocation computed by [`crate::epoch`].
-    pub fn pay_epoch(
-        &mut self,
-        epoch: EpochId,
-        shares: Vec<(ProverId, Amount)>,
-    ) -> Result<Entry, LedgerError> {
-        self.execute(Op::PayEpoch { epoch, shares })
-    }
-}
-
 /// The outcome of checking an entry, ready to commit.
 struct Staged {
     /// New balances of the accounts the entry touches.
     touched: HashMap<Account, Amount>,
     deposited: Amount,
     withdrawn: Amount,
-}
-
-/// Collects postings, dropping zero amounts (they move nothing and would only bloat storage).
-#[derive(Default)]
-struct Postings(Vec<Posting>);
-
-impl Postings {
-    fn push(&mut self, from: Account, to: Account, amount: Amount) {
-        if !amount.is_zero() {
-            self.0.push(Posting { from, to, amount });
-        }
-    }
 }
 
 fn nonzero(amount: Amount) -> Result<(), LedgerError> {

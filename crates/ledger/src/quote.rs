@@ -1,5 +1,9 @@
-//! Binding quotes: the pool's signed offer to prove one task for a reward, under a bond,
-//! by a deadline.
+//! Binding quotes: the pool's signed offer to prove one task for one requester for a reward,
+//! under a bond, by a deadline.
+//!
+//! A quote binds everything that set its price: the task (digest), who asked for it (the
+//! requester's access key: a quote cannot be handed on to another account) and how the pool
+//! planned to prove it (the number of segments it is split into, 0 = not split).
 //!
 //! A quote is EIP-712 typed data, domain `{name: "zkpool", version: "1", chainId,
 //! verifyingContract: pool address}`, signed with the pool's secp256k1 key as a 65-byte
@@ -14,6 +18,8 @@ use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
 use rand::rngs::OsRng;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use zkpool_types::KeyId;
+
 use crate::amount::Amount;
 use crate::eip712::{self, hash_struct, type_hash, word_uint, Address, Domain, Word};
 use crate::error::QuoteError;
@@ -24,6 +30,11 @@ pub struct Quote {
     /// Hash of the task specification (inputs, circuit, proof system) the quote covers.
     #[serde(with = "hex32")]
     pub task_digest: [u8; 32],
+    /// The requester the quote was made for (its access key); only it can accept the quote.
+    pub requester: KeyId,
+    /// Segments the pool plans to split the task into (0 = proved whole); the price and the
+    /// deadline were computed for this plan.
+    pub segments: u32,
     /// Reward the requester escrows.
     pub reward: Amount,
     /// Liability bond the pool stakes and forfeits if it misses the deadline.
@@ -42,8 +53,8 @@ pub struct Quote {
 
 impl Quote {
     /// The message's `encodeType`. Pool and chain are in the domain, not the message.
-    pub const TYPE: &'static str = "Quote(bytes32 taskDigest,uint256 reward,uint256 bond,\
-         uint64 deadlineMs,uint64 expiresAtMs,uint64 nonce)";
+    pub const TYPE: &'static str = "Quote(bytes32 taskDigest,uint64 requester,uint32 segments,\
+         uint256 reward,uint256 bond,uint64 deadlineMs,uint64 expiresAtMs,uint64 nonce)";
 
     /// The EIP-712 domain this quote is signed under.
     pub fn domain(&self) -> Domain {
@@ -56,11 +67,17 @@ impl Quote {
     }
 
     /// `hashStruct(quote)`.
+    ///
+    /// The requester is encoded as `uint64` of its key id's bits. Key ids are database row
+    /// ids and so non-negative, where this is the number itself; a negative id would still
+    /// encode one-to-one (two's complement), so no two keys share an encoding.
     pub fn struct_hash(&self) -> Word {
         hash_struct(
             &type_hash(Self::TYPE),
             &[
                 self.task_digest,
+                word_uint(self.requester.0 as u64 as u128),
+                word_uint(self.segments as u128),
                 word_uint(self.reward.base_units()),
                 word_uint(self.bond.base_units()),
                 word_uint(self.deadline_ms as u128),
@@ -118,6 +135,10 @@ pub struct Expected {
     pub pool: Address,
     /// This deployment's chain id.
     pub chain_id: u64,
+    /// The access key submitting the task.
+    pub requester: KeyId,
+    /// Segments the node's plan for the submitted task has now (0 = not split).
+    pub segments: u32,
     /// Digest of the task actually submitted.
     pub task_digest: [u8; 32],
 }
@@ -138,12 +159,13 @@ impl SignedQuote {
         Ok(Address::from_public_key(&key))
     }
 
-    /// Checks that this quote binds the pool to `expected`'s task on `expected`'s chain and
-    /// is still open at `now_ms`. Nonce reuse is the caller's check ([`NonceBook`]), because
-    /// only the caller knows whether accepting the quote will be committed.
+    /// Checks that this quote binds the pool to `expected`'s task, for `expected`'s requester
+    /// and segment plan, on `expected`'s chain, and is still open at `now_ms`. Nonce reuse is
+    /// the caller's check ([`NonceBook`]), because only the caller knows whether accepting the
+    /// quote will be committed.
     ///
     /// Checks, in order: chain, pool (cheap and the most telling when a client points at the
-    /// wrong deployment), signature and signer, task digest, expiry.
+    /// wrong deployment), signature and signer, requester, segments, task digest, expiry.
     pub fn verify(&self, expected: &Expected, now_ms: u64) -> Result<(), QuoteError> {
         let q = &self.quote;
         if q.chain_id != expected.chain_id {
@@ -163,6 +185,18 @@ impl SignedQuote {
             return Err(QuoteError::WrongSigner {
                 expected: expected.pool.to_string(),
                 got: signer.to_string(),
+            });
+        }
+        if q.requester != expected.requester {
+            return Err(QuoteError::WrongRequester {
+                expected: expected.requester,
+                got: q.requester,
+            });
+        }
+        if q.segments != expected.segments {
+            return Err(QuoteError::WrongSegments {
+                expected: expected.segments,
+                got: q.segments,
             });
         }
         if q.task_digest != expected.task_digest {
@@ -320,9 +354,13 @@ mod tests {
         QuoteSigner::from_bytes(&[seed; 32]).unwrap()
     }
 
+    const REQUESTER: KeyId = KeyId(5);
+
     fn quote_for(pool: Address) -> Quote {
         Quote {
             task_digest: [7; 32],
+            requester: REQUESTER,
+            segments: 3,
             reward: Amount::from_tokens(5),
             bond: Amount::from_tokens(10),
             deadline_ms: NOW + 60_000,
@@ -337,6 +375,8 @@ mod tests {
         Expected {
             pool,
             chain_id: 31_337,
+            requester: REQUESTER,
+            segments: 3,
             task_digest: [7; 32],
         }
     }
@@ -421,6 +461,105 @@ mod tests {
     }
 
     #[test]
+    fn other_requester_or_segments_is_refused() {
+        let s = signer(1);
+        let signed = s.sign(quote_for(s.address())).unwrap();
+        let mut e = expected(s.address());
+        e.requester = KeyId(6);
+        let err = signed.verify(&e, NOW).unwrap_err();
+        assert_eq!(
+            err,
+            QuoteError::WrongRequester {
+                expected: KeyId(6),
+                got: REQUESTER
+            }
+        );
+        assert_eq!(err.code(), "wrong_requester");
+        // Checked before the digest and the expiry.
+        e.task_digest = [8; 32];
+        assert_eq!(
+            signed.verify(&e, NOW + 5_000).unwrap_err().code(),
+            "wrong_requester"
+        );
+
+        let mut e = expected(s.address());
+        e.segments = 0;
+        let err = signed.verify(&e, NOW).unwrap_err();
+        assert_eq!(err.code(), "wrong_segments");
+        e.task_digest = [8; 32];
+        assert_eq!(
+            signed.verify(&e, NOW + 5_000).unwrap_err().code(),
+            "wrong_segments"
+        );
+    }
+
+    #[test]
+    fn requester_and_segments_are_signed() {
+        // Editing either after signing breaks the signature, so a quote cannot be handed on
+        // to another key or re-planned without the pool.
+        let s = signer(1);
+        let signed = s.sign(quote_for(s.address())).unwrap();
+        let mut other = signed.clone();
+        other.quote.requester = KeyId(6);
+        let mut e = expected(s.address());
+        e.requester = KeyId(6);
+        assert_eq!(other.verify(&e, NOW).unwrap_err().code(), "wrong_signer");
+        let mut other = signed;
+        other.quote.segments = 0;
+        let mut e = expected(s.address());
+        e.segments = 0;
+        assert_eq!(other.verify(&e, NOW).unwrap_err().code(), "wrong_signer");
+    }
+
+    /// Hashes of `quote_for` under the pool address `0x5fbd…0aa3`, computed independently
+    /// with pycryptodome's Keccak-256 from the EIP-712 rules, not with this crate.
+    #[test]
+    fn quote_hashes_match_independent_vectors() {
+        let pool: Address = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
+            .parse()
+            .unwrap();
+        let q = quote_for(pool);
+        let hex = |w: Word| hex::encode(w);
+        assert_eq!(
+            hex(type_hash(Quote::TYPE)),
+            "517201e29fc46b242edcc3c65b1301eb8ae6326763e2c47bebcb4f36d7e7aaf7"
+        );
+        assert_eq!(
+            hex(q.domain().separator()),
+            "a5625605294eae55c7396c3258ea9273d53758f6fddc57ccf072b2bffa6bf65d"
+        );
+        assert_eq!(
+            hex(q.struct_hash()),
+            "a6c849472c724d6fd352dc885f263d5457241ee011b60ba2854bbd6d83373b68"
+        );
+        assert_eq!(
+            hex(q.signing_digest()),
+            "69d25cabc4a53c251012fd1dfb280ed9f5dc8348fb8f4419ac00e2947517259b"
+        );
+    }
+
+    /// The wire type (`zkpool_types::settlement::SignedQuote`) has the same JSON shape, so
+    /// the node converts between the two through JSON without losing or adding a field.
+    #[test]
+    fn wire_quote_has_the_same_json_shape() {
+        use zkpool_types::settlement as wire;
+
+        let s = signer(9);
+        let mut q = quote_for(s.address());
+        q.bond = Amount::MAX;
+        let signed = s.sign(q).unwrap();
+        let ledger_json = serde_json::to_value(&signed).unwrap();
+        let wire: wire::SignedQuote = serde_json::from_value(ledger_json.clone()).unwrap();
+        assert_eq!(wire.quote.requester, REQUESTER);
+        assert_eq!(wire.quote.segments, 3);
+        let wire_json = serde_json::to_value(&wire).unwrap();
+        assert_eq!(wire_json, ledger_json);
+        let back: SignedQuote = serde_json::from_value(wire_json).unwrap();
+        assert_eq!(back, signed);
+        assert_eq!(ledger_json["quote"]["requester"], 5);
+    }
+
+    #[test]
     fn malformed_signatures_are_bad_signature() {
         let s = signer(1);
         let mut signed = s.sign(quote_for(s.address())).unwrap();
@@ -452,7 +591,7 @@ mod tests {
 
     #[test]
     fn type_string_is_the_documented_one() {
-        let expected = "Quote(bytes32 taskDigest,uint256 reward,uint256 bond,uint64 deadlineMs,uint64 expiresAtMs,uint64 nonce)";
+        let expected = "Quote(bytes32 taskDigest,uint64 requester,uint32 segments,uint256 reward,uint256 bond,uint64 deadlineMs,uint64 expiresAtMs,uint64 nonce)";
         assert_eq!(Quote::TYPE, expected);
     }
 }

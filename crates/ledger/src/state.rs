@@ -48,27 +48,41 @@ pub enum TaskStatus {
     Bonded,
     /// Delivered in time: reward paid out, bond returned. Final.
     Released,
-    /// Not delivered in time: requester refunded and paid the bond. Final.
+    /// Not delivered in time, claimed by the requester: refunded and paid the bond. Final.
     Claimed,
+    /// The pool gave up on valid artifacts (before or after the deadline): the requester was
+    /// refunded and paid the bond, as on a claim. Final.
+    Conceded,
+    /// The requester's artifacts could not be proved: provers were paid for their time, the
+    /// rest refunded, the bond returned to the pool stake. Final.
+    RequesterFault,
 }
 
 impl TaskStatus {
-    /// True once the task was released or claimed; nothing can change it afterwards.
+    /// True once the task was released, claimed, conceded or ended by the requester's fault;
+    /// nothing can change it afterwards.
     pub fn is_settled(self) -> bool {
-        matches!(self, TaskStatus::Released | TaskStatus::Claimed)
+        matches!(
+            self,
+            TaskStatus::Released
+                | TaskStatus::Claimed
+                | TaskStatus::Conceded
+                | TaskStatus::RequesterFault
+        )
     }
 }
 
 /// A task's settlement record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskRecord {
-    /// Who escrowed the reward and is owed refund and bond on a claim.
+    /// Who escrowed the reward and is owed refund and bond on a claim or concession.
     pub requester: KeyId,
     /// The escrowed reward.
     pub reward: Amount,
     /// The staked bond (zero until [`Op::StakeBond`](crate::Op::StakeBond)).
     pub bond: Amount,
-    /// End of the liability window (unix ms): release strictly before, claim at or after.
+    /// End of the liability window (unix ms): release strictly before, claim at or after;
+    /// concession and requester fault at any time.
     pub deadline_ms: u64,
     /// Where it stands.
     pub status: TaskStatus,

@@ -8,11 +8,12 @@
 use std::collections::HashMap;
 
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use zkpool_ledger::{
     bench, Account, Amount, Entry, EpochId, EpochStatus, Ledger, LedgerConfig, LedgerError, Op,
     PenaltyMode, TaskStatus,
 };
-use zkpool_types::{KeyId, ProverId, TaskId};
+use zkpool_types::{KeyId, TaskId};
 
 const REQ: KeyId = KeyId(1);
 const T1: TaskId = TaskId(1);
@@ -43,7 +44,7 @@ fn refused(l: &mut Ledger, code: &str, f: impl FnOnce(&mut Ledger) -> Result<Ent
 #[test]
 fn release_splits_by_work_and_returns_the_bond() {
     let mut l = funded();
-    let (p1, p2, p3) = (ProverId(1), ProverId(2), ProverId(3));
+    let (p1, p2, p3) = (KeyId(1), KeyId(2), KeyId(3));
     // p1 proved two segments, p2 one, p3 one: work 2 + 1 + 1 (p1 listed twice).
     let e = l
         .release(T1, vec![(p1, 1), (p2, 1), (p1, 1), (p3, 1)], 99)
@@ -67,11 +68,11 @@ fn release_remainders_go_to_the_treasury() {
     let mut l = Ledger::new(LedgerConfig::default());
     l.deposit(Account::Requester(REQ), amt(101)).unwrap();
     l.escrow(T1, REQ, amt(101), 10, 0).unwrap();
-    l.release(T1, vec![(ProverId(1), 1), (ProverId(2), 2)], 5)
+    l.release(T1, vec![(KeyId(1), 1), (KeyId(2), 2)], 5)
         .unwrap();
     // provers' share floor(101 × 0.8) = 80 → 26 and 53 (floors), remainder 1; fee 21.
-    assert_eq!(l.balance(&Account::Prover(ProverId(1))), amt(26));
-    assert_eq!(l.balance(&Account::Prover(ProverId(2))), amt(53));
+    assert_eq!(l.balance(&Account::Prover(KeyId(1))), amt(26));
+    assert_eq!(l.balance(&Account::Prover(KeyId(2))), amt(53));
     assert_eq!(l.balance(&Account::Treasury), amt(22));
 }
 
@@ -91,7 +92,7 @@ fn claim_pays_refund_and_bond_once_after_the_window() {
 fn release_after_the_deadline_loses_to_the_claim() {
     let mut l = funded();
     refused(&mut l, "window_closed", |l| {
-        l.release(T1, vec![(ProverId(1), 1)], 100)
+        l.release(T1, vec![(KeyId(1), 1)], 100)
     });
     refused(&mut l, "window_closed", |l| {
         l.escrow(TaskId(2), REQ, amt(1), 10, 10)
@@ -101,7 +102,7 @@ fn release_after_the_deadline_loses_to_the_claim() {
 #[test]
 fn every_bad_input_has_its_code() {
     let mut l = funded();
-    let p = ProverId(9);
+    let p = KeyId(9);
     refused(&mut l, "insufficient_funds", |l| {
         l.escrow(TaskId(2), REQ, amt(1), 100, 0)
     });
@@ -146,7 +147,7 @@ fn every_bad_input_has_its_code() {
 
 #[test]
 fn penalties_take_stake_then_balance_capped_or_strict() {
-    let p = ProverId(4);
+    let p = KeyId(4);
     let mut l = Ledger::new(LedgerConfig::default());
     l.deposit(Account::Prover(p), amt(100)).unwrap();
     l.execute(Op::ProverStake {
@@ -177,9 +178,9 @@ fn epochs_pay_exactly_their_pool_once() {
     l.deposit(Account::Treasury, amt(1_000)).unwrap();
     let e = EpochId(3);
     l.fund_epoch(e, amt(700)).unwrap();
-    let shares = vec![(ProverId(1), amt(300)), (ProverId(2), amt(399))];
+    let shares = vec![(KeyId(1), amt(300)), (KeyId(2), amt(399))];
     refused(&mut l, "insufficient_funds", |l| {
-        l.pay_epoch(e, vec![(ProverId(1), amt(701))])
+        l.pay_epoch(e, vec![(KeyId(1), amt(701))])
     });
     l.pay_epoch(e, shares.clone()).unwrap();
     assert_eq!(l.balance(&Account::EpochPool(e)), Amount::ZERO);
@@ -200,7 +201,7 @@ fn replay_rejects_gaps_and_rebuilds_equal_state() {
     journal.push(fresh.escrow(T1, REQ, amt(1_000), 100, 0).unwrap());
     journal.push(fresh.stake_bond(T1, amt(2_000)).unwrap());
     assert_eq!(fresh, l);
-    journal.push(l.release(T1, vec![(ProverId(1), 1)], 10).unwrap());
+    journal.push(l.release(T1, vec![(KeyId(1), 1)], 10).unwrap());
     assert_eq!(
         Ledger::replay(LedgerConfig::default(), &journal).unwrap(),
         l
@@ -235,20 +236,30 @@ fn amount(max: u128) -> impl Strategy<Value = Amount> {
     ]
 }
 
+/// Collateral per lease: mostly a small part of a stake, so that locks, releases and slashes
+/// all happen; sometimes anything, so that they are refused too.
+fn collateral_amount() -> impl Strategy<Value = Amount> {
+    prop_oneof![
+        4 => (0u128..80).prop_map(Amount::from_base_units),
+        1 => amount(300),
+    ]
+}
+
 /// Mostly accounts that accept deposits, sometimes one that does not.
 fn owner_account() -> impl Strategy<Value = Account> {
     prop_oneof![
         4 => (0i64..3).prop_map(|k| Account::Requester(KeyId(k))),
-        2 => (0i64..4).prop_map(|p| Account::Prover(ProverId(p))),
+        4 => (0i64..4).prop_map(|p| Account::Prover(KeyId(p))),
         1 => Just(Account::Treasury),
         2 => Just(Account::PoolStake),
         1 => (0i64..4).prop_map(|t| Account::Escrow(TaskId(t))),
+        1 => (0i64..4).prop_map(|p| Account::Collateral(KeyId(p))),
     ]
 }
 
 fn op() -> impl Strategy<Value = Op> {
     let task = (0i64..5).prop_map(TaskId);
-    let prover = (0i64..4).prop_map(ProverId);
+    let prover = (0i64..4).prop_map(KeyId);
     let epoch = (0u64..2).prop_map(EpochId);
     // Deadlines 50..200; "now" mostly before them at escrow, anywhere at release/claim.
     let time = 0u64..200;
@@ -274,10 +285,29 @@ fn op() -> impl Strategy<Value = Op> {
             time.clone()
         )
             .prop_map(|(task, work, now_ms)| Op::Release { task, work, now_ms }),
-        3 => (task, time).prop_map(|(task, now_ms)| Op::Claim { task, now_ms }),
+        3 => (task.clone(), time.clone()).prop_map(|(task, now_ms)| Op::Claim { task, now_ms }),
+        2 => (
+            task.clone(),
+            prop::collection::vec((prover.clone(), 0u64..5), 0..5),
+            prop_oneof![Just(0u32), Just(10_000), 0u32..=10_000, 10_001u32..20_000],
+            time.clone()
+        )
+            .prop_map(|(task, work, pay_bps, now_ms)| Op::RequesterFault {
+                task,
+                work,
+                pay_bps,
+                now_ms,
+            }),
+        2 => (task.clone(), time).prop_map(|(task, now_ms)| Op::Concede { task, now_ms }),
+        3 => (prover.clone(), task.clone(), collateral_amount())
+            .prop_map(|(prover, task, amount)| Op::LockCollateral { prover, task, amount }),
+        2 => (prover.clone(), task.clone(), collateral_amount())
+            .prop_map(|(prover, task, amount)| Op::ReleaseCollateral { prover, task, amount }),
+        2 => (prover.clone(), task, collateral_amount())
+            .prop_map(|(prover, task, amount)| Op::SlashCollateral { prover, task, amount }),
         1 => (prover.clone(), amount(300))
             .prop_map(|(prover, amount)| Op::Penalty { prover, amount }),
-        1 => (prover.clone(), amount(300))
+        2 => (prover.clone(), amount(300))
             .prop_map(|(prover, amount)| Op::ProverStake { prover, amount }),
         1 => (prover.clone(), amount(300))
             .prop_map(|(prover, amount)| Op::ProverUnstake { prover, amount }),
@@ -315,19 +345,143 @@ fn paid_out(entry: &Entry, from: Account) -> u128 {
         .sum()
 }
 
+/// For the collateral ops: the account the amount comes out of, and the amount.
+fn collateral_source(op: &Op) -> Option<(Account, Amount)> {
+    match op {
+        Op::LockCollateral { prover, amount, .. } => Some((Account::ProverStake(*prover), *amount)),
+        Op::ReleaseCollateral { prover, amount, .. }
+        | Op::SlashCollateral { prover, amount, .. } => {
+            Some((Account::Collateral(*prover), *amount))
+        }
+        _ => None,
+    }
+}
+
+/// Sum of postings into accounts matching `to` in `entry`.
+fn paid_in(entry: &Entry, to: impl Fn(&Account) -> bool) -> u128 {
+    entry
+        .postings
+        .iter()
+        .filter(|p| to(&p.to))
+        .map(|p| p.amount.base_units())
+        .sum()
+}
+
+/// What one accepted entry may move, given the ledger `before` it and `after` it.
+fn check_entry(
+    before: &Ledger,
+    after: &Ledger,
+    entry: &Entry,
+    cfg: LedgerConfig,
+) -> Result<(), TestCaseError> {
+    let op = &entry.op;
+    let pools_fault = matches!(op, Op::Claim { .. } | Op::Concede { .. });
+    let moves_collateral = matches!(
+        op,
+        Op::LockCollateral { .. } | Op::ReleaseCollateral { .. } | Op::SlashCollateral { .. }
+    );
+    for p in &entry.postings {
+        prop_assert!(!p.amount.is_zero(), "zero posting in {:?}", op);
+        // The bond (or the stake behind it) reaches a requester only on the pool's fault.
+        if matches!(p.from, Account::Bond(_) | Account::PoolStake) {
+            prop_assert!(
+                !matches!(p.to, Account::Requester(_)) || pools_fault,
+                "{:?} paid a bond to a requester",
+                op
+            );
+        }
+        if let Account::Bond(_) = p.from {
+            prop_assert!(
+                pools_fault || p.to == Account::PoolStake,
+                "{:?} moved a bond",
+                op
+            );
+        }
+        let touches = |a: &Account| matches!(a, Account::Collateral(_));
+        prop_assert!(
+            moves_collateral || !(touches(&p.from) || touches(&p.to)),
+            "{:?} moved collateral",
+            op
+        );
+    }
+    match op {
+        Op::Release { task, .. }
+        | Op::Claim { task, .. }
+        | Op::RequesterFault { task, .. }
+        | Op::Concede { task, .. } => {
+            // Settling drains escrow and bond completely, at once.
+            let rec = before.task(*task).unwrap();
+            prop_assert_eq!(
+                paid_out(entry, Account::Escrow(*task)),
+                rec.reward.base_units()
+            );
+            prop_assert_eq!(paid_out(entry, Account::Bond(*task)), rec.bond.base_units());
+            prop_assert!(after.balance(&Account::Escrow(*task)).is_zero());
+            prop_assert!(after.balance(&Account::Bond(*task)).is_zero());
+            let to_provers = paid_in(entry, |a| matches!(a, Account::Prover(_)));
+            let to_requester = paid_in(entry, |a| *a == Account::Requester(rec.requester));
+            match op {
+                Op::Release { .. } => {
+                    // Provers get at most their share, the treasury the rest.
+                    let (share, _) = rec.reward.split_bps(cfg.prover_share_bps);
+                    prop_assert!(to_provers <= share.base_units());
+                    prop_assert_eq!(to_requester, 0);
+                }
+                Op::RequesterFault { work, pay_bps, .. } => {
+                    // Provers get at most the pay for their time; the requester the rest of
+                    // the escrow (all of it when nobody worked); nobody else loses anything.
+                    let (pay, rest) = rec.reward.split_bps(*pay_bps);
+                    prop_assert!(to_provers <= pay.base_units());
+                    let worked = work.iter().any(|(_, w)| *w > 0);
+                    let refund = if worked { rest } else { rec.reward };
+                    prop_assert_eq!(to_requester, refund.base_units());
+                    prop_assert_eq!(
+                        after.task(*task).unwrap().status,
+                        TaskStatus::RequesterFault
+                    );
+                }
+                _ => prop_assert_eq!(
+                    to_requester,
+                    rec.reward.base_units() + rec.bond.base_units()
+                ),
+            }
+        }
+        Op::PayEpoch { epoch, .. } => {
+            let pool = before.balance(&Account::EpochPool(*epoch));
+            prop_assert_eq!(
+                paid_out(entry, Account::EpochPool(*epoch)),
+                pool.base_units()
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
 
     #[test]
     fn random_sequences_keep_every_invariant(
         cfg in config(),
+        staked in any::<bool>(),
         actions in prop::collection::vec(action(), 1..80),
     ) {
         let mut ledger = Ledger::new(cfg);
         let mut journal: Vec<Entry> = Vec::new();
+        if staked {
+            // Half the runs start with every prover key holding stake, so that collateral
+            // is locked, released and slashed often; the other half start empty.
+            for k in (0..4).map(KeyId) {
+                journal.push(ledger.deposit(Account::Prover(k), amt(1_000)).unwrap());
+                journal.push(ledger.execute(Op::ProverStake { prover: k, amount: amt(600) }).unwrap());
+            }
+        }
         let mut settled: HashMap<TaskId, u32> = HashMap::new();
         let mut bonds_returned: HashMap<TaskId, u32> = HashMap::new();
         let mut epochs_paid: HashMap<EpochId, u32> = HashMap::new();
+        // The model of each key's collateral: locks − releases − slashes.
+        let mut collateral: HashMap<KeyId, i128> = HashMap::new();
 
         for action in actions {
             let op = match action {
@@ -349,35 +503,35 @@ proptest! {
             if let Ok(entry) = &planned {
                 prop_assert_eq!(ledger.apply(entry), Ok(()), "planned {:?} did not apply", op);
             }
+            // Collateral moves exactly when the stake (or the locked amount) covers it.
+            if let Some((from, amount)) = collateral_source(&op) {
+                let covered = !amount.is_zero() && amount <= before.balance(&from);
+                prop_assert_eq!(planned.is_ok(), covered, "{:?}: {:?}", op, planned);
+            }
             match planned {
                 Err(_) => prop_assert_eq!(&ledger, &before, "refused {:?} changed state", op),
                 Ok(entry) => {
                     prop_assert_eq!(entry.seq, journal.len() as u64);
+                    check_entry(&before, &ledger, &entry, cfg)?;
                     match &entry.op {
-                        Op::Release { task, .. } | Op::Claim { task, .. } => {
+                        Op::Release { task, .. }
+                        | Op::Claim { task, .. }
+                        | Op::RequesterFault { task, .. }
+                        | Op::Concede { task, .. } => {
                             *settled.entry(*task).or_default() += 1;
-                            let rec = before.task(*task).unwrap();
-                            prop_assert_eq!(paid_out(&entry, Account::Escrow(*task)),
-                                rec.reward.base_units());
-                            let bond_paid = paid_out(&entry, Account::Bond(*task));
-                            prop_assert_eq!(bond_paid, rec.bond.base_units());
-                            if bond_paid > 0 {
+                            if before.task(*task).unwrap().bond > Amount::ZERO {
                                 *bonds_returned.entry(*task).or_default() += 1;
                             }
-                            if let Op::Release { .. } = &entry.op {
-                                // Provers get at most their share, the treasury the rest.
-                                let (share, _) = rec.reward.split_bps(cfg.prover_share_bps);
-                                let to_provers: u128 = entry.postings.iter()
-                                    .filter(|p| matches!(p.to, Account::Prover(_)))
-                                    .map(|p| p.amount.base_units()).sum();
-                                prop_assert!(to_provers <= share.base_units());
-                            }
+                        }
+                        Op::LockCollateral { prover, amount, .. } => {
+                            *collateral.entry(*prover).or_default() += amount.base_units() as i128;
+                        }
+                        Op::ReleaseCollateral { prover, amount, .. }
+                        | Op::SlashCollateral { prover, amount, .. } => {
+                            *collateral.entry(*prover).or_default() -= amount.base_units() as i128;
                         }
                         Op::PayEpoch { epoch, .. } => {
                             *epochs_paid.entry(*epoch).or_default() += 1;
-                            let pool = before.balance(&Account::EpochPool(*epoch));
-                            prop_assert_eq!(paid_out(&entry, Account::EpochPool(*epoch)),
-                                pool.base_units());
                         }
                         _ => {}
                     }
@@ -391,6 +545,12 @@ proptest! {
             prop_assert!(settled.values().all(|n| *n <= 1), "a task settled twice");
             prop_assert!(bonds_returned.values().all(|n| *n <= 1), "a bond paid twice");
             prop_assert!(epochs_paid.values().all(|n| *n <= 1), "an epoch paid twice");
+            for k in (0..4).map(KeyId) {
+                let model = collateral.get(&k).copied().unwrap_or(0);
+                prop_assert!(model >= 0, "collateral of {} went negative", k);
+                prop_assert_eq!(ledger.balance(&Account::Collateral(k)).base_units() as i128,
+                    model, "collateral of {}", k);
+            }
         }
         // Settled tasks and epochs hold nothing; open ones hold exactly their record.
         for t in 0..5 {
@@ -400,10 +560,18 @@ proptest! {
                     ledger.balance(&Account::Bond(t)));
                 if rec.status.is_settled() {
                     prop_assert!(escrow.is_zero() && bond.is_zero());
+                    prop_assert_eq!(settled.get(&t), Some(&1));
                 } else {
                     prop_assert_eq!((escrow, bond), (rec.reward, rec.bond));
                 }
             }
+        }
+        // Epoch stake is unlocked stake plus collateral.
+        let stakes = ledger.prover_stakes();
+        for k in (0..4).map(KeyId) {
+            let want = ledger.balance(&Account::ProverStake(k)).base_units()
+                + ledger.balance(&Account::Collateral(k)).base_units();
+            prop_assert_eq!(stakes.get(&k).map_or(0, |a| a.base_units()), want);
         }
         prop_assert_eq!(&Ledger::replay(cfg, &journal).unwrap(), &ledger);
     }
@@ -473,6 +641,8 @@ fn timing_epoch_settlement_and_quote_signing() {
     let n = 2_000u64;
     let quote = |nonce| Quote {
         task_digest: [9; 32],
+        requester: KeyId(1),
+        segments: 0,
         reward: amt(1),
         bond: amt(2),
         deadline_ms: 10,

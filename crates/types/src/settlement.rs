@@ -43,6 +43,10 @@ pub struct QuoteRequest {
 pub struct QuoteTerms {
     /// `0x` + 32 bytes: digest of proof system, artifact hashes and public statement.
     pub task_digest: String,
+    /// The requester (access key) the quote was made for; only it can accept the quote.
+    pub requester: KeyId,
+    /// Segments the pool priced the task as split into (0 = proved whole).
+    pub segments: u32,
     /// Reward the requester escrows.
     pub reward: Units,
     /// Liability bond the pool stakes.
@@ -173,8 +177,8 @@ pub struct WithdrawRequest {
 /// `POST /v1/ledger/deposit` (admin): money enters an account from outside.
 #[derive(Clone, Serialize, Deserialize, Debug)]
 pub struct DepositRequest {
-    /// `requester:k-2`, `prover:p-1`, `prover_stake:p-1` (deposited and staked), `treasury`
-    /// or `pool_stake`.
+    /// `requester:k-2`, `prover:k-3`, `prover_stake:k-3` (deposited and staked), `treasury`
+    /// or `pool_stake`. Provers' accounts are keyed by their access key.
     pub account: String,
     /// How much.
     pub amount: Units,
