@@ -334,6 +334,8 @@ async fn settlement_rows(table: &mut Table) -> anyhow::Result<()> {
         };
         let offer = pricing.admit(&fleet, 200_000 + i, 600_000)?;
         signer.sign(Quote {
+            requester: zkpool_types::KeyId(1),
+            segments: 0,
             task_digest: [i as u8; 32],
             reward: offer.price,
             bond: offer.bond,

@@ -75,6 +75,9 @@ pub const FUND_REQUESTER: u64 = 1_000;
 pub const FUND_POOL_STAKE: u64 = 10_000;
 /// Tokens the local pool deposits into its treasury (epoch reward pools).
 pub const FUND_TREASURY: u64 = 5_000;
+/// Tokens the local pool stakes for each prover key it creates: leases of paid tasks lock
+/// collateral from it.
+pub const FUND_PROVER_STAKE: u64 = 100;
 
 /// A running in-process pool: a real node on a loopback socket plus prover agents talking to
 /// it over HTTP. The demo, the benchmarks and the end-to-end tests share it.
@@ -187,15 +190,27 @@ impl LocalPool {
 
     /// Starts one prover agent with its own key; aborting the handle kills the agent the way a
     /// dying machine would (no goodbye, heartbeats stop).
+    /// Its key is staked with [`FUND_PROVER_STAKE`] tokens.
     pub async fn spawn_prover(
         &self,
         name: &str,
         fault: Fault,
     ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-        let key = self.store.create_key(Role::Prover, name, now_ms()).await?;
+        self.spawn_prover_staked(name, fault, FUND_PROVER_STAKE)
+            .await
+    }
+
+    /// [`LocalPool::spawn_prover`] with `stake` tokens staked (0: free-tier tasks only).
+    pub async fn spawn_prover_staked(
+        &self,
+        name: &str,
+        fault: Fault,
+        stake: u64,
+    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let (_, secret) = self.prover_key(name, stake).await?;
         let config = AgentConfig {
             pool: self.url(),
-            key: key.secret,
+            key: secret,
             name: name.to_string(),
             jobs: 1,
             lease_wait: Duration::from_secs(5),
@@ -207,6 +222,28 @@ impl LocalPool {
                 tracing::error!(error = %e, "agent stopped");
             }
         }))
+    }
+
+    /// A new prover key named `name` with `stake` tokens staked: its id and secret.
+    pub async fn prover_key(&self, name: &str, stake: u64) -> anyhow::Result<(KeyId, String)> {
+        let key = self.store.create_key(Role::Prover, name, now_ms()).await?;
+        if stake > 0 {
+            self.admin
+                .deposit(
+                    &format!("prover_stake:{}", key.id),
+                    Amount::from_tokens(stake).base_units(),
+                )
+                .await
+                .with_context(|| format!("staking for prover key {}", key.id))?;
+        }
+        Ok((key.id, key.secret))
+    }
+
+    /// A client for a new prover key with `stake` tokens staked (for tests that drive the
+    /// prover API by hand).
+    pub async fn prover_client(&self, name: &str, stake: u64) -> anyhow::Result<Client> {
+        let (_, secret) = self.prover_key(name, stake).await?;
+        Ok(Client::new(&self.url(), &secret)?)
     }
 
     /// Stops agents and node and waits for them.

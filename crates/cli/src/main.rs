@@ -47,10 +47,15 @@ enum Command {
     Claim(settlement_cmd::ClaimArgs),
     /// Show your available, escrowed and claimable funds (requester key).
     Balance(settlement_cmd::KeyArgs),
-    /// Show rewards per machine and epoch (prover key; admin key for every machine).
+    /// Show rewards per prover key and epoch, with balance, stake and locked collateral
+    /// (prover key; admin key for every prover).
     Rewards(settlement_cmd::KeyArgs),
-    /// Move money out of your account (requester key, or prover key for a machine).
+    /// Move money out of your account (requester or prover key).
     Withdraw(settlement_cmd::WithdrawArgs),
+    /// Stake part of a prover key's balance: leases of paid tasks lock collateral from it.
+    Stake(settlement_cmd::WithdrawArgs),
+    /// Move stake back to the balance once no lease can still be charged to it.
+    Unstake(settlement_cmd::UnstakeArgs),
     /// Fund accounts and inspect balances (operator, admin key).
     #[command(subcommand)]
     Ledger(settlement_cmd::LedgerCommand),
@@ -80,6 +85,8 @@ fn main() -> std::process::ExitCode {
             | Command::Balance(_)
             | Command::Rewards(_)
             | Command::Withdraw(_)
+            | Command::Stake(_)
+            | Command::Unstake(_)
             | Command::Ledger(_)
             | Command::Epochs(_)
     );
@@ -122,6 +129,8 @@ fn main() -> std::process::ExitCode {
             Command::Balance(a) => settlement_cmd::balance(a).await,
             Command::Rewards(a) => settlement_cmd::rewards(a).await,
             Command::Withdraw(a) => settlement_cmd::withdraw(a).await,
+            Command::Stake(a) => settlement_cmd::stake(a).await,
+            Command::Unstake(a) => settlement_cmd::unstake(a).await,
             Command::Ledger(c) => settlement_cmd::ledger(c).await,
             Command::Epochs(c) => settlement_cmd::epochs(c).await,
             Command::Demo(a) => demo::run(a).await,

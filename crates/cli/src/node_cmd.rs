@@ -96,14 +96,24 @@ pub async fn open_store(data_dir: &Path) -> anyhow::Result<Arc<Store>> {
     Ok(Arc::new(store))
 }
 
+/// Writes a secret to a new file that is private from its first byte: created with mode 0600
+/// in the same call that creates it (never world-readable, not even for a moment), and never
+/// over an existing file.
 pub(crate) fn write_private(path: &Path, secret: &str) -> anyhow::Result<()> {
-    std::fs::write(path, format!("{secret}\n"))
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    use std::io::Write;
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        open.mode(0o600);
     }
+    let mut file = open
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(format!("{secret}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
@@ -142,4 +152,25 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     zkpool_node::run(listener, node, crate::shutdown_signal()).await?;
     store.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_created_private_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("admin.key");
+        write_private(&path, "s3cret").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "s3cret\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+        }
+        assert!(write_private(&path, "other").is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "s3cret\n");
+    }
 }

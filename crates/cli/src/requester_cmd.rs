@@ -101,7 +101,12 @@ async fn finish(client: &Client, a: &SubmitArgs, id: TaskId) -> anyhow::Result<(
         follow(client, id).await?
     };
     if view.state != TaskState::Done {
-        anyhow::bail!("task {} failed: {}", view.id, view.failures.join("; "));
+        let cause = view.cause.map(|c| format!(" ({c})")).unwrap_or_default();
+        anyhow::bail!(
+            "task {} failed{cause}: {}",
+            view.id,
+            view.failures.join("; ")
+        );
     }
     let bytes = client.proof(view.id).await?;
     std::fs::create_dir_all(&a.out)
@@ -226,7 +231,7 @@ pub async fn status(a: StatusArgs) -> anyhow::Result<()> {
     }
     let s = client.status().await?;
     let mut tasks = Table::new(&[
-        "task", "circuit", "state", "work", "prover", "prove", "attempts",
+        "task", "circuit", "state", "cause", "work", "prover", "prove", "attempts",
     ]);
     for t in &s.tasks {
         let provers: std::collections::BTreeSet<&str> = t
@@ -243,6 +248,7 @@ pub async fn status(a: StatusArgs) -> anyhow::Result<()> {
             t.id.to_string(),
             t.label.clone().unwrap_or_default(),
             t.state.to_string(),
+            t.cause.map(|c| c.to_string()).unwrap_or_default(),
             t.work.to_string(),
             prover,
             t.prove_ms.map(ms).unwrap_or_default(),

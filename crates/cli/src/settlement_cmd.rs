@@ -8,15 +8,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use zkpool_client::Client;
 use zkpool_ledger::{
-    Amount, Exponents, LedgerConfig, LoadCurve, PenaltyMode, PricingConfig, QuoteSigner,
-    WorkFactors,
+    Amount, Exponents, LedgerConfig, LoadCurve, PricingConfig, QuoteSigner, WorkFactors,
 };
 use zkpool_node::SettlementConfig;
 use zkpool_types::settlement::Units;
-use zkpool_types::{ProofSystem, ProverId, TaskId};
+use zkpool_types::{ProofSystem, TaskId};
 
 use crate::requester_cmd::PoolArgs;
 use crate::table::Table;
@@ -43,13 +42,20 @@ pub struct SettlementArgs {
     /// Provers' share of a released reward in basis points; the rest is the pool's fee.
     #[arg(long, default_value_t = 8_000)]
     pub prover_share_bps: u32,
-    /// Penalty for an expired lease or an invalid proof, taken from the prover's stake then
-    /// balance (0 = reputation counters only).
-    #[arg(long, default_value = "1.0", value_parser = parse_amount)]
-    pub penalty: Amount,
-    /// What a penalty larger than the prover's holdings does.
-    #[arg(long, value_enum, default_value_t = PenaltyArg::Capped)]
-    pub penalty_mode: PenaltyArg,
+    /// Collateral a lease of a paid task locks from the prover key's stake, in basis points
+    /// of the task's bond divided by its attempts (10000: a task's attempts together cover
+    /// its bond). Slashed for an invalid proof, an expired lease or a false failure report;
+    /// given back otherwise. Keys without stake get only free-tier tasks.
+    #[arg(long, default_value_t = 10_000)]
+    pub collateral_bps: u32,
+    /// When two provers of different keys report a paid task's artifacts unprovable
+    /// (requester_fault): the share of its reward, in basis points, paid to them for their
+    /// time; the rest goes back to the requester and the bond back to the pool.
+    #[arg(long, default_value_t = 2_000)]
+    pub fault_pay_bps: u32,
+    /// Seconds a prover key's stake stays bound after its last paid lease ended.
+    #[arg(long, value_name = "SECS", default_value_t = 3_600)]
+    pub unstake_delay: u64,
     /// Seconds a quote stays acceptable.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub quote_ttl: u64,
@@ -85,15 +91,6 @@ pub struct SettlementArgs {
     /// (no escrow, no bond, no release), counting towards epoch work only.
     #[arg(long)]
     pub require_quote: bool,
-}
-
-/// `--penalty-mode`.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum PenaltyArg {
-    /// Take what the prover has; never refuse.
-    Capped,
-    /// Refuse unless the prover can pay it all.
-    Strict,
 }
 
 /// A command-line amount: tokens (`100`, `12.5`, `3 ZKP`), or base units with the suffix
@@ -167,10 +164,7 @@ impl SettlementArgs {
             chain_id: self.chain_id,
             ledger: LedgerConfig {
                 prover_share_bps: self.prover_share_bps,
-                penalty_mode: match self.penalty_mode {
-                    PenaltyArg::Capped => PenaltyMode::Capped,
-                    PenaltyArg::Strict => PenaltyMode::Strict,
-                },
+                ..LedgerConfig::default()
             },
             pricing: PricingConfig {
                 price_per_mwork: self.price_per_mwork,
@@ -183,7 +177,9 @@ impl SettlementArgs {
             },
             quote_ttl: Duration::from_secs(self.quote_ttl),
             max_window: Duration::from_secs(self.max_window),
-            penalty: self.penalty,
+            collateral_bps: self.collateral_bps,
+            fault_pay_bps: self.fault_pay_bps,
+            unstake_delay: Duration::from_secs(self.unstake_delay),
             epoch_length: Duration::from_secs(self.epoch_length),
             factors,
             exponents,
@@ -375,7 +371,7 @@ pub async fn balance(a: KeyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints per-machine, per-epoch rewards and withdrawable balances.
+/// Prints per-key, per-epoch rewards and each key's funds.
 pub async fn rewards(a: KeyArgs) -> anyhow::Result<()> {
     let client = Client::new(&a.pool.pool, &a.pool.key)?;
     let r = client.rewards().await?;
@@ -386,31 +382,35 @@ pub async fn rewards(a: KeyArgs) -> anyhow::Result<()> {
 /// The rewards report as a table.
 pub fn rewards_table(r: &zkpool_types::settlement::RewardsView) -> Table {
     let mut t = Table::new(&[
-        "machine",
+        "prover key (machines)",
         "epoch",
         "tasks",
         "work",
         "task rewards",
         "epoch rewards",
-        "penalties",
+        "slashed",
         "withdrawable",
+        "stake",
+        "collateral",
     ]);
     for row in &r.rows {
-        let bal = r
-            .balances
-            .iter()
-            .find(|(p, _)| *p == row.prover)
-            .map(|(_, b)| amount(*b).to_string())
-            .unwrap_or_default();
+        let funds = r.funds.iter().find(|f| f.key == row.key);
+        let show = |get: fn(&zkpool_types::settlement::ProverFunds) -> Units| {
+            funds
+                .map(|f| amount(get(f)).to_string())
+                .unwrap_or_default()
+        };
         t.row(vec![
-            format!("{} {}", row.prover, row.name),
+            format!("{} ({})", row.key, row.name),
             format!("{}{}", row.epoch, if row.settled { "" } else { " (open)" }),
             row.tasks_done.to_string(),
             row.work.to_string(),
             amount(row.task_rewards).to_string(),
             amount(row.epoch_rewards).to_string(),
             amount(row.penalties).to_string(),
-            bal,
+            show(|f| f.balance),
+            show(|f| f.stake),
+            show(|f| f.collateral),
         ]);
     }
     t
@@ -424,15 +424,12 @@ pub struct WithdrawArgs {
     /// How much, in tokens (`12.5`), or base units with the suffix `units`.
     #[arg(long, value_parser = parse_amount)]
     amount: Amount,
-    /// For a prover key with several machines: which one.
-    #[arg(long)]
-    prover: Option<ProverId>,
 }
 
 /// Moves money out of the caller's account.
 pub async fn withdraw(a: WithdrawArgs) -> anyhow::Result<()> {
     let client = Client::new(&a.pool.pool, &a.pool.key)?;
-    let m = client.withdraw(a.prover, a.amount.base_units()).await?;
+    let m = client.withdraw(a.amount.base_units()).await?;
     println!(
         "withdrew {} from {}; {} left",
         a.amount,
@@ -440,6 +437,49 @@ pub async fn withdraw(a: WithdrawArgs) -> anyhow::Result<()> {
         amount(m.balance)
     );
     Ok(())
+}
+
+/// `zkpool stake`: a prover key moves part of its balance into its stake. Leases of paid
+/// tasks lock collateral from it; a key without stake gets only free-tier tasks.
+pub async fn stake(a: WithdrawArgs) -> anyhow::Result<()> {
+    let client = Client::new(&a.pool.pool, &a.pool.key)?;
+    let m = client.stake(a.amount.base_units()).await?;
+    println!("staked {}; stake now {}", a.amount, amount(m.balance));
+    Ok(())
+}
+
+/// `zkpool unstake`: back to the balance, once no open lease (or a report awaiting a second
+/// opinion) and no recently ended paid lease can still be charged to the stake. With
+/// `--wait`, waits for that moment instead of failing.
+pub async fn unstake(a: UnstakeArgs) -> anyhow::Result<()> {
+    let client = Client::new(&a.amount.pool.pool, &a.amount.pool.key)?;
+    loop {
+        match client.unstake(a.amount.amount.base_units()).await {
+            Ok(m) => {
+                println!(
+                    "unstaked {}; withdrawable now {}",
+                    a.amount.amount,
+                    amount(m.balance)
+                );
+                return Ok(());
+            }
+            Err(e) if a.wait && e.code() == Some("unstake_not_yet") => {
+                eprintln!("waiting: {e}");
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// `zkpool unstake`.
+#[derive(Args, Debug)]
+pub struct UnstakeArgs {
+    #[command(flatten)]
+    amount: WithdrawArgs,
+    /// Wait until the stake is free instead of failing while leases still bind it.
+    #[arg(long)]
+    wait: bool,
 }
 
 /// `zkpool ledger` (operator, admin key).

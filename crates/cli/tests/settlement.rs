@@ -126,7 +126,14 @@ async fn paid_in_window_replays_identically_and_the_epoch_settles_once() {
     let reward = q.reward.0;
     let (prover_share, fee) = Amount::from_base_units(reward).split_bps(8_000);
     assert_eq!(balance(&after, &req), balance(&before, &req) - reward);
-    assert_eq!(balance(&after, "prover:p-1"), prover_share.base_units());
+    // Prover accounts are per key: the one prover key of the pool earned the share.
+    let prover_account = after
+        .accounts
+        .iter()
+        .map(|(a, _)| a.clone())
+        .find(|a| a.starts_with("prover:k-"))
+        .expect("a prover account");
+    assert_eq!(balance(&after, &prover_account), prover_share.base_units());
     assert_eq!(
         balance(&after, "treasury"),
         balance(&before, "treasury") + fee.base_units()
@@ -140,7 +147,10 @@ async fn paid_in_window_replays_identically_and_the_epoch_settles_once() {
 
     // Stake, then settle the epoch: the one prover with work and stake takes the pool.
     pool.admin
-        .deposit("prover_stake:p-1", Amount::from_tokens(10).base_units())
+        .deposit(
+            &prover_account.replace("prover:", "prover_stake:"),
+            Amount::from_tokens(10).base_units(),
+        )
         .await
         .unwrap();
     let epoch = pool.admin.close_epoch().await.unwrap();
@@ -344,7 +354,7 @@ async fn bad_input_is_refused_with_a_code_and_changes_nothing() {
     // beyond u128, unknown accounts.
     let err = pool
         .requester
-        .withdraw(None, Amount::from_tokens(1_000_000).base_units())
+        .withdraw(Amount::from_tokens(1_000_000).base_units())
         .await
         .unwrap_err();
     assert_eq!(code(err), "insufficient_funds");
@@ -363,7 +373,7 @@ async fn bad_input_is_refused_with_a_code_and_changes_nothing() {
         .unwrap();
     let fresh = Client::new(&pool.url(), &fresh.secret).unwrap();
     assert_eq!(
-        code(fresh.withdraw(None, 1).await.unwrap_err()),
+        code(fresh.withdraw(1).await.unwrap_err()),
         "unknown_account"
     );
     assert_eq!(state().await, accepted, "refused money moves changed state");
@@ -374,6 +384,8 @@ async fn bad_input_is_refused_with_a_code_and_changes_nothing() {
 fn the_wire_quote_mirrors_the_ledger_quote() {
     let signer = QuoteSigner::from_bytes(&[9; 32]).unwrap();
     let q = zkpool_ledger::Quote {
+        requester: zkpool_types::KeyId(3),
+        segments: 2,
         task_digest: [1; 32],
         reward: Amount::from_base_units(5),
         bond: Amount::from_base_units(u128::MAX),

@@ -596,7 +596,7 @@ async fn a_join_interrupted_by_a_crash_is_finished_on_restart() {
     let prover = store.register_prover(pk.id, &hw, now_ms()).await.unwrap();
     for s in &segments {
         let g = store
-            .lease_next(&prover, now_ms(), 60_000)
+            .lease_unpaid(&prover, now_ms(), 60_000)
             .await
             .unwrap()
             .unwrap();

@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use zkpool_types::api::{
     BlobStored, CreateKeyRequest, CreatedKey, ErrorBody, FailureReport, Heartbeat, HeartbeatAck,
-    Hello, LeaseGrant, LeaseRequest, ResultAccepted, Role, StatusView, SubmitRequest, Submitted,
-    TaskView, Welcome,
+    Hello, LeaseGrant, LeaseRequest, ReportKind, ResultAccepted, Role, StatusView, SubmitRequest,
+    Submitted, TaskView, Welcome,
 };
 use zkpool_types::{BlobHash, FencingToken, LeaseId, ProverId, TaskId, TaskSpec};
 
@@ -302,13 +302,13 @@ impl Client {
         lease: LeaseId,
         token: FencingToken,
         reason: &str,
-        retryable: bool,
+        kind: ReportKind,
     ) -> Result<(), ClientError> {
         let url = self.url(&format!("/v1/leases/{}/failure", lease.0));
         let body = FailureReport {
             token: token.0,
             reason: reason.to_string(),
-            retryable,
+            kind,
         };
         self.send(self.http.post(&url).json(&body), &url).await?;
         Ok(())

@@ -4,9 +4,10 @@
 use zkpool_types::api::Submitted;
 use zkpool_types::settlement::{
     BalanceView, Claimed, DepositRequest, EpochView, LedgerSummary, Moved, QuoteIssued,
-    QuoteRequest, QuotedSubmitRequest, RewardsView, SignedQuote, Units, WithdrawRequest,
+    QuoteRequest, QuotedSubmitRequest, RewardsView, SignedQuote, StakeRequest, Units,
+    WithdrawRequest,
 };
-use zkpool_types::{ProverId, TaskId, TaskSpec};
+use zkpool_types::{TaskId, TaskSpec};
 
 use crate::{Client, ClientError};
 
@@ -37,21 +38,38 @@ impl Client {
         self.get("/v1/balance").await
     }
 
-    /// Per-machine, per-epoch rewards (prover or admin key).
+    /// Per-key, per-epoch rewards and each key's funds (prover or admin key).
     pub async fn rewards(&self) -> Result<RewardsView, ClientError> {
         self.get("/v1/rewards").await
     }
 
-    /// Withdraws from the caller's account (a prover key names its machine when it has several).
-    pub async fn withdraw(
-        &self,
-        prover: Option<ProverId>,
-        amount: u128,
-    ) -> Result<Moved, ClientError> {
+    /// Withdraws from the caller key's account.
+    pub async fn withdraw(&self, amount: u128) -> Result<Moved, ClientError> {
         self.post(
             "/v1/withdraw",
             &WithdrawRequest {
-                prover,
+                amount: Units(amount),
+            },
+        )
+        .await
+    }
+
+    /// Stakes part of the caller prover key's balance (it backs the collateral of paid leases).
+    pub async fn stake(&self, amount: u128) -> Result<Moved, ClientError> {
+        self.post(
+            "/v1/stake",
+            &StakeRequest {
+                amount: Units(amount),
+            },
+        )
+        .await
+    }
+
+    /// Unstakes back to the balance; `409 unstake_not_yet` while leases can still be charged.
+    pub async fn unstake(&self, amount: u128) -> Result<Moved, ClientError> {
+        self.post(
+            "/v1/unstake",
+            &StakeRequest {
                 amount: Units(amount),
             },
         )

@@ -7,6 +7,9 @@
 //! `cargo bench -p zkpool-groth16 --bench intake [-- 14 16 18]` (log2 of the QAP domain;
 //! default 14, 16, 18).
 
+// Tests unwrap freely: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use ark_ec::AffineRepr;

@@ -2,6 +2,9 @@
 //! with an error naming its fault, except two H points swapped, which intake cannot tell from
 //! an honest key and whose proofs fail; and the work measure against padded circuits.
 
+// Tests unwrap freely: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::sync::OnceLock;
 

@@ -21,6 +21,7 @@ pub async fn data(State(node): State<Arc<Node>>) -> Result<Json<DashboardView>, 
     let now = node.now_ms();
     let provers = node.store.list_provers(now, online_window(&node)).await?;
     let tasks_by_state = node.store.count_tasks_by_state().await?;
+    let tasks_by_cause = node.store.count_tasks_by_cause().await?;
     let splits = node
         .store
         .list_split_tasks(DASHBOARD_SPLITS)
@@ -47,6 +48,7 @@ pub async fn data(State(node): State<Arc<Node>>) -> Result<Json<DashboardView>, 
     Ok(Json(DashboardView {
         provers,
         tasks_by_state,
+        tasks_by_cause,
         splits,
         now_ms: now,
     }))

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use zkpool_ledger::epoch::{aggregate_work, settle_epoch};
 use zkpool_ledger::{Account, Amount, EpochId, LedgerError, Op, WorkRecord};
 use zkpool_types::settlement::{EpochShare, EpochView};
-use zkpool_types::ProverId;
+use zkpool_types::KeyId;
 
 use crate::settlement::units;
 use crate::{ApiError, Node};
@@ -25,19 +25,18 @@ pub async fn close_epoch(node: &Node) -> Result<EpochView, ApiError> {
     let records: Vec<WorkRecord<'_>> = done
         .iter()
         .map(|d| WorkRecord {
-            prover: d.prover,
+            prover: d.key,
             system: &d.system,
             size: d.size,
         })
         .collect();
     let work = aggregate_work(&cfg.factors, records.iter().copied())?;
-    let stakes: HashMap<ProverId, Amount> = books
+    // Locked collateral is still stake: a prover proving many paid tasks is not penalised.
+    let stakes: HashMap<KeyId, Amount> = books
         .ledger
-        .balances()
-        .filter_map(|(a, b)| match a {
-            Account::ProverStake(p) if !b.is_zero() => Some((*p, b)),
-            _ => None,
-        })
+        .prover_stakes()
+        .into_iter()
+        .filter(|(_, b)| !b.is_zero())
         .collect();
     let pool = cfg
         .epoch_reward

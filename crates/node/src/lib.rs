@@ -28,12 +28,14 @@ mod dashboard;
 mod epochs;
 mod error;
 mod extract;
+mod liability;
 mod prover_api;
 mod requester_api;
 mod scheduler;
 pub mod settlement;
 mod settlement_api;
 mod split;
+mod verify;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -177,6 +179,8 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/balance", get(settlement_api::balance))
         .route("/v1/rewards", get(settlement_api::rewards))
         .route("/v1/withdraw", post(settlement_api::withdraw))
+        .route("/v1/stake", post(settlement_api::stake))
+        .route("/v1/unstake", post(settlement_api::unstake))
         .route("/v1/ledger", get(settlement_api::summary))
         .route("/v1/ledger/deposit", post(settlement_api::deposit))
         .route("/v1/epochs", get(settlement_api::epochs))
@@ -195,6 +199,17 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?addr, "pool node listening");
+    // Leases that ran out while this node was down get one TTL from now: the pool's own
+    // downtime is nobody's fault, and no prover is penalised for it.
+    let until = node.now_ms() + node.config.lease_ttl.as_millis() as i64;
+    match node.store.grace_leases(until).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            leases = n,
+            "open leases given one TTL of grace after the restart"
+        ),
+        Err(e) => tracing::error!(error = %e, "could not extend open leases after the restart"),
+    }
     let reaper = tokio::spawn(scheduler::reap_forever(node.clone()));
     let cancel = node.shutdown.clone();
     let app = router(node.clone());

@@ -1,23 +1,22 @@
 //! Prover endpoints: hello, heartbeat, lease (long-poll), result, failure.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use zkpool_backend::{BackendError, ProofArtifact};
-use zkpool_store::{Completion, LeaseEnd, LeaseEnding, ProverRecord};
+use zkpool_backend::ProofArtifact;
+use zkpool_store::{LeaseEnding, ProverRecord};
 use zkpool_types::api::{
-    FailureReport, Heartbeat, HeartbeatAck, Hello, LeaseGrant, LeaseRequest, ResultAccepted,
-    ResultMeta, Role, Welcome,
+    FailureReport, Heartbeat, HeartbeatAck, Hello, LeaseGrant, LeaseRequest, ReportKind,
+    ResultAccepted, ResultMeta, Role, Welcome,
 };
-use zkpool_types::{FencingToken, LeaseId, ProverId};
+use zkpool_types::{FaultKind, FencingToken, LeaseId, ProverId};
 
 use crate::extract::{ApiJson, ApiQuery};
-use crate::{scheduler, settlement, ApiError, Caller, Node};
+use crate::{scheduler, ApiError, Caller, Node};
 
 /// The prover `id`, if it belongs to the caller's key.
 async fn own_prover(node: &Node, caller: &Caller, id: &str) -> Result<ProverRecord, ApiError> {
@@ -112,6 +111,8 @@ pub async fn lease(
                 artifacts: g.artifacts,
                 work: g.work,
                 ttl_ms: node.config.lease_ttl.as_millis() as u64,
+                statement: g.statement,
+                collateral: g.collateral,
             })
             .into_response())
         }
@@ -147,10 +148,8 @@ async fn lease_holder(
     Ok(p)
 }
 
-/// `POST /v1/leases/{id}/result?token=&prove_ms=`: the body is the proof. The node verifies
-/// it before accepting; the fencing token is checked before verifying (cheap refusal of stale
-/// results) and again in the transaction that marks the task done (a lease may expire while
-/// the proof is being verified).
+/// `POST /v1/leases/{id}/result?token=&prove_ms=`: the body is the proof, verified before it
+/// is accepted (`verify.rs` says what happens to it).
 pub async fn result(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -160,86 +159,21 @@ pub async fn result(
 ) -> Result<Json<ResultAccepted>, ApiError> {
     let lease = parse_lease(&id)?;
     let prover = lease_holder(&node, &caller, lease).await?;
-    let token = FencingToken(meta.token);
-    let active = node.store.active_lease(lease, node.now_ms()).await?;
-    if active.token != token {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "stale_lease",
-            "wrong fencing token",
-        ));
-    }
-    let task = node
-        .store
-        .task(active.task)
-        .await?
-        .ok_or_else(|| ApiError::not_found("task", active.task))?;
-    let backend = node
-        .backends
-        .get(task.spec.system)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::internal(format!(
-                "no backend for {} to verify task {}",
-                task.spec.system, task.id
-            ))
-        })?;
-    let artifacts = node.artifacts.load(&task.spec.artifacts).await?;
-    let proof = ProofArtifact(body.to_vec());
-    let statement = task.statement.clone();
-    let started = Instant::now();
-    let checked = {
-        let proof = proof.clone();
-        tokio::task::spawn_blocking(move || backend.verify(&artifacts, &statement, &proof))
-            .await
-            .map_err(ApiError::internal)?
-    };
-    let verify_ms = started.elapsed().as_millis() as u64;
-    match checked {
-        Ok(()) => {
-            let stored = node.store.put_blob(&proof.0, node.now_ms()).await?;
-            let completion = Completion {
-                lease,
-                token,
-                prover: prover.id,
-                proof: stored.hash,
-                prove_ms: meta.prove_ms,
-                verify_ms,
-            };
-            let task_id = settlement::complete(&node, &completion).await?;
-            tracing::info!(task = %task_id, prover = %prover.id, name = %prover.hardware.name,
-                prove_ms = meta.prove_ms, verify_ms, "proof verified; task done");
-            if let Some(parent) = node.store.parent_of(task_id).await? {
-                crate::split::spawn_join(&node, parent);
-            }
-            Ok(Json(ResultAccepted { task_id, verify_ms }))
-        }
-        Err(e @ (BackendError::InvalidProof(_) | BackendError::MalformedProof(_))) => {
-            let reason = format!("p-{} uploaded a proof that was refused: {e}", prover.id.0);
-            let state = node
-                .store
-                .end_lease_unfinished(
-                    &LeaseEnding {
-                        lease,
-                        token,
-                        prover: prover.id,
-                        how: LeaseEnd::Invalid,
-                        reason,
-                        retryable: true,
-                    },
-                    node.now_ms(),
-                )
-                .await?;
-            tracing::warn!(task = %task.id, prover = %prover.id, %state, error = %e, "proof refused");
-            settlement::penalize(&node, prover.id, "invalid proof").await;
-            node.work_ready.notify_waiters();
-            Err(e.into())
-        }
-        Err(other) => Err(other.into()),
-    }
+    let accepted = crate::verify::uploaded(
+        &node,
+        &prover,
+        lease,
+        FencingToken(meta.token),
+        meta.prove_ms,
+        ProofArtifact(body.to_vec()),
+    )
+    .await?;
+    Ok(Json(accepted))
 }
 
-/// `POST /v1/leases/{id}/failure`: the prover gives the task back.
+/// `POST /v1/leases/{id}/failure`: the prover gives the task back. Its report is evidence,
+/// not a verdict: an artifact fault is a claim that a prover of another key decides, and a
+/// prover error just sends the task to another machine. Neither fails a task by itself.
 pub async fn failure(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -249,21 +183,20 @@ pub async fn failure(
     let lease = parse_lease(&id)?;
     let prover = lease_holder(&node, &caller, lease).await?;
     let reason: String = req.reason.chars().take(2000).collect();
-    let state = node
-        .store
-        .end_lease_unfinished(
-            &LeaseEnding {
-                lease,
-                token: FencingToken(req.token),
-                prover: prover.id,
-                how: LeaseEnd::Failed,
-                reason: format!("p-{}: {reason}", prover.id.0),
-                retryable: req.retryable,
-            },
-            node.now_ms(),
-        )
-        .await?;
-    tracing::warn!(%lease, prover = %prover.id, %state, reason = %reason, "prover reported failure");
+    let fault = match req.kind {
+        ReportKind::ArtifactFault => FaultKind::ArtifactReport,
+        ReportKind::ProverError => FaultKind::ProverError,
+    };
+    let ending = LeaseEnding {
+        lease,
+        token: FencingToken(req.token),
+        prover: prover.id,
+        fault,
+        reason: format!("p-{}: {reason}", prover.id.0),
+    };
+    let verdict = crate::liability::end_lease(&node, &ending).await?;
+    tracing::warn!(%lease, prover = %prover.id, %fault, state = %verdict.state, reason = %reason,
+        "prover reported a failure");
     node.work_ready.notify_waiters();
     Ok(StatusCode::NO_CONTENT)
 }

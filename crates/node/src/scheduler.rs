@@ -19,14 +19,13 @@ pub async fn lease_wait(
     wait: Duration,
 ) -> Result<Option<Grant>, ApiError> {
     let deadline = tokio::time::Instant::now() + wait;
-    let ttl = node.config.lease_ttl.as_millis() as i64;
     loop {
         // Register interest before looking, so a task queued between the look and the wait
         // still wakes us.
         let ready = node.work_ready.notified();
         tokio::pin!(ready);
         ready.as_mut().enable();
-        if let Some(g) = node.store.lease_next(prover, node.now_ms(), ttl).await? {
+        if let Some(g) = crate::liability::lease_one(node, prover).await? {
             return Ok(Some(g));
         }
         tokio::select! {
@@ -54,16 +53,10 @@ pub async fn reap_forever(node: Arc<Node>) {
 /// for windows that closed, closes an epoch that ran its length. Each step logs its own
 /// failure and the next still runs.
 pub async fn sweep(node: &Node) {
-    match node.store.expire_leases(node.now_ms()).await {
-        Ok(expired) if !expired.is_empty() => {
-            for (task, prover, state) in &expired {
-                tracing::warn!(%task, %prover, %state, "lease expired without a result");
-                settlement::penalize(node, *prover, "lease expired").await;
-            }
-            node.work_ready.notify_waiters();
-        }
+    match crate::liability::expire(node).await {
+        Ok(expired) if !expired.is_empty() => node.work_ready.notify_waiters(),
         Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "lease sweep failed"),
+        Err(e) => tracing::error!(error = ?e, "lease sweep failed"),
     }
     if let Err(e) = split::join_ready(node).await {
         tracing::error!(error = ?e, "joining split tasks failed");

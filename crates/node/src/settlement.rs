@@ -28,9 +28,9 @@ use zkpool_ledger::{
     Account, Amount, Entry, Expected, Exponents, FleetLoad, Ledger, LedgerConfig, LedgerError,
     NonceBook, Op, PricingConfig, Quote, QuoteSigner, SignedQuote, WorkFactors,
 };
-use zkpool_store::{Completion, NewTask, Store};
+use zkpool_store::{Completion, NewTask, Proved, Store};
 use zkpool_types::settlement::{self as wire, BalanceView, Claimed, OpenTask, QuoteIssued, Units};
-use zkpool_types::{ArtifactMap, KeyId, ProofSystem, ProverId, TaskId};
+use zkpool_types::{ArtifactMap, KeyId, ProofSystem, TaskId};
 
 pub use crate::epochs::{close_epoch, epoch_tick};
 use crate::{ApiError, Node};
@@ -53,8 +53,17 @@ pub struct SettlementConfig {
     pub quote_ttl: Duration,
     /// The longest liability window a quote may ask for.
     pub max_window: Duration,
-    /// Ledger penalty for an expired lease or an invalid proof (zero: counters only).
-    pub penalty: Amount,
+    /// Collateral a lease of a paid task locks from the prover key's stake, in basis points
+    /// of the task's bond divided by its attempts: at 10_000, the collateral of every lease
+    /// the task may use adds up to its bond, so provers' faults alone cannot cost the pool
+    /// more than they cost the provers.
+    pub collateral_bps: u32,
+    /// On `requester_fault`, the share of the reward (basis points) paid to the provers whose
+    /// reports were right, for their time; the rest of the escrow goes back to the requester.
+    pub fault_pay_bps: u32,
+    /// How long an unstake request waits (after the key's last open lease ends) before the
+    /// stake is free to withdraw.
+    pub unstake_delay: Duration,
     /// Epoch length; the node closes the epoch when it has run this long.
     pub epoch_length: Duration,
     /// α per proof system (thousandths).
@@ -81,7 +90,9 @@ impl Default for SettlementConfig {
             pricing: PricingConfig::default(),
             quote_ttl: Duration::from_secs(120),
             max_window: Duration::from_secs(7 * 24 * 3600),
-            penalty: Amount::from_tokens(1),
+            collateral_bps: 10_000,
+            fault_pay_bps: 2_000,
+            unstake_delay: Duration::from_secs(3_600),
             epoch_length: Duration::from_secs(24 * 3600),
             factors,
             exponents: Exponents::default(),
@@ -104,36 +115,34 @@ pub struct Books {
 }
 
 impl Books {
-    /// The release of `task`'s escrow to the provers by `work`, planned but not applied: `None`
-    /// for a free-tier or already settled task, or when the ledger refuses (logged).
-    pub(crate) fn plan_release(
-        &self,
-        task: TaskId,
-        work: Vec<(ProverId, u64)>,
-        now_ms: i64,
-    ) -> Option<Entry> {
-        if !self.open.contains(&task) {
-            return None; // free tier, or already claimed
-        }
-        let op = Op::Release {
-            task,
-            work,
-            now_ms: now_ms as u64,
-        };
-        match self.ledger.plan(op) {
-            Ok(e) => Some(e),
-            Err(e) => {
-                tracing::warn!(%task, error = %e, "proof delivered but the reward not released");
-                None
-            }
-        }
+    /// Whether `task` is escrowed and not yet settled (a paid task still owed something).
+    pub(crate) fn is_open(&self, task: TaskId) -> bool {
+        self.open.contains(&task)
     }
 
-    /// Applies a release that was persisted with its task's completion.
-    pub(crate) fn apply_release(&mut self, task: TaskId, entry: &Entry) -> Result<(), ApiError> {
-        self.ledger.apply(entry).map_err(ApiError::internal)?;
-        self.open.remove(&task);
-        Ok(())
+    /// Stake `key` has free to lock as collateral for a new lease.
+    pub(crate) fn stake_available(&self, key: KeyId) -> Amount {
+        self.ledger.balance(&Account::ProverStake(key))
+    }
+
+    /// Replaces the ledger with `scratch`, on which `entries` were planned and applied, once
+    /// they are committed; forgets the tasks they settled.
+    pub(crate) fn commit(&mut self, scratch: Ledger, entries: &[Entry]) {
+        if entries.is_empty() {
+            return;
+        }
+        self.ledger = scratch;
+        for e in entries {
+            match e.op {
+                Op::Release { task, .. }
+                | Op::Claim { task, .. }
+                | Op::RequesterFault { task, .. }
+                | Op::Concede { task, .. } => {
+                    self.open.remove(&task);
+                }
+                _ => {}
+            }
+        }
     }
 }
 
@@ -163,7 +172,10 @@ impl Settlement {
                         Op::Escrow { task, .. } => {
                             open.insert(task);
                         }
-                        Op::Release { task, .. } | Op::Claim { task, .. } => {
+                        Op::Release { task, .. }
+                        | Op::Claim { task, .. }
+                        | Op::RequesterFault { task, .. }
+                        | Op::Concede { task, .. } => {
                             open.remove(&task);
                         }
                         _ => {}
@@ -307,6 +319,8 @@ pub async fn issue_quote(
     let now = node.now_ms() as u64;
     let deadline_ms = now.saturating_add(window_ms);
     let quote = Quote {
+        requester: task.requester,
+        segments: segment_count(task),
         task_digest: task_digest(task.spec.system, &task.spec.artifacts, &task.statement),
         reward: offer.price,
         bond: offer.bond,
@@ -339,16 +353,19 @@ pub async fn accept_quote(
     let expected = Expected {
         pool: cfg.signer.address(),
         chain_id: cfg.chain_id,
+        requester: task.requester,
+        segments: segment_count(task),
         task_digest: task_digest(task.spec.system, &task.spec.artifacts, &task.statement),
     };
     sq.verify(&expected, now as u64)?;
     let mut books = node.settlement.books(&node.store, cfg).await?;
     books.nonces.check_unused(sq.quote.nonce)?;
     let q = sq.quote.clone();
+    let collateral = lease_collateral(cfg, q.bond, task.max_attempts);
     let mut scratch = books.ledger.clone();
     let id = node
         .store
-        .insert_task_with(task, q.nonce, now, |id| {
+        .insert_task_with(task, q.nonce, collateral, now, |id| {
             let escrow = scratch.execute(Op::Escrow {
                 task: id,
                 requester: task.requester,
@@ -367,33 +384,106 @@ pub async fn accept_quote(
     books.nonces.consume(q.nonce)?;
     books.open.insert(id);
     tracing::info!(task = %id, reward = %q.reward, bond = %q.bond, deadline_ms = q.deadline_ms,
-        nonce = q.nonce, "quote accepted: reward escrowed, bond staked");
+        nonce = q.nonce, collateral_units = collateral,
+        "quote accepted: reward escrowed, bond staked");
     Ok(id)
 }
 
-/// Marks a task done with its verified proof and, in the same transaction, releases its
-/// escrow when it is a quoted task still inside its window.
+/// The segment count a quote binds: 0 for a task proved whole.
+pub(crate) fn segment_count(task: &NewTask) -> u32 {
+    u32::try_from(task.segments.len()).unwrap_or(u32::MAX)
+}
+
+/// Collateral one lease of a paid task locks (base units): `collateral_bps` of the bond over
+/// the task's attempts, rounded up so that the attempts together cover it.
+pub(crate) fn lease_collateral(cfg: &SettlementConfig, bond: Amount, attempts: u32) -> u64 {
+    let scaled = bond
+        .base_units()
+        .saturating_mul(u128::from(cfg.collateral_bps))
+        / 10_000;
+    let per = scaled.div_ceil(u128::from(attempts.max(1)));
+    u64::try_from(per).unwrap_or(u64::MAX)
+}
+
+/// Marks a task done with its verified proof and, in the same transaction, gives the
+/// prover's collateral back, slashes artifact reports the proof contradicted, and releases
+/// the escrow of a paid whole task (a segment's split task is released at the join). A
+/// proof for a paid task whose window has closed is refused: the task ends as the pool's
+/// fault and the requester is paid its refund and the bond.
 pub async fn complete(node: &Node, c: &Completion) -> Result<TaskId, ApiError> {
     let cfg = &node.config.settlement;
+    let active = node.store.active_lease(c.lease, node.now_ms()).await?;
+    let root = node
+        .store
+        .parent_of(active.task)
+        .await?
+        .unwrap_or(active.task);
     let mut books = node.settlement.books(&node.store, cfg).await?;
     let now = node.now_ms();
-    let mut planned = None;
-    let prover = c.prover;
+    let late = books.is_open(root)
+        && books
+            .ledger
+            .task(root)
+            .is_some_and(|r| r.deadline_ms <= now.max(0) as u64);
+    if late {
+        claim_locked(node, &mut books, root, now.max(0) as u64).await?;
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "window_closed",
+            format!("the liability window of {root} closed before this proof arrived"),
+        ));
+    }
+    let mut scratch = books.ledger.clone();
+    let mut planned = Vec::new();
+    let mut refused = None;
     let task = node
         .store
-        .complete_with(c, now, |task, _, size| {
-            planned = books.plan_release(task, vec![(prover, size.max(1))], now);
-            planned.iter().cloned().collect()
+        .complete_with(c, now, |p| {
+            let r = plan_proved(&books, &mut scratch, p, now);
+            match r {
+                Ok(e) => planned = e,
+                Err(e) => refused = Some(e),
+            }
+            planned.clone()
         })
         .await?;
-    if let Some(e) = planned {
-        books.apply_release(task, &e)?;
-        tracing::info!(%task, %prover, "task paid: reward released, bond returned");
+    if let Some(e) = refused {
+        // Unreachable for a consistent ledger (the window was checked under the same lock);
+        // the proof stands, and the escrow waits for the reaper's claim.
+        tracing::error!(%task, error = %e, "proof accepted but its settlement refused");
+    }
+    let released = planned.iter().any(|e| matches!(e.op, Op::Release { .. }));
+    books.commit(scratch, &planned);
+    if released {
+        tracing::info!(%task, prover = %c.prover, "task paid: reward released, bond returned");
     }
     Ok(task)
 }
 
-/// Refund plus bond to the requester of a task whose window closed without a proof.
+/// The entries a verified proof needs: collateral movements, and the release of a paid whole
+/// task.
+fn plan_proved(
+    books: &Books,
+    scratch: &mut Ledger,
+    p: &Proved,
+    now: i64,
+) -> Result<Vec<Entry>, LedgerError> {
+    let mut out = Vec::new();
+    for m in &p.collateral {
+        out.push(scratch.execute(crate::liability::collateral_op(m))?);
+    }
+    if p.segment_of.is_none() && books.is_open(p.task) {
+        out.push(scratch.execute(Op::Release {
+            task: p.task,
+            work: vec![(p.key, p.work.max(1))],
+            now_ms: now.max(0) as u64,
+        })?);
+    }
+    Ok(out)
+}
+
+/// Refund plus bond to the requester of a task whose window closed without a proof; the
+/// task ends as the pool's fault and its leases are withdrawn, in the same transaction.
 pub async fn claim(node: &Node, task: TaskId, now: u64) -> Result<Claimed, ApiError> {
     let cfg = &node.config.settlement;
     let mut books = node.settlement.books(&node.store, cfg).await?;
@@ -406,20 +496,18 @@ async fn claim_locked(
     task: TaskId,
     now: u64,
 ) -> Result<Claimed, ApiError> {
-    let entry = books.ledger.plan(Op::Claim { task, now_ms: now })?;
+    // Refusals (not yet due, already settled, unknown) come from the ledger before any write.
+    books.ledger.plan(Op::Claim { task, now_ms: now })?;
     let rec = *books
         .ledger
         .task(task)
         .ok_or_else(|| ApiError::internal("claimed task has no record"))?;
     let escrow = books.ledger.balance(&Account::Escrow(task));
     let bond = books.ledger.balance(&Account::Bond(task));
-    node.store
-        .append_entries(std::slice::from_ref(&entry), now as i64)
+    crate::liability::end_as_pool_fault(node, books, task, crate::liability::PoolFaultBy::Claim)
         .await?;
-    books.ledger.apply(&entry).map_err(ApiError::internal)?;
-    books.open.remove(&task);
     tracing::warn!(%task, requester = %rec.requester, refund = %escrow, %bond,
-        "liability window closed without a proof: requester refunded and paid the bond");
+        "liability window closed without a proof (pool_fault): requester refunded and paid the bond");
     Ok(Claimed {
         task,
         refund: units(escrow),
@@ -442,41 +530,6 @@ pub async fn auto_claim(node: &Node) -> Result<usize, ApiError> {
         claim_locked(node, &mut books, *t, now).await?;
     }
     Ok(due.len())
-}
-
-/// Takes the configured penalty from a prover that has money in the ledger. A prover
-/// without an account (it never earned or staked) keeps only the reputation counters.
-pub async fn penalize(node: &Node, prover: ProverId, why: &str) {
-    let cfg = &node.config.settlement;
-    if cfg.penalty.is_zero() {
-        return;
-    }
-    let result = async {
-        let mut books = node.settlement.books(&node.store, cfg).await?;
-        let entry = match books.ledger.plan(Op::Penalty {
-            prover,
-            amount: cfg.penalty,
-        }) {
-            Ok(e) if !e.postings.is_empty() => e,
-            Ok(_) | Err(LedgerError::UnknownAccount(_)) => return Ok(None),
-            Err(e) => return Err(ApiError::from(e)),
-        };
-        node.store
-            .append_entries(std::slice::from_ref(&entry), node.now_ms())
-            .await?;
-        books.ledger.apply(&entry).map_err(ApiError::internal)?;
-        let taken = entry
-            .postings
-            .iter()
-            .try_fold(Amount::ZERO, |s, p| s.checked_add(p.amount))?;
-        Ok::<_, ApiError>(Some(taken))
-    }
-    .await;
-    match result {
-        Ok(Some(taken)) => tracing::warn!(%prover, %taken, why, "prover penalised"),
-        Ok(None) => {}
-        Err(e) => tracing::error!(%prover, error = ?e, "penalty failed"),
-    }
 }
 
 /// Moves money in from outside (admin). A deposit to `prover_stake:p-N` is a deposit to the
@@ -554,4 +607,60 @@ pub async fn balance(node: &Node, key: KeyId) -> Result<BalanceView, ApiError> {
         claimable: units(claimable),
         open_tasks,
     })
+}
+
+/// Moves `amount` of a prover key's balance into its stake, which backs the collateral its
+/// leases of paid tasks lock.
+pub async fn stake(node: &Node, key: KeyId, amount: Amount) -> Result<wire::Moved, ApiError> {
+    move_money(
+        node,
+        Op::ProverStake {
+            prover: key,
+            amount,
+        },
+        Account::ProverStake(key),
+    )
+    .await
+}
+
+/// Moves `amount` of a prover key's stake back to its balance, once nothing can still be
+/// charged to it: no collateral locked (open leases, reports awaiting a verdict) and no paid
+/// lease ended within the unstake delay. Otherwise `409 unstake_not_yet`, saying when.
+pub async fn unstake(node: &Node, key: KeyId, amount: Amount) -> Result<wire::Moved, ApiError> {
+    let (locked, last_end) = node.store.key_collateral(key).await?;
+    let delay = node.config.settlement.unstake_delay.as_millis() as i64;
+    let now = node.now_ms();
+    if locked > 0 {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "unstake_not_yet",
+            format!(
+                "{} of this key's stake is locked as collateral by open leases; unstake once \
+                 they end and {} s have passed",
+                Amount::from_base_units(u128::from(locked)),
+                delay / 1_000
+            ),
+        ));
+    }
+    if let Some(end) = last_end.filter(|e| now < e.saturating_add(delay)) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "unstake_not_yet",
+            format!(
+                "this key's last paid lease ended {} s ago; stake unlocks {} s after it \
+                 (node flag --unstake-delay)",
+                (now - end) / 1_000,
+                delay / 1_000
+            ),
+        ));
+    }
+    move_money(
+        node,
+        Op::ProverUnstake {
+            prover: key,
+            amount,
+        },
+        Account::Prover(key),
+    )
+    .await
 }

@@ -10,10 +10,11 @@ use axum::Json;
 use zkpool_ledger::{Account, Amount, EpochId};
 use zkpool_types::api::{Role, Submitted};
 use zkpool_types::settlement::{
-    BalanceView, Claimed, DepositRequest, EpochView, LedgerSummary, Moved, QuoteIssued,
-    QuoteRequest, QuotedSubmitRequest, RewardRow, RewardsView, Units, WithdrawRequest,
+    BalanceView, Claimed, DepositRequest, EpochView, LedgerSummary, Moved, ProverFunds,
+    QuoteIssued, QuoteRequest, QuotedSubmitRequest, RewardRow, RewardsView, StakeRequest, Units,
+    WithdrawRequest,
 };
-use zkpool_types::ProverId;
+use zkpool_types::KeyId;
 
 use crate::extract::ApiJson;
 use crate::requester_api::{owned_task, prepare_task};
@@ -80,7 +81,7 @@ pub async fn balance(
     Ok(Json(settlement::balance(&node, caller.0.id).await?))
 }
 
-/// `POST /v1/withdraw` (requester: its own account; prover: one of its machines).
+/// `POST /v1/withdraw` (requester or prover: the key's own account).
 pub async fn withdraw(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -89,31 +90,36 @@ pub async fn withdraw(
     caller.require(&[Role::Requester, Role::Prover])?;
     let from = match caller.0.role {
         Role::Requester => Account::Requester(caller.0.id),
-        _ => Account::Prover(own_machine(&node, &caller, req.prover).await?),
+        _ => Account::Prover(caller.0.id),
     };
     Ok(Json(
         settlement::withdraw(&node, from, amount(req.amount)).await?,
     ))
 }
 
-async fn own_machine(
-    node: &Node,
-    caller: &Caller,
-    want: Option<ProverId>,
-) -> Result<ProverId, ApiError> {
-    let mine = node.store.provers_of(Some(caller.0.id)).await?;
-    match want {
-        Some(p) if mine.iter().any(|(id, _, _)| *id == p) => Ok(p),
-        Some(p) => Err(ApiError::not_found("prover", p)),
-        None => match mine.as_slice() {
-            [(id, _, _)] => Ok(*id),
-            [] => Err(ApiError::not_found("prover for key", caller.0.id)),
-            _ => Err(ApiError::bad_request(
-                "prover_required",
-                "this key has several machines: name one (--prover p-N)",
-            )),
-        },
-    }
+/// `POST /v1/stake` (prover): balance → stake, which backs the collateral of paid leases.
+pub async fn stake(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    ApiJson(req): ApiJson<StakeRequest>,
+) -> Result<Json<Moved>, ApiError> {
+    caller.require(&[Role::Prover])?;
+    Ok(Json(
+        settlement::stake(&node, caller.0.id, amount(req.amount)).await?,
+    ))
+}
+
+/// `POST /v1/unstake` (prover): stake → balance, once no open lease and no recent paid lease
+/// can still be charged to it (`409 unstake_not_yet` says when).
+pub async fn unstake(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    ApiJson(req): ApiJson<StakeRequest>,
+) -> Result<Json<Moved>, ApiError> {
+    caller.require(&[Role::Prover])?;
+    Ok(Json(
+        settlement::unstake(&node, caller.0.id, amount(req.amount)).await?,
+    ))
 }
 
 /// `POST /v1/ledger/deposit` (admin): money from outside into a requester, prover, treasury
@@ -137,7 +143,12 @@ pub async fn deposit(
             .await?
             .iter()
             .any(|r| r.id == k && r.role == Role::Requester),
-        Account::Prover(p) | Account::ProverStake(p) => node.store.prover(p).await?.is_some(),
+        Account::Prover(k) | Account::ProverStake(k) => node
+            .store
+            .list_keys()
+            .await?
+            .iter()
+            .any(|r| r.id == k && r.role == Role::Prover),
         _ => true,
     };
     if !known {
@@ -209,16 +220,24 @@ pub async fn epochs(
     Ok(Json(out))
 }
 
-/// `GET /v1/rewards` (prover: its machines; admin: every machine): per machine and epoch,
-/// tasks done, work, task rewards, epoch rewards and penalties, plus withdrawable balances.
+/// `GET /v1/rewards` (prover: its own key; admin: every prover key): per key and epoch,
+/// tasks done, work, task rewards, epoch rewards and slashed collateral, plus each key's
+/// withdrawable balance, stake and locked collateral.
 pub async fn rewards(
     State(node): State<Arc<Node>>,
     caller: Caller,
 ) -> Result<Json<RewardsView>, ApiError> {
     caller.require(&[Role::Prover, Role::Admin])?;
     let cfg = &node.config.settlement;
-    let key = (caller.0.role == Role::Prover).then_some(caller.0.id);
-    let machines = node.store.provers_of(key).await?;
+    let only = (caller.0.role == Role::Prover).then_some(caller.0.id);
+    let machines = node.store.provers_of(only).await?;
+    let mut keys: BTreeMap<KeyId, Vec<String>> = BTreeMap::new();
+    for (_, name, key) in &machines {
+        keys.entry(*key).or_default().push(name.clone());
+    }
+    if let Some(k) = only {
+        keys.entry(k).or_default();
+    }
     node.store.current_epoch(node.now_ms()).await?;
     let epochs = node.store.epochs().await?;
     let epoch_at = |t: i64| {
@@ -230,26 +249,28 @@ pub async fn rewards(
     };
     let settled = |id: u64| epochs.iter().any(|e| e.id == id && e.closed_ms.is_some());
     let done = node.store.done_tasks(0, i64::MAX).await?;
-    let mut rows: BTreeMap<(ProverId, u64), RewardRow> = BTreeMap::new();
-    let mut balances = Vec::new();
-    for (p, name, _) in &machines {
-        for d in done.iter().filter(|d| d.prover == *p) {
+    let mut rows: BTreeMap<(KeyId, u64), RewardRow> = BTreeMap::new();
+    let mut funds = Vec::new();
+    for (key, names) in &keys {
+        let name = names.join(", ");
+        for d in done.iter().filter(|d| d.key == *key) {
             let e = epoch_at(d.finished_ms);
-            let r = row_for(&mut rows, *p, name, e, settled(e));
+            let r = row_for(&mut rows, *key, &name, e, settled(e));
             r.tasks_done += 1;
             let w = cfg.factors.work(&d.system, d.size).unwrap_or(0);
             r.work = r.work.saturating_add(u64::try_from(w).unwrap_or(u64::MAX));
         }
-        let mine = [Account::Prover(*p), Account::ProverStake(*p)];
-        for pr in node.store.postings_of(&mine).await? {
+        let balance = Account::Prover(*key);
+        let collateral = Account::Collateral(*key);
+        for pr in node.store.postings_of(&[balance, collateral]).await? {
             let post = &pr.posting;
             let (epoch, field) = match (pr.kind.as_str(), post.from, post.to) {
-                ("release", _, to) if to == mine[0] => (epoch_at(pr.at_ms), 0),
-                ("pay_epoch", Account::EpochPool(EpochId(e)), to) if to == mine[0] => (e, 1),
-                ("penalty", from, _) if mine.contains(&from) => (epoch_at(pr.at_ms), 2),
+                ("release" | "requester_fault", _, to) if to == balance => (epoch_at(pr.at_ms), 0),
+                ("pay_epoch", Account::EpochPool(EpochId(e)), to) if to == balance => (e, 1),
+                ("slash_collateral", from, _) if from == collateral => (epoch_at(pr.at_ms), 2),
                 _ => continue,
             };
-            let r = row_for(&mut rows, *p, name, epoch, settled(epoch));
+            let r = row_for(&mut rows, *key, &name, epoch, settled(epoch));
             let slot = match field {
                 0 => &mut r.task_rewards,
                 1 => &mut r.epoch_rewards,
@@ -258,26 +279,33 @@ pub async fn rewards(
             slot.0 = slot.0.saturating_add(post.amount.base_units());
         }
         let books = node.settlement.books(&node.store, cfg).await?;
-        balances.push((
-            *p,
-            Units(books.ledger.balance(&Account::Prover(*p)).base_units()),
-        ));
+        funds.push(ProverFunds {
+            key: *key,
+            balance: Units(books.ledger.balance(&balance).base_units()),
+            stake: Units(
+                books
+                    .ledger
+                    .balance(&Account::ProverStake(*key))
+                    .base_units(),
+            ),
+            collateral: Units(books.ledger.balance(&collateral).base_units()),
+        });
     }
     Ok(Json(RewardsView {
         rows: rows.into_values().collect(),
-        balances,
+        funds,
     }))
 }
 
 fn row_for<'a>(
-    rows: &'a mut BTreeMap<(ProverId, u64), RewardRow>,
-    prover: ProverId,
+    rows: &'a mut BTreeMap<(KeyId, u64), RewardRow>,
+    key: KeyId,
     name: &str,
     epoch: u64,
     settled: bool,
 ) -> &'a mut RewardRow {
-    rows.entry((prover, epoch)).or_insert_with(|| RewardRow {
-        prover,
+    rows.entry((key, epoch)).or_insert_with(|| RewardRow {
+        key,
         name: name.to_string(),
         epoch,
         settled,

@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use axum::http::StatusCode;
 use zkpool_backend::{Artifacts, ProofArtifact, ProofBackend, SegmentTask, SplitBackend};
+use zkpool_ledger::Op;
 use zkpool_planner::{plan, PlanError, PlanRequest};
 use zkpool_store::{NewSegment, NewTask};
 use zkpool_types::{KeyId, ProofSystem, TaskId, TaskSpec};
@@ -235,8 +236,26 @@ pub(crate) async fn try_join(node: &Node, task: TaskId) -> Result<(), ApiError> 
         Ok(r) => r,
         Err(e) => {
             let reason = format!("join refused: {e}");
-            tracing::error!(%task, %reason, "split task failed at the join");
-            node.store.fail_split(task, &reason, node.now_ms()).await?;
+            tracing::error!(%task, %reason, "split task failed at the join (pool_fault)");
+            let cfg = &node.config.settlement;
+            let mut books = node.settlement.books(&node.store, cfg).await?;
+            let now = node.now_ms();
+            let mut scratch = books.ledger.clone();
+            let mut planned = Vec::new();
+            node.store
+                .fail_split_with(task, &reason, now, |v| {
+                    planned = crate::liability::plan_verdict(
+                        node,
+                        &books,
+                        &mut scratch,
+                        v,
+                        now,
+                        crate::liability::PoolFaultBy::Concede,
+                    )?;
+                    Ok::<_, zkpool_ledger::LedgerError>(planned.clone())
+                })
+                .await??;
+            books.commit(scratch, &planned);
             return Ok(());
         }
     };
@@ -262,16 +281,31 @@ async fn finish(
     let cfg = &node.config.settlement;
     let mut books = node.settlement.books(&node.store, cfg).await?;
     let now = node.now_ms();
-    let mut planned = None;
+    let mut scratch = books.ledger.clone();
+    let mut planned = Vec::new();
+    let mut refused = None;
     let done = node
         .store
         .finish_split_with(task, proof, join_ms, now, |task, shares| {
-            planned = books.plan_release(task, shares.to_vec(), now);
-            planned.iter().cloned().collect()
+            if books.is_open(task) {
+                match scratch.execute(Op::Release {
+                    task,
+                    work: shares.to_vec(),
+                    now_ms: now.max(0) as u64,
+                }) {
+                    Ok(e) => planned.push(e),
+                    Err(e) => refused = Some(e),
+                }
+            }
+            planned.clone()
         })
         .await?;
-    if let Some(e) = planned {
-        books.apply_release(task, &e)?;
+    if let Some(e) = refused {
+        tracing::error!(%task, error = %e, "split task joined but its release refused");
+    }
+    let paid = !planned.is_empty();
+    books.commit(scratch, &planned);
+    if paid {
         tracing::info!(%task, "split task paid: reward released to its segments' provers by work");
     }
     Ok(done)

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use zkpool_backend::{Artifacts, BackendError, Backends, Blob};
 use zkpool_client::{Client, ClientError};
-use zkpool_types::api::{Hello, LeaseGrant, Welcome};
+use zkpool_types::api::{Hello, LeaseGrant, ReportKind, Welcome};
 use zkpool_types::{BlobHash, LeaseId, ProverId};
 
 pub use hardware::{default_name, detect_hardware};
@@ -32,6 +32,10 @@ pub enum Fault {
     InvalidProofs,
     /// Take a lease and never finish it (the lease must expire and the task move on).
     Stall,
+    /// Report every task's artifacts as unprovable without trying (a prover in league with a
+    /// requester: the node must ask another key, and penalise this one when it is
+    /// contradicted).
+    FalseReports,
 }
 
 /// How the agent runs.
@@ -200,6 +204,19 @@ async fn work_one(s: &Shared, g: &LeaseGrant) {
         tracing::warn!(task = %g.task_id, "fault injection: stalling on this lease");
         std::future::pending::<()>().await;
     }
+    if s.config.fault == Fault::FalseReports {
+        tracing::warn!(task = %g.task_id, "fault injection: reporting good artifacts as unprovable");
+        let _ = s
+            .client
+            .report_failure(
+                g.lease_id,
+                g.token,
+                "fault injection: artifacts called unprovable without trying",
+                ReportKind::ArtifactFault,
+            )
+            .await;
+        return;
+    }
     let artifacts = match fetch_artifacts(s, g).await {
         Ok(a) => a,
         Err(e) => {
@@ -210,7 +227,7 @@ async fn work_one(s: &Shared, g: &LeaseGrant) {
                     g.lease_id,
                     g.token,
                     &format!("artifact download failed: {e}"),
-                    true,
+                    ReportKind::ProverError,
                 )
                 .await;
             return;
@@ -223,16 +240,37 @@ async fn work_one(s: &Shared, g: &LeaseGrant) {
                 g.lease_id,
                 g.token,
                 &format!("no {} backend on this agent", g.system),
-                true,
+                ReportKind::ProverError,
             )
             .await;
         return;
     };
     let started = Instant::now();
-    let proved = tokio::task::spawn_blocking(move || backend.prove(&artifacts)).await;
+    // Prove, then check the proof against the task's statement before uploading: an honest
+    // agent never uploads a proof it knows is false (that would cost its collateral). When
+    // its own proof of valid-looking artifacts does not verify, the artifacts are at fault
+    // (a proving key with wrong points, say), and it says so instead.
+    let statement = g.statement.clone();
+    let proved = tokio::task::spawn_blocking(move || {
+        let proof = backend.prove(&artifacts)?;
+        let checked = if statement.is_empty() {
+            Ok(())
+        } else {
+            backend.verify(&artifacts, &statement, &proof)
+        };
+        Ok::<_, BackendError>((proof, checked))
+    })
+    .await;
     let prove_ms = started.elapsed().as_millis() as u64;
     let proof = match proved {
-        Ok(Ok(p)) => p,
+        Ok(Ok((p, Ok(())))) => p,
+        Ok(Ok((_, Err(e)))) => {
+            let e = BackendError::Mismatch(format!(
+                "the proof made from these artifacts does not verify against the task's \
+                 statement ({e}): the artifacts cannot be proved as given"
+            ));
+            return give_back(s, g, &e).await;
+        }
         Ok(Err(e)) => return give_back(s, g, &e).await,
         Err(join) => {
             return give_back(
@@ -254,11 +292,18 @@ async fn work_one(s: &Shared, g: &LeaseGrant) {
     upload(s, g, prove_ms, bytes).await;
 }
 
+/// Gives the task back with a report: an error of this machine (another prover should try),
+/// or, for an error that no prover could avoid, an artifact fault.
 async fn give_back(s: &Shared, g: &LeaseGrant, e: &BackendError) {
-    tracing::warn!(task = %g.task_id, error = %e, "proving failed; giving the task back");
+    let kind = if e.is_retryable() {
+        ReportKind::ProverError
+    } else {
+        ReportKind::ArtifactFault
+    };
+    tracing::warn!(task = %g.task_id, error = %e, ?kind, "proving failed; giving the task back");
     if let Err(err) = s
         .client
-        .report_failure(g.lease_id, g.token, &e.to_string(), e.is_retryable())
+        .report_failure(g.lease_id, g.token, &e.to_string(), kind)
         .await
     {
         tracing::warn!(task = %g.task_id, error = %err, "could not report the failure; the lease will expire");

@@ -13,8 +13,9 @@ use std::ops::Range;
 
 use sqlx::{Sqlite, Transaction};
 use zkpool_ledger::{Account, Amount, Entry, Op, Posting};
-use zkpool_types::{ProverId, TaskId};
+use zkpool_types::{KeyId, ProverId, TaskId};
 
+use crate::faults::CollateralMove;
 use crate::tasks::{check_fence, end_lease, insert_task_tx, Completion, NewTask};
 use crate::{Store, StoreError};
 
@@ -44,11 +45,30 @@ pub struct EpochRecord {
     pub summary: Option<String>,
 }
 
+/// What a verified proof decided, for settlement to pay for in the same transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proved {
+    /// The task (a segment's own id).
+    pub task: TaskId,
+    /// Its proof system's name.
+    pub system: String,
+    /// Its work units.
+    pub work: u64,
+    /// The prover key that proved it.
+    pub key: KeyId,
+    /// A quoted task (or a segment of one).
+    pub paid: bool,
+    /// For a segment: its split task, which is released at the join instead.
+    pub segment_of: Option<TaskId>,
+    /// Collateral freed (the prover's) or taken (contradicted artifact reports).
+    pub collateral: Vec<CollateralMove>,
+}
+
 /// A finished task as an epoch counts it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DoneTask {
-    /// Who proved it.
-    pub prover: ProverId,
+    /// The prover key that proved it.
+    pub key: KeyId,
     /// Its proof system's name.
     pub system: String,
     /// Its size (constraints).
@@ -195,13 +215,16 @@ impl Store {
         Ok(rows.into_iter().map(|(n,)| n as u64).collect())
     }
 
-    /// Inserts a task and, in the same transaction, the ledger entries `plan` returns for its
-    /// new id (escrow and bond) and the quote's nonce as used. If `plan` refuses, nothing is
-    /// written and its error comes back as the inner `Err`.
+    /// Inserts a paid task and, in the same transaction, the ledger entries `plan` returns for
+    /// its new id (escrow and bond) and the quote's nonce as used. Each lease of the task (or
+    /// of each of its segments) will lock `collateral` base units from the prover key's
+    /// stake. If `plan` refuses, nothing is written and its error comes back as the inner
+    /// `Err`.
     pub async fn insert_task_with<E>(
         &self,
         t: &NewTask,
         nonce: u64,
+        collateral: u64,
         now_ms: i64,
         plan: impl FnOnce(TaskId) -> Result<Vec<Entry>, E>,
     ) -> Result<Result<TaskId, E>, StoreError> {
@@ -209,6 +232,13 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let r: Result<_, StoreError> = async {
             let id = insert_task_tx(&mut tx, t, now_ms).await?;
+            sqlx::query(
+                "UPDATE tasks SET paid = 1, collateral = ?1 WHERE id = ?2 OR parent_id = ?2",
+            )
+            .bind(i64::try_from(collateral).unwrap_or(i64::MAX))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
             let entries = match plan(id) {
                 Ok(e) => e,
                 Err(e) => return Ok(Err(e)),
@@ -226,13 +256,15 @@ impl Store {
         crate::finish_planned(tx, r).await
     }
 
-    /// [`Store::complete`] plus the ledger entries `plan` returns for the task (its release),
-    /// in the same transaction. `plan` gets the task, its system name and its size.
+    /// [`Store::complete`] plus the ledger entries `plan` returns for what the proof decided
+    /// ([`Proved`]: the release of a paid whole task, collateral back, false reports slashed),
+    /// in the same transaction. The prover's speed is measured here, from the lease's grant to
+    /// its verified result, never from what the prover says of itself.
     pub async fn complete_with(
         &self,
         c: &Completion,
         now_ms: i64,
-        plan: impl FnOnce(TaskId, &str, u64) -> Vec<Entry>,
+        plan: impl FnOnce(&Proved) -> Vec<Entry>,
     ) -> Result<TaskId, StoreError> {
         let Completion {
             lease,
@@ -246,9 +278,10 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let r: Result<_, StoreError> = async {
             let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
-            let (work, system): (i64, String) = sqlx::query_as(
-                "UPDATE tasks SET state = 'done', proof_hash = ?, prove_ms = ?, verify_ms = ?,
-                    finished_ms = ?, lease_expires_ms = NULL WHERE id = ? RETURNING work, system",
+            let (work, system, paid, parent): (i64, String, i64, Option<i64>) = sqlx::query_as(
+                "UPDATE tasks SET state = 'done', cause = 'proved', proof_hash = ?, prove_ms = ?,
+                    verify_ms = ?, finished_ms = ?, lease_expires_ms = NULL WHERE id = ?
+                 RETURNING work, system, paid, parent_id",
             )
             .bind(proof.to_hex())
             .bind(prove_ms as i64)
@@ -257,19 +290,33 @@ impl Store {
             .bind(active.task.0)
             .fetch_one(&mut *tx)
             .await?;
+            let (granted, key): (i64, Option<i64>) =
+                sqlx::query_as("SELECT granted_ms, key_id FROM leases WHERE id = ?")
+                    .bind(lease.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
             end_lease(&mut tx, lease, "done", now_ms).await?;
             sqlx::query(
                 "UPDATE provers SET tasks_done = tasks_done + 1, work_done = work_done + ?,
                     busy_ms = busy_ms + ?, last_seen_ms = ? WHERE id = ?",
             )
             .bind(work)
-            .bind(prove_ms as i64)
+            .bind((now_ms - granted).max(1))
             .bind(now_ms)
             .bind(prover.0)
             .execute(&mut *tx)
             .await?;
-            let entries = plan(active.task, &system, work as u64);
-            append_tx(&mut tx, &entries, now_ms).await?;
+            let collateral = crate::faults::on_proved(&mut tx, active.task, lease).await?;
+            let proved = Proved {
+                task: active.task,
+                system,
+                work: work.max(0) as u64,
+                key: KeyId(key.unwrap_or_default()),
+                paid: paid != 0,
+                segment_of: parent.map(TaskId),
+                collateral,
+            };
+            append_tx(&mut tx, &plan(&proved), now_ms).await?;
             Ok(active.task)
         }
         .await;
@@ -316,26 +363,40 @@ impl Store {
             .collect())
     }
 
-    /// Tasks finished in `[from_ms, to_ms)` with the prover that proved them.
+    /// Paid tasks proved in `[from_ms, to_ms)`, with the key that proved each: what an epoch's
+    /// Proof-of-ZK-Work counts. Free-tier tasks earn no epoch work (anyone could submit them
+    /// to themselves), nor do segments of a split task that was not delivered, and a statement
+    /// (system, artifacts, public statement) counts once per epoch however often it is
+    /// submitted: only its first proof in the window is listed.
     pub async fn done_tasks(&self, from_ms: i64, to_ms: i64) -> Result<Vec<DoneTask>, StoreError> {
-        let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(
-            "SELECT prover_id, system, work, finished_ms FROM tasks
-             WHERE state = 'done' AND prover_id IS NOT NULL
-               AND finished_ms >= ? AND finished_ms < ? ORDER BY id",
+        let rows: Vec<(i64, String, String, Vec<u8>, i64, i64)> = sqlx::query_as(
+            "SELECT l.key_id, t.system, t.spec, t.statement, t.work, t.finished_ms
+             FROM tasks t JOIN leases l ON l.id = t.lease_id
+             WHERE t.state = 'done' AND t.cause = 'proved' AND t.paid = 1 AND l.key_id IS NOT NULL
+               AND (t.parent_id IS NULL
+                    OR EXISTS (SELECT 1 FROM tasks p WHERE p.id = t.parent_id AND p.cause = 'proved'))
+               AND t.finished_ms >= ? AND t.finished_ms < ? ORDER BY t.finished_ms, t.id",
         )
         .bind(from_ms)
         .bind(to_ms)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(p, system, size, finished_ms)| DoneTask {
-                prover: ProverId(p),
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for (key, system, spec, statement, size, finished_ms) in rows {
+            let spec: zkpool_types::TaskSpec = serde_json::from_str(&spec).map_err(corrupt)?;
+            // The label is the requester's free text: it must not make a repeat look new.
+            if !seen.insert((system.clone(), spec.artifacts, statement)) {
+                continue;
+            }
+            out.push(DoneTask {
+                key: KeyId(key),
                 system,
-                size: size as u64,
+                size: size.max(0) as u64,
                 finished_ms,
-            })
-            .collect())
+            });
+        }
+        Ok(out)
     }
 
     /// Closes epoch `id` at `now_ms` with its payout entries and opens the next one, in one

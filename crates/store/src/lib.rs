@@ -19,6 +19,7 @@
 
 mod blobs;
 mod error;
+mod faults;
 mod keys;
 mod ledger;
 mod provers;
@@ -36,12 +37,13 @@ use tokio::sync::Mutex;
 
 pub use blobs::BlobWriter;
 pub use error::StoreError;
+pub use faults::{CollateralMove, Settle, Verdict};
 pub use keys::KeyRecord;
-pub use ledger::{DoneTask, EpochRecord, PostingRow};
+pub use ledger::{DoneTask, EpochRecord, PostingRow, Proved};
 pub use provers::ProverRecord;
 pub use split::{SplitParts, SplitSegment};
 pub use tasks::{
-    ActiveLease, Completion, Grant, LeaseEnd, LeaseEnding, NewSegment, NewTask, TaskRecord,
+    ActiveLease, Completion, Grant, LeaseEnding, LeaseLimits, NewSegment, NewTask, TaskRecord,
 };
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -49,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_ledger.sql"),
     include_str!("../migrations/0003_split.sql"),
+    include_str!("../migrations/0004_faults.sql"),
 ];
 
 /// Handle to the database and the blob directory. Cheap to share behind an `Arc`.

@@ -99,16 +99,19 @@ impl Store {
                 .await?;
             let mut revoked = Vec::new();
             for lease in leases {
+                // A lease lives at most until its own longest life (set at grant from the
+                // task's estimate), or `max_lease_ms` for leases granted before that existed.
                 let n = sqlx::query(
-                    "UPDATE tasks SET lease_expires_ms = ?
-                     WHERE lease_id = ? AND prover_id = ? AND state = 'leased' AND lease_expires_ms >= ?
-                       AND lease_id IN (SELECT id FROM leases WHERE granted_ms > ?)",
+                    "UPDATE tasks SET lease_expires_ms = ?1
+                     WHERE lease_id = ?2 AND prover_id = ?3 AND state = 'leased' AND lease_expires_ms >= ?4
+                       AND lease_id IN (SELECT id FROM leases
+                                        WHERE COALESCE(max_ms, granted_ms + ?5) > ?4)",
                 )
                 .bind(now_ms + ttl_ms)
                 .bind(lease.0)
                 .bind(prover.0)
                 .bind(now_ms)
-                .bind(now_ms - max_lease_ms)
+                .bind(max_lease_ms)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -163,5 +166,37 @@ impl Store {
                 },
             )
             .collect()
+    }
+}
+
+impl Store {
+    /// A machine's speed as the node measured it: work units per second from its leases'
+    /// grants to their verified results (0 before its first proof).
+    pub async fn measured_speed(&self, prover: ProverId) -> Result<u64, StoreError> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT work_done, busy_ms FROM provers WHERE id = ?")
+                .bind(prover.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some((work, busy)) if work > 0 && busy > 0 => {
+                (work as u128 * 1_000 / busy as u128).max(1) as u64
+            }
+            _ => 0,
+        })
+    }
+
+    /// What keeps a prover key's stake bound: collateral still locked by its leases (open, or
+    /// a report awaiting a verdict), and when its last paid lease ended.
+    pub async fn key_collateral(&self, key: KeyId) -> Result<(u64, Option<i64>), StoreError> {
+        let (locked, last): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT SUM(CASE WHEN collateral_end IS NULL THEN collateral ELSE 0 END),
+                    MAX(ended_ms)
+             FROM leases WHERE key_id = ? AND collateral > 0",
+        )
+        .bind(key.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((locked.unwrap_or(0).max(0) as u64, last))
     }
 }

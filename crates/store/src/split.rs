@@ -14,10 +14,12 @@ use std::collections::BTreeMap;
 
 use sqlx::{Sqlite, Transaction};
 use zkpool_ledger::Entry;
-use zkpool_types::{BlobHash, ProofSystem, ProverId, TaskId};
+use zkpool_types::{
+    BlobHash, FaultKind, KeyId, ProofSystem, ProverId, TaskCause, TaskId, TaskState,
+};
 
+use crate::faults::{CollateralMove, Settle, Verdict};
 use crate::ledger::append_tx;
-use crate::tasks::end_lease;
 use crate::{Store, StoreError};
 
 /// A proved segment, for the join.
@@ -125,7 +127,7 @@ impl Store {
     }
 
     /// Marks split task `task` done with its joined proof and, in the same transaction, the
-    /// ledger entries `plan` returns (its release), given each prover's share of the work.
+    /// ledger entries `plan` returns (its release), given each prover key's share of the work.
     /// Returns `false`, writing nothing, when the task is no longer `proving` or a segment is
     /// not done: the join happens exactly once however many callers race to it.
     pub async fn finish_split_with(
@@ -134,13 +136,14 @@ impl Store {
         proof: &BlobHash,
         join_ms: u64,
         now_ms: i64,
-        plan: impl FnOnce(TaskId, &[(ProverId, u64)]) -> Vec<Entry>,
+        plan: impl FnOnce(TaskId, &[(KeyId, u64)]) -> Vec<Entry>,
     ) -> Result<bool, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
         let r: Result<_, StoreError> = async {
             let n = sqlx::query(
-                "UPDATE tasks SET state = 'done', proof_hash = ?2, verify_ms = ?3, finished_ms = ?4,
+                "UPDATE tasks SET state = 'done', cause = 'proved', proof_hash = ?2, verify_ms = ?3,
+                    finished_ms = ?4,
                     prove_ms = (SELECT SUM(prove_ms) FROM tasks WHERE parent_id = ?1)
                  WHERE id = ?1 AND state = 'proving'
                    AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = ?1 AND s.state != 'done')",
@@ -155,18 +158,20 @@ impl Store {
             if n == 0 {
                 return Ok(false);
             }
+            // Pay goes to the keys that proved the segments (a key is the prover's identity).
             let rows: Vec<(i64, i64)> = sqlx::query_as(
-                "SELECT prover_id, work FROM tasks WHERE parent_id = ? ORDER BY segment_index",
+                "SELECT l.key_id, t.work FROM tasks t JOIN leases l ON l.id = t.lease_id
+                 WHERE t.parent_id = ? AND l.key_id IS NOT NULL ORDER BY t.segment_index",
             )
             .bind(task.0)
             .fetch_all(&mut *tx)
             .await?;
-            let mut shares: BTreeMap<ProverId, u64> = BTreeMap::new();
-            for (prover, work) in rows {
-                let w = shares.entry(ProverId(prover)).or_default();
+            let mut shares: BTreeMap<KeyId, u64> = BTreeMap::new();
+            for (key, work) in rows {
+                let w = shares.entry(KeyId(key)).or_default();
                 *w = w.saturating_add(work.max(1) as u64);
             }
-            let shares: Vec<(ProverId, u64)> = shares.into_iter().collect();
+            let shares: Vec<(KeyId, u64)> = shares.into_iter().collect();
             append_tx(&mut tx, &plan(task, &shares), now_ms).await?;
             Ok(true)
         }
@@ -174,53 +179,74 @@ impl Store {
         crate::finish_tx(tx, r).await
     }
 
-    /// Fails split task `task` (its join was refused), stopping its unfinished segments.
-    pub async fn fail_split(
+    /// Fails split task `task` because its join was refused: every segment verified, so the
+    /// pool failed to deliver (`pool_fault`). Its escrow is settled by the entries `plan`
+    /// returns for that verdict, in the same transaction.
+    pub async fn fail_split_with<E>(
         &self,
         task: TaskId,
         reason: &str,
         now_ms: i64,
-    ) -> Result<(), StoreError> {
+        plan: impl FnOnce(&Verdict) -> Result<Vec<Entry>, E>,
+    ) -> Result<Result<(), E>, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
         let r: Result<_, StoreError> = async {
-            fail_split_tx(&mut tx, task, reason, now_ms).await?;
-            Ok(())
+            let (paid,): (i64,) = sqlx::query_as("SELECT paid FROM tasks WHERE id = ?")
+                .bind(task.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            let mut moves = Vec::new();
+            fail_split_tx(&mut tx, task, TaskCause::PoolFault, task, now_ms, &mut moves).await?;
+            sqlx::query(
+                "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, NULL, ?, ?)",
+            )
+            .bind(task.0)
+            .bind(now_ms)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+            let verdict = Verdict {
+                task,
+                prover: ProverId(0),
+                fault: FaultKind::Withdrawn,
+                state: TaskState::Failed,
+                settle: (paid != 0).then(|| Settle {
+                    task,
+                    cause: TaskCause::PoolFault,
+                    workers: Vec::new(),
+                }),
+                collateral: moves,
+            };
+            match plan(&verdict) {
+                Ok(entries) => {
+                    append_tx(&mut tx, &entries, now_ms).await?;
+                    Ok(Ok(()))
+                }
+                Err(e) => Ok(Err(e)),
+            }
         }
         .await;
-        crate::finish_tx(tx, r).await
+        crate::finish_planned(tx, r).await
     }
 }
 
-/// When `task` is a segment, fails its split task: called in the transaction that failed
-/// the segment, so a split task never stays `proving` with a segment that will not finish.
-pub(crate) async fn fail_parent_of(
+/// Fails split task `task` with `cause` because segment `segment` ended with it (or, when
+/// `segment` is the split task itself, because its join was refused), stopping its other
+/// segments: their proofs could no longer be joined into anything. Their leases are
+/// withdrawn (collateral back, nobody penalised) and they end with the same cause.
+pub(crate) async fn fail_split_tx(
     tx: &mut Transaction<'_, Sqlite>,
     task: TaskId,
-    reason: &str,
+    cause: TaskCause,
+    segment: TaskId,
     now_ms: i64,
-) -> Result<(), StoreError> {
-    let row: Option<(Option<i64>, Option<i64>)> =
-        sqlx::query_as("SELECT parent_id, segment_index FROM tasks WHERE id = ?")
-            .bind(task.0)
-            .fetch_optional(&mut **tx)
-            .await?;
-    if let Some((Some(parent), index)) = row {
-        let why = format!("segment {} ({task}) failed: {reason}", index.unwrap_or(0));
-        fail_split_tx(tx, TaskId(parent), &why, now_ms).await?;
-    }
-    Ok(())
-}
-
-async fn fail_split_tx(
-    tx: &mut Transaction<'_, Sqlite>,
-    task: TaskId,
-    reason: &str,
-    now_ms: i64,
+    moves: &mut Vec<CollateralMove>,
 ) -> Result<(), StoreError> {
     let n = sqlx::query(
-        "UPDATE tasks SET state = 'failed', finished_ms = ? WHERE id = ? AND state = 'proving'",
+        "UPDATE tasks SET state = 'failed', cause = ?, finished_ms = ? WHERE id = ? AND state = 'proving'",
     )
+    .bind(cause.code())
     .bind(now_ms)
     .bind(task.0)
     .execute(&mut **tx)
@@ -229,23 +255,51 @@ async fn fail_split_tx(
     if n == 0 {
         return Ok(());
     }
+    let reason = if segment == task {
+        format!("{cause}: the join was refused")
+    } else {
+        let (index,): (Option<i64>,) =
+            sqlx::query_as("SELECT segment_index FROM tasks WHERE id = ?")
+                .bind(segment.0)
+                .fetch_one(&mut **tx)
+                .await?;
+        format!("{cause}: segment {} ({segment}) failed", index.unwrap_or(0))
+    };
     sqlx::query(
         "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, NULL, ?, ?)",
     )
     .bind(task.0)
     .bind(now_ms)
-    .bind(reason)
+    .bind(&reason)
     .execute(&mut **tx)
     .await?;
-    // The other segments stop: their proofs could no longer be joined into anything.
-    let active: Vec<(i64,)> = sqlx::query_as(
-        "SELECT lease_id FROM tasks WHERE parent_id = ? AND state = 'leased' AND lease_id IS NOT NULL",
+    let active: Vec<(i64, i64, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT l.id, l.task_id, l.key_id, l.collateral FROM leases l JOIN tasks t ON t.id = l.task_id
+         WHERE t.parent_id = ? AND t.state = 'leased' AND l.id = t.lease_id AND l.outcome IS NULL",
     )
     .bind(task.0)
     .fetch_all(&mut **tx)
     .await?;
-    for (lease,) in active {
-        end_lease(tx, zkpool_types::LeaseId(lease), "revoked", now_ms).await?;
+    for (lease, seg, key, collateral) in active {
+        let end = (collateral > 0).then_some("released");
+        sqlx::query(
+            "UPDATE leases SET outcome = 'revoked', fault = 'withdrawn', ended_ms = ?,
+                collateral_end = ? WHERE id = ?",
+        )
+        .bind(now_ms)
+        .bind(end)
+        .bind(lease)
+        .execute(&mut **tx)
+        .await?;
+        if let (Some(key), Some(_)) = (key, end) {
+            moves.push(CollateralMove {
+                key: KeyId(key),
+                task: TaskId(seg),
+                lease: zkpool_types::LeaseId(lease),
+                amount: collateral as u64,
+                slash: false,
+            });
+        }
     }
     let stop = format!("stopped: split task {task} failed");
     sqlx::query(
@@ -258,9 +312,11 @@ async fn fail_split_tx(
     .execute(&mut **tx)
     .await?;
     sqlx::query(
-        "UPDATE tasks SET state = 'failed', finished_ms = ?, lease_id = NULL, lease_expires_ms = NULL
+        "UPDATE tasks SET state = 'failed', cause = ?, finished_ms = ?, lease_id = NULL,
+            lease_expires_ms = NULL
          WHERE parent_id = ? AND state IN ('queued', 'leased')",
     )
+    .bind(cause.code())
     .bind(now_ms)
     .bind(task.0)
     .execute(&mut **tx)

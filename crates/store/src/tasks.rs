@@ -1,11 +1,14 @@
 //! Task and lease state changes. Each public method is one transaction under the writer lock.
 
 use sqlx::{Sqlite, Transaction};
+use zkpool_ledger::Entry;
 use zkpool_types::{
-    ArtifactMap, BlobHash, FencingToken, KeyId, LeaseId, ProofSystem, ProverId, TaskId, TaskSpec,
-    TaskState,
+    ArtifactMap, BlobHash, FaultKind, FencingToken, KeyId, LeaseId, ProofSystem, ProverId,
+    TaskCause, TaskId, TaskSpec, TaskState,
 };
 
+use crate::faults::{self, Verdict};
+use crate::ledger::append_tx;
 use crate::provers::ProverRecord;
 use crate::{Store, StoreError};
 
@@ -77,6 +80,28 @@ pub struct Grant {
     pub artifacts: ArtifactMap,
     /// Its work units.
     pub work: u64,
+    /// The statement its proof must prove (the agent checks its own proof against it).
+    pub statement: Vec<u8>,
+    /// Collateral this lease locks from the prover key's stake (base units; 0: free tier).
+    pub collateral: u64,
+    /// The key the lease was granted to.
+    pub key: KeyId,
+}
+
+/// What a prover may take on in one lease request, decided by the node.
+#[derive(Clone, Copy, Debug)]
+pub struct LeaseLimits {
+    /// Stake the prover's key has free to lock as collateral (base units): paid tasks that
+    /// need more are not offered.
+    pub stake_available: u64,
+    /// How long the lease lives without a heartbeat.
+    pub ttl_ms: i64,
+    /// The longest any lease may live, however often it heartbeats, before the task's own
+    /// estimate is taken into account.
+    pub max_lease_ms: i64,
+    /// The prover's measured speed, work units per second (0: unknown). A lease lives at
+    /// least four times its task's work at this speed, so a long honest task is never cut off.
+    pub speed_wps: u64,
 }
 
 /// The current lease of a task, for checks before expensive work (verifying a proof).
@@ -116,30 +141,10 @@ pub struct LeaseEnding {
     pub token: FencingToken,
     /// The prover holding it.
     pub prover: ProverId,
-    /// Why it ended.
-    pub how: LeaseEnd,
+    /// The node's verdict on the lease.
+    pub fault: FaultKind,
     /// Recorded against the task and shown to its requester.
     pub reason: String,
-    /// Whether the task may be leased again (when it has attempts left).
-    pub retryable: bool,
-}
-
-/// How a lease ended without a proof being accepted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LeaseEnd {
-    /// The prover reported it could not prove the task.
-    Failed,
-    /// The prover uploaded a proof that does not verify.
-    Invalid,
-}
-
-impl LeaseEnd {
-    fn as_str(&self) -> &'static str {
-        match self {
-            LeaseEnd::Failed => "failed",
-            LeaseEnd::Invalid => "invalid",
-        }
-    }
 }
 
 /// requester, spec, statement, state, proof hash.
@@ -158,20 +163,24 @@ impl Store {
         crate::finish_tx(tx, r).await
     }
 
-    /// Leases the oldest queued task this prover can take, preferring tasks it has not failed
-    /// before, so a task that failed on one machine moves to another when there is one, and
-    /// segments of split tasks it does not already hold a sibling of, so that the segments of
-    /// one task spread over different machines. A
-    /// prover that uploaded an invalid proof for a task never gets that task again: a broken or
-    /// cheating machine must not burn a requester's attempts one after another. A task must fit
-    /// in the memory the prover has left beside the tasks it already holds (an agent with
-    /// several jobs proves them at once).
-    pub async fn lease_next(
+    /// Leases the oldest queued task this prover can take, preferring tasks its key has not
+    /// touched before, so a task that failed on one machine moves to another operator when
+    /// there is one, and segments of split tasks it does not already hold a sibling of, so
+    /// that the segments of one task spread over different machines. A key that uploaded an
+    /// invalid proof for a task, or reported it unprovable, never gets that task again on any
+    /// machine: a cheat must not burn a requester's attempts, and a second opinion must come
+    /// from another operator. A task must fit in the memory the prover has left beside the
+    /// tasks it already holds, and a paid task needs collateral the key's free stake covers.
+    ///
+    /// The lease and the entries `plan` returns for it (its collateral lock) are one
+    /// transaction; a refused plan grants nothing.
+    pub async fn lease_next<E>(
         &self,
         prover: &ProverRecord,
         now_ms: i64,
-        ttl_ms: i64,
-    ) -> Result<Option<Grant>, StoreError> {
+        limits: LeaseLimits,
+        plan: impl FnOnce(&Grant) -> Result<Vec<Entry>, E>,
+    ) -> Result<Result<Option<Grant>, E>, StoreError> {
         let systems: Vec<String> = prover
             .hardware
             .systems
@@ -179,17 +188,18 @@ impl Store {
             .map(|s| format!("'{}'", s.as_str()))
             .collect();
         if systems.is_empty() {
-            return Ok(None);
+            return Ok(Ok(None));
         }
         // `systems` holds only our own enum's fixed names, so formatting them in is safe.
         let sql = format!(
-            "SELECT t.id, t.spec, t.work, t.token FROM tasks t
+            "SELECT t.id, t.spec, t.work, t.token, t.statement, t.collateral FROM tasks t
              WHERE t.state = 'queued' AND t.system IN ({})
                AND t.memory_bytes <= ?1 - (SELECT COALESCE(SUM(h.memory_bytes), 0) FROM tasks h
                                            WHERE h.state = 'leased' AND h.prover_id = ?2)
-               AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.prover_id = ?2
-                               AND l.outcome = 'invalid')
-             ORDER BY EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.prover_id = ?2
+               AND t.collateral <= ?4
+               AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = ?3
+                               AND l.fault IN ('invalid_proof', 'artifact_report', 'false_report'))
+             ORDER BY EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = ?3
                               AND l.outcome IS NOT NULL AND l.outcome != 'done'),
                EXISTS (SELECT 1 FROM tasks s WHERE t.parent_id IS NOT NULL
                        AND s.parent_id = t.parent_id AND s.state = 'leased' AND s.prover_id = ?2),
@@ -200,24 +210,37 @@ impl Store {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
         let r: Result<_, StoreError> = async {
-            let row: Option<(i64, String, i64, i64)> = sqlx::query_as(&sql)
+            let row: Option<(i64, String, i64, i64, Vec<u8>, i64)> = sqlx::query_as(&sql)
                 .bind(prover.hardware.memory_bytes as i64)
                 .bind(prover.id.0)
+                .bind(prover.key_id.0)
+                .bind(i64::try_from(limits.stake_available).unwrap_or(i64::MAX))
                 .fetch_optional(&mut *tx)
                 .await?;
-            let Some((task, spec, work, token)) = row else {
-                return Ok(None);
+            let Some((task, spec, work, token, statement, collateral)) = row else {
+                return Ok(Ok(None));
             };
             let spec: TaskSpec =
                 serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let token = token + 1;
+            // Four times the task's work at this prover's measured speed (0 when unknown).
+            let estimate_ms = (work.max(0) as u64)
+                .saturating_mul(4_000)
+                .checked_div(limits.speed_wps)
+                .unwrap_or(0);
+            let max_ms = now_ms
+                .saturating_add(limits.max_lease_ms.max(i64::try_from(estimate_ms).unwrap_or(i64::MAX)));
             let lease: i64 = sqlx::query_scalar(
-                "INSERT INTO leases (task_id, prover_id, token, granted_ms) VALUES (?, ?, ?, ?) RETURNING id",
+                "INSERT INTO leases (task_id, prover_id, key_id, token, granted_ms, collateral, max_ms)
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )
             .bind(task)
             .bind(prover.id.0)
+            .bind(prover.key_id.0)
             .bind(token)
             .bind(now_ms)
+            .bind(collateral)
+            .bind(max_ms)
             .fetch_one(&mut *tx)
             .await?;
             sqlx::query(
@@ -227,11 +250,11 @@ impl Store {
             .bind(token)
             .bind(lease)
             .bind(prover.id.0)
-            .bind(now_ms + ttl_ms)
+            .bind(now_ms + limits.ttl_ms)
             .bind(task)
             .execute(&mut *tx)
             .await?;
-            Ok(Some(Grant {
+            let grant = Grant {
                 lease: LeaseId(lease),
                 token: FencingToken(token),
                 task: TaskId(task),
@@ -239,10 +262,45 @@ impl Store {
                 label: spec.label,
                 artifacts: spec.artifacts,
                 work: work as u64,
-            }))
+                statement,
+                collateral: collateral.max(0) as u64,
+                key: prover.key_id,
+            };
+            match plan(&grant) {
+                Ok(entries) => {
+                    append_tx(&mut tx, &entries, now_ms).await?;
+                    Ok(Ok(Some(grant)))
+                }
+                Err(e) => Ok(Err(e)),
+            }
         }
         .await;
-        crate::finish_tx(tx, r).await
+        crate::finish_planned(tx, r).await
+    }
+
+    /// [`Store::lease_next`] for a prover key with no stake: only free-tier tasks, no
+    /// collateral, the longest life `ttl_ms × 120`.
+    pub async fn lease_unpaid(
+        &self,
+        prover: &ProverRecord,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Option<Grant>, StoreError> {
+        let limits = LeaseLimits {
+            stake_available: 0,
+            ttl_ms,
+            max_lease_ms: ttl_ms.saturating_mul(120),
+            speed_wps: 0,
+        };
+        match self
+            .lease_next(prover, now_ms, limits, |_| {
+                Ok::<_, std::convert::Infallible>(Vec::new())
+            })
+            .await?
+        {
+            Ok(g) => Ok(g),
+            Err(never) => match never {},
+        }
     }
 
     /// The lease if it is its task's current, unexpired lease.
@@ -258,49 +316,46 @@ impl Store {
     /// Completes a task with a verified proof, if `lease`/`token` still hold it for `prover`.
     /// Updates the prover's counters in the same transaction.
     pub async fn complete(&self, c: &Completion, now_ms: i64) -> Result<TaskId, StoreError> {
-        self.complete_with(c, now_ms, |_, _, _| Vec::new()).await
+        self.complete_with(c, now_ms, |_| Vec::new()).await
     }
 
-    /// Ends a lease without a proof: records the reason against the task and the prover and
-    /// re-queues the task, or fails it when it is out of attempts or not retryable.
-    /// Returns the task's new state.
-    pub async fn end_lease_unfinished(
+    /// Ends a lease without a proof with the node's verdict on it, decides the task
+    /// ([`crate::faults`]: re-queued, or ended with its cause) and appends the entries `plan`
+    /// returns for that verdict (collateral, settlement), all in one transaction. A refused
+    /// plan changes nothing.
+    pub async fn end_lease_unfinished<E>(
         &self,
         e: &LeaseEnding,
         now_ms: i64,
-    ) -> Result<TaskState, StoreError> {
+        plan: impl FnOnce(&Verdict) -> Result<Vec<Entry>, E>,
+    ) -> Result<Result<Verdict, E>, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
         let r: Result<_, StoreError> = async {
             let active = check_fence(&mut tx, e.lease, e.token, e.prover, now_ms).await?;
-            end_lease(&mut tx, e.lease, e.how.as_str(), now_ms).await?;
-            let invalid = i64::from(e.how == LeaseEnd::Invalid);
-            sqlx::query("UPDATE provers SET failures = failures + 1, invalid_proofs = invalid_proofs + ? WHERE id = ?")
-                .bind(invalid)
-                .bind(e.prover.0)
-                .execute(&mut *tx)
-                .await?;
-            let state = requeue_or_fail(
-                &mut tx,
-                active.task,
-                Some(e.prover),
-                &e.reason,
-                e.retryable,
-                now_ms,
-            )
-            .await?;
-            Ok(state)
+            let verdict =
+                faults::end_with_fault(&mut tx, active.task, e.lease, e.fault, &e.reason, now_ms)
+                    .await?;
+            match plan(&verdict) {
+                Ok(entries) => {
+                    append_tx(&mut tx, &entries, now_ms).await?;
+                    Ok(Ok(verdict))
+                }
+                Err(err) => Ok(Err(err)),
+            }
         }
         .await;
-        crate::finish_tx(tx, r).await
+        crate::finish_planned(tx, r).await
     }
 
-    /// Returns every task whose lease has expired to the queue (or fails it when out of
-    /// attempts) and counts the expiry against its prover. Returns what expired.
-    pub async fn expire_leases(
+    /// Ends every lease that expired (`lease_expired`, the prover's fault), decides each
+    /// task, and appends what `plan` returns for each verdict, in one transaction. Returns
+    /// the verdicts; a refused plan changes nothing.
+    pub async fn expire_leases<E>(
         &self,
         now_ms: i64,
-    ) -> Result<Vec<(TaskId, ProverId, TaskState)>, StoreError> {
+        mut plan: impl FnMut(&Verdict) -> Result<Vec<Entry>, E>,
+    ) -> Result<Result<Vec<Verdict>, E>, StoreError> {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
         let r: Result<_, StoreError> = async {
@@ -324,27 +379,126 @@ impl Store {
                 if still.is_none() {
                     continue;
                 }
-                end_lease(&mut tx, LeaseId(lease), "expired", now_ms).await?;
-                sqlx::query("UPDATE provers SET failures = failures + 1 WHERE id = ?")
-                    .bind(prover)
-                    .execute(&mut *tx)
-                    .await?;
                 let reason = format!("lease l-{lease} on p-{prover} expired without a result");
-                let state = requeue_or_fail(
+                let verdict = faults::end_with_fault(
                     &mut tx,
                     TaskId(task),
-                    Some(ProverId(prover)),
+                    LeaseId(lease),
+                    FaultKind::LeaseExpired,
                     &reason,
-                    true,
                     now_ms,
                 )
                 .await?;
-                out.push((TaskId(task), ProverId(prover), state));
+                match plan(&verdict) {
+                    Ok(entries) => append_tx(&mut tx, &entries, now_ms).await?,
+                    Err(e) => return Ok(Err(e)),
+                }
+                out.push(verdict);
             }
-            Ok(out)
+            Ok(Ok(out))
+        }
+        .await;
+        crate::finish_planned(tx, r).await
+    }
+
+    /// The node was away: every open lease lives at least until `until_ms` (the node's start
+    /// plus one TTL) before it counts as expired, and its longest life reaches at least as
+    /// far, so that nobody is penalised for time the pool itself was down. Returns how many
+    /// leases were extended.
+    pub async fn grace_leases(&self, until_ms: i64) -> Result<u64, StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let r: Result<_, StoreError> = async {
+            sqlx::query(
+                "UPDATE leases SET max_ms = MAX(COALESCE(max_ms, 0), ?)
+                 WHERE outcome IS NULL AND id IN (SELECT lease_id FROM tasks WHERE state = 'leased')",
+            )
+            .bind(until_ms)
+            .execute(&mut *tx)
+            .await?;
+            let n = sqlx::query(
+                "UPDATE tasks SET lease_expires_ms = ? WHERE state = 'leased'
+                   AND (lease_expires_ms IS NULL OR lease_expires_ms < ?)",
+            )
+            .bind(until_ms)
+            .bind(until_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            Ok(n)
         }
         .await;
         crate::finish_tx(tx, r).await
+    }
+
+    /// Ends open task `task` for good with `cause` (the pool gives up: its window closed, or
+    /// it concedes), withdrawing its current lease (or, for a split task, its segments'
+    /// leases) without penalty, and appends what `plan` returns for the verdict. Returns
+    /// `None`, writing nothing, when the task has already ended.
+    pub async fn end_task_with<E>(
+        &self,
+        task: TaskId,
+        cause: TaskCause,
+        now_ms: i64,
+        plan: impl FnOnce(&Verdict) -> Result<Vec<Entry>, E>,
+    ) -> Result<Result<Option<Verdict>, E>, StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let r: Result<_, StoreError> = async {
+            let row: Option<(String, Option<i64>, i64)> =
+                sqlx::query_as("SELECT state, lease_id, paid FROM tasks WHERE id = ?")
+                    .bind(task.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((state, lease, paid)) = row else {
+                return Ok(Ok(None));
+            };
+            let mut moves = Vec::new();
+            match state.as_str() {
+                "done" | "failed" => return Ok(Ok(None)),
+                "proving" => {
+                    crate::split::fail_split_tx(&mut tx, task, cause, task, now_ms, &mut moves)
+                        .await?
+                }
+                _ => {
+                    if let (Some(lease), "leased") = (lease, state.as_str()) {
+                        faults::withdraw_lease(&mut tx, task, LeaseId(lease), now_ms, &mut moves)
+                            .await?;
+                    }
+                    let reason = format!("{cause}: the pool ended the task");
+                    sqlx::query(
+                        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, NULL, ?, ?)",
+                    )
+                    .bind(task.0)
+                    .bind(now_ms)
+                    .bind(reason)
+                    .execute(&mut *tx)
+                    .await?;
+                    faults::end_task(&mut tx, task, cause, now_ms, &mut moves).await?;
+                }
+            }
+            let verdict = Verdict {
+                task,
+                prover: ProverId(0),
+                fault: FaultKind::Withdrawn,
+                state: TaskState::Failed,
+                settle: (paid != 0).then(|| crate::Settle {
+                    task,
+                    cause,
+                    workers: Vec::new(),
+                }),
+                collateral: moves,
+            };
+            match plan(&verdict) {
+                Ok(entries) => {
+                    append_tx(&mut tx, &entries, now_ms).await?;
+                    Ok(Ok(Some(verdict)))
+                }
+                Err(e) => Ok(Err(e)),
+            }
+        }
+        .await;
+        crate::finish_planned(tx, r).await
     }
 
     /// A task's record.
@@ -534,48 +688,4 @@ pub(crate) async fn end_lease(
         .execute(&mut **tx)
         .await?;
     Ok(())
-}
-
-async fn requeue_or_fail(
-    tx: &mut Transaction<'_, Sqlite>,
-    task: TaskId,
-    prover: Option<ProverId>,
-    reason: &str,
-    retryable: bool,
-    now_ms: i64,
-) -> Result<TaskState, StoreError> {
-    sqlx::query(
-        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, ?, ?, ?)",
-    )
-    .bind(task.0)
-    .bind(prover.map(|p| p.0))
-    .bind(now_ms)
-    .bind(reason)
-    .execute(&mut **tx)
-    .await?;
-    let (attempts, max): (i64, i64) =
-        sqlx::query_as("SELECT attempts, max_attempts FROM tasks WHERE id = ?")
-            .bind(task.0)
-            .fetch_one(&mut **tx)
-            .await?;
-    let state = if retryable && attempts < max {
-        TaskState::Queued
-    } else {
-        TaskState::Failed
-    };
-    let finished = (state == TaskState::Failed).then_some(now_ms);
-    sqlx::query(
-        "UPDATE tasks SET state = ?, lease_id = NULL, lease_expires_ms = NULL, finished_ms = ?,
-            prover_id = CASE WHEN ? = 'failed' THEN prover_id ELSE NULL END WHERE id = ?",
-    )
-    .bind(state.as_str())
-    .bind(finished)
-    .bind(state.as_str())
-    .bind(task.0)
-    .execute(&mut **tx)
-    .await?;
-    if state == TaskState::Failed {
-        crate::split::fail_parent_of(tx, task, reason, now_ms).await?;
-    }
-    Ok(state)
 }

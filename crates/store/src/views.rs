@@ -1,13 +1,13 @@
 //! Tasks as the API shows them: read-only queries, no transactions needed.
 
 use zkpool_types::api::TaskView;
-use zkpool_types::{KeyId, ProverId, TaskId};
+use zkpool_types::{KeyId, ProverId, TaskCause, TaskId};
 
 use crate::tasks::decode_state;
 use crate::{Store, StoreError};
 
 /// id, system, label, state, work, attempts, max attempts, prover, its name, prove ms, verify ms,
-/// created, finished, parent, segment index: the columns of [`TASK_VIEW_SQL`].
+/// created, finished, parent, segment index, cause: the columns of [`TASK_VIEW_SQL`].
 type TaskRow = (
     i64,
     String,
@@ -24,12 +24,13 @@ type TaskRow = (
     Option<i64>,
     Option<i64>,
     Option<i64>,
+    Option<String>,
 );
 
 const TASK_VIEW_SQL: &str =
     "SELECT t.id, t.system, t.label, t.state, t.work, t.attempts, t.max_attempts,
         t.prover_id, p.name, t.prove_ms, t.verify_ms, t.created_ms, t.finished_ms,
-        t.parent_id, t.segment_index
+        t.parent_id, t.segment_index, t.cause
      FROM tasks t LEFT JOIN provers p ON p.id = t.prover_id";
 
 impl Store {
@@ -119,6 +120,7 @@ impl Store {
             finished,
             parent,
             segment,
+            cause,
         ) = r;
         let failures: Vec<(String,)> =
             sqlx::query_as("SELECT reason FROM task_failures WHERE task_id = ? ORDER BY id")
@@ -147,6 +149,12 @@ impl Store {
             parent: parent.map(TaskId),
             segment: segment.map(|i| i as u32),
             segments: Vec::new(),
+            cause: cause
+                .map(|c| {
+                    TaskCause::parse(&c)
+                        .ok_or_else(|| StoreError::Corrupt(format!("task cause {c:?}")))
+                })
+                .transpose()?,
         })
     }
 }
@@ -179,5 +187,54 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().map(|(p, o)| (ProverId(p), o)).collect())
+    }
+}
+
+impl Store {
+    /// How many finished tasks ended with each cause, as requesters see them (split tasks
+    /// once, segments not at all): the dashboard's fault attribution.
+    pub async fn count_tasks_by_cause(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT cause, COUNT(*) FROM tasks WHERE parent_id IS NULL AND cause IS NOT NULL
+             GROUP BY cause",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(s, n)| (s, n as u64)).collect())
+    }
+
+    /// Collateral still locked per prover key (base units): leases whose collateral is
+    /// neither released nor slashed yet — open leases and artifact reports awaiting a verdict.
+    pub async fn locked_collateral(&self) -> Result<Vec<(KeyId, u64)>, StoreError> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT key_id, SUM(collateral) FROM leases
+             WHERE collateral > 0 AND collateral_end IS NULL AND key_id IS NOT NULL
+             GROUP BY key_id ORDER BY key_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(k, n)| (KeyId(k), n.max(0) as u64))
+            .collect())
+    }
+
+    /// Every lease of a task with the node's verdict on it (`None` while open or when it
+    /// ended with a proof), oldest first.
+    pub async fn lease_faults(
+        &self,
+        task: TaskId,
+    ) -> Result<Vec<(KeyId, Option<String>)>, StoreError> {
+        let rows: Vec<(Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT key_id, fault FROM leases WHERE task_id = ? ORDER BY id")
+                .bind(task.0)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(k, f)| (KeyId(k.unwrap_or_default()), f))
+            .collect())
     }
 }

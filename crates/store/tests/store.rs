@@ -17,10 +17,13 @@
 use std::collections::HashMap;
 
 use proptest::prelude::*;
-use zkpool_store::{Completion, Grant, LeaseEnd, LeaseEnding, NewTask, ProverRecord, Store};
+use zkpool_store::{
+    Completion, Grant, LeaseEnding, NewTask, ProverRecord, Store, StoreError, Verdict,
+};
 use zkpool_types::api::Role;
 use zkpool_types::{
-    ArtifactRole, BlobHash, HardwareReport, ProofSystem, ProverId, TaskId, TaskSpec, TaskState,
+    ArtifactRole, BlobHash, FaultKind, HardwareReport, ProofSystem, ProverId, TaskCause, TaskId,
+    TaskSpec, TaskState,
 };
 
 #[derive(Clone, Debug)]
@@ -224,7 +227,11 @@ async fn run(ops: Vec<Op>) {
                 }
             }
             Op::Lease { prover } => {
-                if let Some(g) = store.lease_next(&provers[prover], now, TTL).await.unwrap() {
+                if let Some(g) = store
+                    .lease_unpaid(&provers[prover], now, TTL)
+                    .await
+                    .unwrap()
+                {
                     held.insert(prover, g);
                 }
             }
@@ -244,22 +251,19 @@ async fn run(ops: Vec<Op>) {
                 retryable,
             } => {
                 if let Some(g) = held.remove(&prover) {
-                    let how = if invalid {
-                        LeaseEnd::Invalid
+                    let fault = if invalid {
+                        FaultKind::InvalidProof
+                    } else if retryable {
+                        FaultKind::ProverError
                     } else {
-                        LeaseEnd::Failed
+                        FaultKind::ArtifactReport
                     };
-                    let _ = store
-                        .end_lease_unfinished(
-                            &ending(&g, provers[prover].id, how, "x", retryable),
-                            now,
-                        )
-                        .await;
+                    let _ = end(&store, &ending(&g, provers[prover].id, fault, "x"), now).await;
                 }
             }
             Op::Advance { ms } => {
                 now += ms;
-                store.expire_leases(now).await.unwrap();
+                expire(&store, now).await;
             }
             Op::Heartbeat { prover } => {
                 let leases: Vec<_> = held.get(&prover).map(|g| g.lease).into_iter().collect();
@@ -297,20 +301,30 @@ fn done(g: &Grant, prover: ProverId, proof: &BlobHash) -> Completion {
     }
 }
 
-fn ending(
-    g: &Grant,
-    prover: ProverId,
-    how: LeaseEnd,
-    reason: &str,
-    retryable: bool,
-) -> LeaseEnding {
+fn ending(g: &Grant, prover: ProverId, fault: FaultKind, reason: &str) -> LeaseEnding {
     LeaseEnding {
         lease: g.lease,
         token: g.token,
         prover,
-        how,
+        fault,
         reason: reason.to_string(),
-        retryable,
+    }
+}
+
+/// Ends a lease with no ledger entries (free-tier tasks have none).
+async fn end(store: &Store, e: &LeaseEnding, now: i64) -> Result<Verdict, StoreError> {
+    let none = |_: &Verdict| Ok::<_, std::convert::Infallible>(Vec::new());
+    store
+        .end_lease_unfinished(e, now, none)
+        .await
+        .map(|r| r.unwrap_or_else(|never| match never {}))
+}
+
+async fn expire(store: &Store, now: i64) -> Vec<Verdict> {
+    let none = |_: &Verdict| Ok::<_, std::convert::Infallible>(Vec::new());
+    match store.expire_leases(now, none).await.unwrap() {
+        Ok(v) => v,
+        Err(never) => match never {},
     }
 }
 
@@ -339,36 +353,56 @@ async fn a_task_out_of_attempts_fails_with_its_reasons() {
     let id: TaskId = store.insert_task(&t, 0).await.unwrap();
     for round in 0..2 {
         let g = store
-            .lease_next(&p, 10 * round, TTL)
+            .lease_unpaid(&p, 10 * round, TTL)
             .await
             .unwrap()
             .unwrap();
         assert_eq!(g.task, id);
-        store.expire_leases(10 * round + TTL + 1).await.unwrap();
+        expire(&store, 10 * round + TTL + 1).await;
     }
     let v = store.task_view(id).await.unwrap().unwrap();
     assert_eq!(v.state, TaskState::Failed);
     assert_eq!(v.failures.len(), 2);
     assert!(v.failures.iter().all(|f| f.contains("expired")));
-    assert!(store.lease_next(&p, 5000, TTL).await.unwrap().is_none());
-    // A non-retryable failure ends a task at once.
-    let id2 = store.insert_task(&t, 0).await.unwrap();
-    let g = store.lease_next(&p, 6000, TTL).await.unwrap().unwrap();
+    assert!(store.lease_unpaid(&p, 5000, TTL).await.unwrap().is_none());
+    // A report that the artifacts cannot be proved does not end a task by itself: it goes to
+    // a prover of another key, and a second, independent report makes it the requester's
+    // fault.
+    let k2 = store.create_key(Role::Prover, "second", 0).await.unwrap();
+    let q = store.register_prover(k2.id, &hw("q"), 0).await.unwrap();
+    let t3 = NewTask {
+        max_attempts: 3,
+        ..t.clone()
+    };
+    let id2 = store.insert_task(&t3, 0).await.unwrap();
+    let g = store.lease_unpaid(&p, 6000, TTL).await.unwrap().unwrap();
     assert_eq!(g.task, id2);
-    let state = store
-        .end_lease_unfinished(
-            &ending(
-                &g,
-                p.id,
-                LeaseEnd::Failed,
-                "witness does not satisfy constraints",
-                false,
-            ),
-            6001,
-        )
-        .await
-        .unwrap();
-    assert_eq!(state, TaskState::Failed);
+    let why = "the witness does not satisfy the constraints";
+    let v = end(
+        &store,
+        &ending(&g, p.id, FaultKind::ArtifactReport, why),
+        6001,
+    )
+    .await
+    .unwrap();
+    assert_eq!(v.state, TaskState::Queued);
+    assert!(
+        store.lease_unpaid(&p, 6002, TTL).await.unwrap().is_none(),
+        "the reporting key is not asked again"
+    );
+    let g = store.lease_unpaid(&q, 6003, TTL).await.unwrap().unwrap();
+    let v = end(
+        &store,
+        &ending(&g, q.id, FaultKind::ArtifactReport, why),
+        6004,
+    )
+    .await
+    .unwrap();
+    assert_eq!(v.state, TaskState::Failed);
+    let view = store.task_view(id2).await.unwrap().unwrap();
+    assert_eq!(view.cause, Some(TaskCause::RequesterFault), "{view:?}");
+    let first = store.task_view(id).await.unwrap().unwrap();
+    assert_eq!(first.cause, Some(TaskCause::ProverFault), "{first:?}");
 }
 
 #[tokio::test]
@@ -377,8 +411,16 @@ async fn a_prover_that_cheated_waits_for_others() {
     let store = Store::open(dir.path()).await.unwrap();
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
+    let other = store.create_key(Role::Prover, "other", 0).await.unwrap();
     let cheat = store.register_prover(k.id, &hw("cheat"), 0).await.unwrap();
-    let honest = store.register_prover(k.id, &hw("honest"), 0).await.unwrap();
+    let same_key = store
+        .register_prover(k.id, &hw("cheat-renamed"), 0)
+        .await
+        .unwrap();
+    let honest = store
+        .register_prover(other.id, &hw("honest"), 0)
+        .await
+        .unwrap();
     let spec = TaskSpec {
         system: ProofSystem::Groth16,
         label: None,
@@ -395,15 +437,24 @@ async fn a_prover_that_cheated_waits_for_others() {
         segments: Vec::new(),
     };
     let id = store.insert_task(&t, 0).await.unwrap();
-    let g = store.lease_next(&cheat, 1, TTL).await.unwrap().unwrap();
-    store
-        .end_lease_unfinished(&ending(&g, cheat.id, LeaseEnd::Invalid, "bad", true), 2)
+    let g = store.lease_unpaid(&cheat, 1, TTL).await.unwrap().unwrap();
+    end(
+        &store,
+        &ending(&g, cheat.id, FaultKind::InvalidProof, "bad"),
+        2,
+    )
+    .await
+    .unwrap();
+    assert!(store.lease_unpaid(&cheat, 3, TTL).await.unwrap().is_none());
+    // The key is the prover's identity: another machine name under it changes nothing.
+    assert!(store
+        .lease_unpaid(&same_key, 3, TTL)
         .await
-        .unwrap();
-    assert!(store.lease_next(&cheat, 3, TTL).await.unwrap().is_none());
+        .unwrap()
+        .is_none());
     assert_eq!(
         store
-            .lease_next(&honest, 4, TTL)
+            .lease_unpaid(&honest, 4, TTL)
             .await
             .unwrap()
             .unwrap()
@@ -435,13 +486,24 @@ async fn heartbeats_cannot_hold_a_lease_past_its_cap() {
         segments: Vec::new(),
     };
     let id = store.insert_task(&t, 0).await.unwrap();
-    let g = store.lease_next(&p, 0, TTL).await.unwrap().unwrap();
+    // A lease's longest life is fixed at grant: here 3 TTL (the task's estimate is smaller).
+    let limits = zkpool_store::LeaseLimits {
+        stake_available: 0,
+        ttl_ms: TTL,
+        max_lease_ms: 3 * TTL,
+        speed_wps: 1_000_000,
+    };
+    let none = |_: &Grant| Ok::<_, std::convert::Infallible>(Vec::new());
+    let g = match store.lease_next(&p, 0, limits, none).await.unwrap() {
+        Ok(g) => g.unwrap(),
+        Err(never) => match never {},
+    };
     // Heartbeats every half TTL keep it alive up to the cap (3 TTL), then stop extending it.
     let mut now = 0;
     let mut revoked_at = None;
     while now < 10 * TTL {
         now += TTL / 2;
-        store.expire_leases(now).await.unwrap();
+        expire(&store, now).await;
         if !store
             .heartbeat(p.id, &[g.lease], now, TTL, 3 * TTL)
             .await
@@ -455,7 +517,7 @@ async fn heartbeats_cannot_hold_a_lease_past_its_cap() {
     let at = revoked_at.expect("the lease must end");
     assert!((3 * TTL..=5 * TTL).contains(&at), "revoked at {at}");
     // It runs out within one TTL after that, and the task goes back to the queue.
-    store.expire_leases(at + TTL + 1).await.unwrap();
+    expire(&store, at + TTL + 1).await;
     let v = store.task_view(id).await.unwrap().unwrap();
     assert_eq!(v.state, TaskState::Queued);
 }
@@ -498,8 +560,9 @@ async fn split_setup(
     let store = Store::open(dir.path()).await.unwrap();
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
+    let k2 = store.create_key(Role::Prover, "q", 0).await.unwrap();
     let a = store.register_prover(k.id, &hw("a"), 0).await.unwrap();
-    let b = store.register_prover(k.id, &hw("b"), 0).await.unwrap();
+    let b = store.register_prover(k2.id, &hw("b"), 0).await.unwrap();
     let task = split_task(req.id, segments, max_attempts);
     let id = store.insert_task(&task, 0).await.unwrap();
     (dir, store, a, b, id)
@@ -512,14 +575,14 @@ async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done() {
     assert_eq!((v.state, v.segments.len()), (TaskState::Proving, 3));
     // The split task itself is never leased; `a` gets segment 0, then `b` is offered segment 1
     // before `a` would be offered a second one.
-    let g0 = store.lease_next(&a, 1, TTL).await.unwrap().unwrap();
-    let g1 = store.lease_next(&b, 1, TTL).await.unwrap().unwrap();
-    let g2 = store.lease_next(&a, 1, TTL).await.unwrap().unwrap();
+    let g0 = store.lease_unpaid(&a, 1, TTL).await.unwrap().unwrap();
+    let g1 = store.lease_unpaid(&b, 1, TTL).await.unwrap().unwrap();
+    let g2 = store.lease_unpaid(&a, 1, TTL).await.unwrap().unwrap();
     assert_eq!(
         [g0.task, g1.task, g2.task],
         [v.segments[0].id, v.segments[1].id, v.segments[2].id]
     );
-    assert!(store.lease_next(&b, 1, TTL).await.unwrap().is_none());
+    assert!(store.lease_unpaid(&b, 1, TTL).await.unwrap().is_none());
     let proof = BlobHash::of(b"proof");
     for (g, p) in [(&g0, &a), (&g1, &b)] {
         store.complete(&done(g, p.id, &proof), 2).await.unwrap();
@@ -544,7 +607,7 @@ async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done() {
         })
         .await
         .unwrap());
-    assert_eq!(shares, vec![(a.id, 20), (b.id, 10)]);
+    assert_eq!(shares, vec![(a.key_id, 20), (b.key_id, 10)]);
     assert!(!store
         .finish_split_with(id, &proof, 1, 6, |_, _| panic!("planned twice"))
         .await
@@ -559,15 +622,16 @@ async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done() {
 #[tokio::test]
 async fn a_segment_out_of_attempts_fails_its_split_task_and_stops_the_others() {
     let (_dir, store, a, b, id) = split_setup(2, 1).await;
-    let g0 = store.lease_next(&a, 1, TTL).await.unwrap().unwrap();
-    let g1 = store.lease_next(&b, 1, TTL).await.unwrap().unwrap();
-    let state = store
-        .end_lease_unfinished(
-            &ending(&g0, a.id, LeaseEnd::Failed, "out of memory", true),
-            2,
-        )
-        .await
-        .unwrap();
+    let g0 = store.lease_unpaid(&a, 1, TTL).await.unwrap().unwrap();
+    let g1 = store.lease_unpaid(&b, 1, TTL).await.unwrap().unwrap();
+    let state = end(
+        &store,
+        &ending(&g0, a.id, FaultKind::ProverError, "out of memory"),
+        2,
+    )
+    .await
+    .unwrap()
+    .state;
     assert_eq!(state, TaskState::Failed);
     let v = store.task_view(id).await.unwrap().unwrap();
     assert_eq!(v.state, TaskState::Failed);
@@ -594,15 +658,15 @@ async fn a_prover_is_offered_only_what_fits_beside_what_it_holds() {
         s.memory_bytes = 400 << 20;
     }
     let id = store.insert_task(&t, 0).await.unwrap();
-    let g0 = store.lease_next(&p, 1, TTL).await.unwrap().unwrap();
-    let _g1 = store.lease_next(&p, 1, TTL).await.unwrap().unwrap();
+    let g0 = store.lease_unpaid(&p, 1, TTL).await.unwrap().unwrap();
+    let _g1 = store.lease_unpaid(&p, 1, TTL).await.unwrap().unwrap();
     // 800 MiB held: the third does not fit until one is done.
-    assert!(store.lease_next(&p, 1, TTL).await.unwrap().is_none());
+    assert!(store.lease_unpaid(&p, 1, TTL).await.unwrap().is_none());
     store
         .complete(&done(&g0, p.id, &BlobHash::of(b"p")), 2)
         .await
         .unwrap();
-    let g2 = store.lease_next(&p, 3, TTL).await.unwrap().unwrap();
+    let g2 = store.lease_unpaid(&p, 3, TTL).await.unwrap().unwrap();
     let v = store.task_view(id).await.unwrap().unwrap();
     assert_eq!(g2.task, v.segments[2].id);
 }
@@ -612,9 +676,9 @@ async fn a_prover_is_offered_only_what_fits_beside_what_it_holds() {
 #[tokio::test]
 async fn a_segment_stopped_earlier_in_the_same_sweep_stays_stopped() {
     let (_dir, store, a, b, id) = split_setup(2, 1).await;
-    store.lease_next(&a, 1, TTL).await.unwrap().unwrap();
-    store.lease_next(&b, 1, TTL).await.unwrap().unwrap();
-    let expired = store.expire_leases(2 + TTL).await.unwrap();
+    store.lease_unpaid(&a, 1, TTL).await.unwrap().unwrap();
+    store.lease_unpaid(&b, 1, TTL).await.unwrap().unwrap();
+    let expired = expire(&store, 2 + TTL).await;
     assert_eq!(expired.len(), 1, "{expired:?}");
     let v = store.task_view(id).await.unwrap().unwrap();
     assert_eq!(v.state, TaskState::Failed);
@@ -622,7 +686,11 @@ async fn a_segment_stopped_earlier_in_the_same_sweep_stays_stopped() {
         v.segments.iter().all(|s| s.state == TaskState::Failed),
         "{v:?}"
     );
-    assert!(store.lease_next(&a, 3 + TTL, TTL).await.unwrap().is_none());
+    assert!(store
+        .lease_unpaid(&a, 3 + TTL, TTL)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// A quoted insert that fails inside its transaction (here: a replayed nonce, refused by the
@@ -651,7 +719,7 @@ async fn a_failed_quoted_insert_leaves_the_database_writable_at_once() {
     };
     let no_entries = |_| Ok::<_, std::convert::Infallible>(Vec::new());
     store
-        .insert_task_with(&t, 7, 1, no_entries)
+        .insert_task_with(&t, 7, 0, 1, no_entries)
         .await
         .unwrap()
         .unwrap();
@@ -666,7 +734,7 @@ async fn a_failed_quoted_insert_leaves_the_database_writable_at_once() {
         .await
         .unwrap();
     for i in 0..200 {
-        let replay = store.insert_task_with(&t, 7, 2 + i, no_entries).await;
+        let replay = store.insert_task_with(&t, 7, 0, 2 + i, no_entries).await;
         assert!(replay.is_err(), "a replayed nonce must be refused");
         sqlx::raw_sql("BEGIN IMMEDIATE; ROLLBACK;")
             .execute(&mut probe)

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     ArtifactMap, BlobHash, FencingToken, HardwareReport, KeyId, LeaseId, ProofSystem, ProverId,
-    TaskId, TaskSpec, TaskState,
+    TaskCause, TaskId, TaskSpec, TaskState,
 };
 
 /// Every error the API returns: a stable machine-readable `code` and a message for people.
@@ -139,6 +139,9 @@ pub struct TaskView {
     /// time and attempts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub segments: Vec<TaskView>,
+    /// Why the task ended (`None` while it runs): proved, or whose fault it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<TaskCause>,
 }
 
 /// A prover machine as the API shows it.
@@ -221,6 +224,27 @@ pub struct LeaseGrant {
     pub work: u64,
     /// Lease lifetime without a heartbeat.
     pub ttl_ms: u64,
+    /// The public statement the proof must prove, hex: an honest agent verifies its own
+    /// proof against it before uploading, and reports an artifact fault when it does not hold.
+    #[serde(default, with = "hex_bytes")]
+    pub statement: Vec<u8>,
+    /// Collateral locked from the key's stake for this lease (base units; 0 for a free-tier
+    /// task): given back with a valid proof, taken for an invalid one or an expired lease.
+    #[serde(default)]
+    pub collateral: u64,
+}
+
+/// Bytes as lower-case hex in JSON.
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(b))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        hex::decode(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
 }
 
 /// `POST /v1/provers/{id}/heartbeat` (prover).
@@ -262,8 +286,23 @@ pub struct FailureReport {
     pub token: i64,
     /// What went wrong.
     pub reason: String,
-    /// False when retrying on another prover cannot help (for example an unsatisfied witness).
-    pub retryable: bool,
+    /// What the agent says went wrong. Evidence for the node, never a verdict: an artifact
+    /// report is decided by a second prover of another key.
+    #[serde(default)]
+    pub kind: ReportKind,
+}
+
+/// What kind of failure a prover reports.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// The artifacts cannot be proved: they are malformed, inconsistent, the witness does not
+    /// satisfy the circuit, or the agent's own proof of them did not verify.
+    ArtifactFault,
+    /// Something on this machine went wrong (crash, out of memory, download failed): the
+    /// task should go to another prover; the artifacts are not in question.
+    #[default]
+    ProverError,
 }
 
 /// `GET /v1/dashboard` (public): the fleet and the work in flight, machine names and counters
@@ -275,6 +314,10 @@ pub struct DashboardView {
     /// Tasks per state as requesters see them: a split task counts once (`proving` while its
     /// segments run); its segments show in `splits`.
     pub tasks_by_state: std::collections::BTreeMap<String, u64>,
+    /// Finished tasks per cause (`proved`, `requester_fault`, `prover_fault`, `pool_fault`):
+    /// whose fault the failures were.
+    #[serde(default)]
+    pub tasks_by_cause: std::collections::BTreeMap<String, u64>,
     /// The newest split tasks, each with its segments.
     pub splits: Vec<SplitProgress>,
     /// The node's clock, Unix milliseconds.

@@ -7,12 +7,14 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod fault;
 mod hash;
 mod ids;
 pub mod settlement;
 mod system;
 mod task;
 
+pub use fault::{FaultKind, Party, TaskCause, TaskFault};
 pub use hash::{BlobHash, ParseHashError};
 pub use ids::{KeyId, LeaseId, ProverId, TaskId};
 pub use system::{ParseProofSystemError, ProofSystem};

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{KeyId, ProverId, TaskId, TaskSpec};
+use crate::{KeyId, TaskId, TaskSpec};
 
 /// An amount in base units on the wire (a decimal string in JSON).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -134,18 +134,39 @@ pub struct Claimed {
 /// `GET /v1/rewards` (prover or admin): one row per machine and epoch.
 #[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
 pub struct RewardsView {
-    /// Rows, by prover then epoch.
+    /// Rows, by prover key then epoch.
     pub rows: Vec<RewardRow>,
-    /// Withdrawable balance per machine.
-    pub balances: Vec<(ProverId, Units)>,
+    /// Each prover key's money: withdrawable, staked, locked as collateral.
+    pub funds: Vec<ProverFunds>,
+}
+
+/// One prover key's money.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct ProverFunds {
+    /// The key.
+    pub key: KeyId,
+    /// Withdrawable.
+    pub balance: Units,
+    /// Staked and free: what new leases of paid tasks can lock.
+    pub stake: Units,
+    /// Locked by open leases (and reports awaiting a second opinion).
+    pub collateral: Units,
+}
+
+/// `POST /v1/stake` and `POST /v1/unstake` (prover): move money between the key's balance
+/// and its stake.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct StakeRequest {
+    /// How much.
+    pub amount: Units,
 }
 
 /// One machine's activity in one epoch.
 #[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
 pub struct RewardRow {
-    /// The machine.
-    pub prover: ProverId,
-    /// Its name.
+    /// The prover key.
+    pub key: KeyId,
+    /// Its machines' names.
     pub name: String,
     /// The epoch number.
     pub epoch: u64,
@@ -159,18 +180,15 @@ pub struct RewardRow {
     pub task_rewards: Units,
     /// Its epoch (Proof of ZK Work) reward.
     pub epoch_rewards: Units,
-    /// Penalties taken in the epoch.
+    /// Collateral slashed in the epoch (invalid proofs, expired leases, false reports).
     pub penalties: Units,
 }
 
 /// `POST /v1/withdraw`: move money out of one of the caller's accounts.
 #[derive(Clone, Serialize, Deserialize, Debug)]
 pub struct WithdrawRequest {
-    /// For a prover key: which of its machines (default: its only one). Ignored for
-    /// requester keys, which withdraw from their own account.
-    #[serde(default)]
-    pub prover: Option<ProverId>,
-    /// How much.
+    /// How much, from the caller key's own account (a prover key's earnings are its key's,
+    /// whichever machine earned them).
     pub amount: Units,
 }
 
@@ -215,8 +233,8 @@ pub struct EpochView {
 /// One prover's line in an epoch settlement.
 #[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
 pub struct EpochShare {
-    /// The prover.
-    pub prover: ProverId,
+    /// The prover's key (a prover's identity for rewards; its machines are labels).
+    pub prover: KeyId,
     /// Its work in the epoch.
     pub work: u64,
     /// Its stake at settlement.

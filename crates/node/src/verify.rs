@@ -1,0 +1,102 @@
+//! What happens to an uploaded proof, in one place.
+//!
+//! ```text
+//!  upload ─► fence check (cheap: current lease, its token, the caller's key)
+//!         ─► backend.verify against the statement fixed at submit (outside any transaction)
+//!         ─► valid:   one tx: fence check again, task done (cause proved), collateral back,
+//!                     contradicted artifact reports slashed, a paid whole task released
+//!                     ─► a segment: the split task is joined when it was the last one
+//!         ─► invalid: one tx: lease ends invalid_proof (the prover's fault): collateral
+//!                     slashed, the key never gets this task again, the task re-queued (or,
+//!                     out of attempts, ended as the pool's fault and conceded)
+//! ```
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::http::StatusCode;
+use zkpool_backend::{BackendError, ProofArtifact};
+use zkpool_store::{Completion, LeaseEnding, ProverRecord};
+use zkpool_types::api::ResultAccepted;
+use zkpool_types::{FaultKind, FencingToken, LeaseId};
+
+use crate::{liability, settlement, ApiError, Node};
+
+/// Verifies the proof uploaded on `lease` by `prover` and acts on the verdict.
+pub(crate) async fn uploaded(
+    node: &Arc<Node>,
+    prover: &ProverRecord,
+    lease: LeaseId,
+    token: FencingToken,
+    prove_ms: u64,
+    proof: ProofArtifact,
+) -> Result<ResultAccepted, ApiError> {
+    let active = node.store.active_lease(lease, node.now_ms()).await?;
+    if active.token != token {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "stale_lease",
+            "wrong fencing token",
+        ));
+    }
+    let task = node
+        .store
+        .task(active.task)
+        .await?
+        .ok_or_else(|| ApiError::not_found("task", active.task))?;
+    let backend = node
+        .backends
+        .get(task.spec.system)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::internal(format!(
+                "no backend for {} to verify task {}",
+                task.spec.system, task.id
+            ))
+        })?;
+    let artifacts = node.artifacts.load(&task.spec.artifacts).await?;
+    let statement = task.statement.clone();
+    let started = Instant::now();
+    let checked = {
+        let proof = proof.clone();
+        tokio::task::spawn_blocking(move || backend.verify(&artifacts, &statement, &proof))
+            .await
+            .map_err(ApiError::internal)?
+    };
+    let verify_ms = started.elapsed().as_millis() as u64;
+    match checked {
+        Ok(()) => {
+            let stored = node.store.put_blob(&proof.0, node.now_ms()).await?;
+            let completion = Completion {
+                lease,
+                token,
+                prover: prover.id,
+                proof: stored.hash,
+                prove_ms,
+                verify_ms,
+            };
+            let task_id = settlement::complete(node, &completion).await?;
+            tracing::info!(task = %task_id, prover = %prover.id, name = %prover.hardware.name,
+                prove_ms, verify_ms, "proof verified; task done");
+            if let Some(parent) = node.store.parent_of(task_id).await? {
+                crate::split::spawn_join(node, parent);
+            }
+            Ok(ResultAccepted { task_id, verify_ms })
+        }
+        Err(e @ (BackendError::InvalidProof(_) | BackendError::MalformedProof(_))) => {
+            let ending = LeaseEnding {
+                lease,
+                token,
+                prover: prover.id,
+                fault: FaultKind::InvalidProof,
+                reason: format!("p-{} uploaded a proof that was refused: {e}", prover.id.0),
+            };
+            let verdict = liability::end_lease(node, &ending).await?;
+            tracing::warn!(task = %task.id, prover = %prover.id, state = %verdict.state,
+                error = %e, "proof refused");
+            node.work_ready.notify_waiters();
+            Err(e.into())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
