@@ -359,11 +359,12 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
         pool.addr, a.provers
     );
     wait_online(&pool.requester, a.provers as usize).await?;
-    // Provers stake different amounts, so the epoch split shows both work and stake.
-    for p in pool.requester.status().await?.provers {
-        let stake = Amount::from_tokens(100 * p.id.0 as u64);
+    // Provers stake different amounts on top of what every key starts with, so the epoch
+    // split shows both work and stake (stake is per prover key: a prover's identity).
+    for (i, f) in pool.admin.rewards().await?.funds.iter().enumerate() {
+        let stake = Amount::from_tokens(100 * (i as u64 + 1));
         pool.admin
-            .deposit(&format!("prover_stake:{}", p.id), stake.base_units())
+            .deposit(&format!("prover_stake:{}", f.key), stake.base_units())
             .await?;
     }
     let mut all_ok = true;

@@ -12,6 +12,18 @@ pub enum KeysCommand {
     Create(CreateArgs),
     /// List access keys (names and roles, never secrets).
     List(Target),
+    /// Revoke an access key: its next call gets 401, a prover key's open leases go back to
+    /// the queue at once (over --pool) or within a sweep (--data-dir).
+    Revoke(RevokeArgs),
+}
+
+/// `zkpool keys revoke`.
+#[derive(Args, Debug)]
+pub struct RevokeArgs {
+    /// The key's id, as `keys list` shows it (`k-3`).
+    key: zkpool_types::KeyId,
+    #[command(flatten)]
+    target: Target,
 }
 
 /// Where the keys live: the node's data directory on this machine, or a running node's API.
@@ -94,6 +106,23 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<()> {
                 key.id
             );
             println!("{}", key.secret);
+        }
+        KeysCommand::Revoke(a) => {
+            match (&a.target.pool, &a.target.admin_key) {
+                (Some(pool), Some(admin)) => {
+                    Client::new(pool, admin)?.revoke_key(a.key).await?;
+                }
+                (Some(_), None) => anyhow::bail!(
+                    "--pool needs --admin-key (the node writes it to data-dir/admin.key)"
+                ),
+                _ => {
+                    let store = crate::node_cmd::open_store(&a.target.data_dir).await?;
+                    let revoked = store.revoke_key(a.key).await;
+                    store.close().await;
+                    anyhow::ensure!(revoked?.is_some(), "no live key {}", a.key);
+                }
+            }
+            eprintln!("revoked key {}; its next call is refused", a.key);
         }
         KeysCommand::List(t) => {
             let store = crate::node_cmd::open_store(&t.data_dir).await?;

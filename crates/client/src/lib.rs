@@ -12,7 +12,7 @@ use zkpool_types::api::{
     Hello, LeaseGrant, LeaseRequest, ReportKind, ResultAccepted, Role, StatusView, SubmitRequest,
     Submitted, TaskView, Welcome,
 };
-use zkpool_types::{BlobHash, FencingToken, LeaseId, ProverId, TaskId, TaskSpec};
+use zkpool_types::{BlobHash, FencingToken, KeyId, LeaseId, ProverId, TaskId, TaskSpec};
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -166,7 +166,13 @@ impl Client {
         .await
     }
 
-    /// True when the pool already stores this blob.
+    /// Revokes an access key (admin key): its next call gets 401; a prover key's leases go
+    /// back to the queue. Answers the key's id, role and name as JSON.
+    pub async fn revoke_key(&self, key: KeyId) -> Result<serde_json::Value, ClientError> {
+        self.post(&format!("/v1/keys/{key}/revoke"), &()).await
+    }
+
+    /// True when the pool already stores this blob and this key may read it.
     pub async fn has_blob(&self, hash: &BlobHash) -> Result<bool, ClientError> {
         let url = self.url(&format!("/v1/blobs/{hash}"));
         match self.send(self.http.head(&url), &url).await {
@@ -192,6 +198,14 @@ impl Client {
             )));
         }
         Ok(hash)
+    }
+
+    /// Uploads bytes unconditionally and returns what the pool answered (`existed`: whether
+    /// this key already had them).
+    pub async fn upload_raw(&self, bytes: Vec<u8>) -> Result<BlobStored, ClientError> {
+        let url = self.url("/v1/blobs");
+        let resp = self.send(self.http.put(&url).body(bytes), &url).await?;
+        self.json(resp).await
     }
 
     /// Downloads a blob and checks its hash.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
@@ -34,7 +34,7 @@ pub async fn create_key(
 }
 
 /// A key without its secret.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, serde::Deserialize, Debug)]
 pub struct KeyInfo {
     id: KeyId,
     role: Role,
@@ -57,6 +57,37 @@ pub async fn list_keys(
             })
             .collect(),
     ))
+}
+
+/// `POST /v1/keys/{id}/revoke` (admin): the key's next call gets 401; a prover key's open
+/// leases go back to the queue at once (collateral back, nobody penalised). The last admin key
+/// cannot be revoked (`409 last_admin`).
+pub async fn revoke_key(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<KeyInfo>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let id: KeyId = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_id", format!("{id:?} is not a key id (k-N)")))?;
+    let key = node
+        .store
+        .revoke_key(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("key", id))?;
+    tracing::warn!(key = %key.id, role = key.role.as_str(), name = %key.name, "access key revoked");
+    if key.role == Role::Prover {
+        let taken = crate::liability::withdraw_revoked(&node).await?;
+        if !taken.is_empty() {
+            node.work_ready.notify_waiters();
+        }
+    }
+    Ok(Json(KeyInfo {
+        id: key.id,
+        role: key.role,
+        name: key.name,
+    }))
 }
 
 /// `GET /v1/status`: provers, and tasks (all for admin, a requester's own otherwise, none for

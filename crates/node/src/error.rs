@@ -78,6 +78,9 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "stale_lease", e.to_string())
             }
             StoreError::NotFound { what, id } => ApiError::not_found(what, id),
+            StoreError::LastAdmin => {
+                ApiError::new(StatusCode::CONFLICT, "last_admin", e.to_string())
+            }
             other => ApiError::internal(other),
         }
     }

@@ -178,6 +178,30 @@ pub(crate) async fn expire(node: &Node) -> Result<Vec<Verdict>, ApiError> {
     Ok(verdicts)
 }
 
+/// Takes back every open lease of a revoked key (collateral back, tasks re-queued), in one
+/// transaction with the collateral entries. The reaper runs it too, so a key revoked offline
+/// (`zkpool keys revoke --data-dir`) loses its leases within a sweep.
+pub(crate) async fn withdraw_revoked(node: &Node) -> Result<Vec<Verdict>, ApiError> {
+    let cfg = &node.config.settlement;
+    let mut books = node.settlement.books(&node.store, cfg).await?;
+    let now = node.now_ms();
+    let mut scratch = books.ledger.clone();
+    let mut planned = Vec::new();
+    let verdicts = node
+        .store
+        .withdraw_revoked(now, |v| {
+            let e = plan_verdict(node, &books, &mut scratch, v, now, PoolFaultBy::Concede)?;
+            planned.extend(e.iter().cloned());
+            Ok::<_, LedgerError>(e)
+        })
+        .await??;
+    books.commit(scratch, &planned);
+    for v in &verdicts {
+        tracing::warn!(task = %v.task, prover = %v.prover, "lease withdrawn: the key was revoked; task re-queued");
+    }
+    Ok(verdicts)
+}
+
 /// Ends open task `task` as the pool's fault (its window closed, or the pool concedes),
 /// withdrawing its leases, with the settlement `by` says, in one transaction.
 pub(crate) async fn end_as_pool_fault(

@@ -160,6 +160,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/v1/dashboard", get(dashboard::data))
         .route("/v1/keys", post(admin::create_key).get(admin::list_keys))
+        .route("/v1/keys/{id}/revoke", post(admin::revoke_key))
         .route(
             "/v1/blobs/{hash}",
             get(requester_api::get_blob).head(requester_api::head_blob),

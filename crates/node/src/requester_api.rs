@@ -55,7 +55,12 @@ pub async fn upload_blob(
     if writer.size() == 0 {
         return Err(ApiError::bad_request("empty_upload", "the upload is empty"));
     }
-    Ok(Json(node.store.commit_blob(writer, node.now_ms()).await?))
+    // A requester key becomes one that may read these bytes; the admin's uploads need no
+    // owner (the admin reads everything).
+    let owner = (caller.0.role == Role::Requester).then_some(caller.0.id);
+    Ok(Json(
+        node.store.commit_blob(writer, owner, node.now_ms()).await?,
+    ))
 }
 
 fn parse_hash(s: &str) -> Result<BlobHash, ApiError> {
@@ -63,33 +68,56 @@ fn parse_hash(s: &str) -> Result<BlobHash, ApiError> {
         .map_err(|e: zkpool_types::ParseHashError| ApiError::bad_request("bad_hash", e.to_string()))
 }
 
-/// `HEAD /v1/blobs/{hash}`: 200 when stored, 404 when not (lets clients skip re-uploads).
+/// Whether the caller may read blob `hash`; anyone else is told it does not exist (404, not
+/// 403: the pool does not confirm that someone stored these bytes).
+async fn readable(node: &Node, caller: &Caller, hash: &BlobHash) -> Result<(), ApiError> {
+    let ok = node
+        .store
+        .may_read_blob(hash, caller.0.id, caller.0.role, node.now_ms())
+        .await?;
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("blob", hash))
+    }
+}
+
+/// `HEAD /v1/blobs/{hash}`: 200 when stored and readable by the caller (the requester keys
+/// that uploaded it, the admin, a prover leasing a task that uses it), 404 otherwise (lets
+/// clients skip re-uploads of their own artifacts).
 pub async fn head_blob(
     State(node): State<Arc<Node>>,
-    _caller: Caller,
+    caller: Caller,
     Path(hash): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let hash = parse_hash(&hash)?;
-    Ok(if node.store.has_blob(&hash).await? {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    })
+    readable(&node, &caller, &hash).await?;
+    Ok(StatusCode::OK)
 }
 
-/// `GET /v1/blobs/{hash}`: the bytes, for provers fetching artifacts.
+/// `GET /v1/blobs/{hash}`: the bytes, streamed from disk (never read whole into memory), for
+/// the same callers as `HEAD`.
 pub async fn get_blob(
     State(node): State<Arc<Node>>,
-    _caller: Caller,
+    caller: Caller,
     Path(hash): Path<String>,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(&hash)?;
-    let bytes = node
+    readable(&node, &caller, &hash).await?;
+    let (file, size) = node
         .store
-        .read_blob(&hash)
+        .open_blob(&hash)
         .await?
         .ok_or_else(|| ApiError::not_found("blob", hash))?;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, size.to_string()),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// `POST /v1/tasks`: validates the task with its backend (artifacts parse and match, the

@@ -464,3 +464,119 @@ async fn every_route_answers_malformed_input_with_the_json_error_shape() {
     assert_eq!(v["code"], "bad_query", "{v}");
     assert_eq!(n.task_count().await, 0, "nothing was queued");
 }
+
+/// Artifacts are private: another requester, or a prover without a lease on a task that uses
+/// them, is told they do not exist; the uploader, the admin and the prover holding the lease
+/// read them.
+#[tokio::test]
+async fn artifacts_are_readable_only_by_those_who_need_them() {
+    let n = TestNode::start(NodeConfig::default()).await;
+    let alice = n.client(Role::Requester, "alice").await;
+    let bob = n.client(Role::Requester, "bob").await;
+    let admin = n.client(Role::Admin, "ops").await;
+    let rig = n.client(Role::Prover, "rig").await;
+    let stranger = n.client(Role::Prover, "stranger").await;
+    let wtns = fixture("multiplier", "multiplier.wtns");
+    let spec = spec(
+        &alice,
+        "multiplier",
+        "multiplier",
+        "multiplier",
+        wtns.clone(),
+    )
+    .await;
+    let hash = spec.artifacts[&ArtifactRole::Wtns];
+    let not_found = |r: Result<Vec<u8>, ClientError>| code(r) == (404, "not_found".into());
+    assert!(not_found(bob.download(&hash).await), "another requester");
+    assert!(
+        !bob.has_blob(&hash).await.unwrap(),
+        "HEAD says nothing either"
+    );
+    assert!(
+        not_found(rig.download(&hash).await),
+        "a prover without a lease"
+    );
+    assert_eq!(alice.download(&hash).await.unwrap(), wtns);
+    assert_eq!(admin.download(&hash).await.unwrap(), wtns);
+    // Bob uploading the same bytes is not told that someone else has them.
+    assert!(!bob.upload_raw(wtns.clone()).await.unwrap().existed);
+    assert_eq!(bob.download(&hash).await.unwrap(), wtns, "now his too");
+    // A prover reads what its lease needs, and only while it holds the lease.
+    alice.submit(spec).await.unwrap();
+    let p = hello(&rig, "rig").await;
+    let g = rig
+        .lease(p, Duration::from_millis(500))
+        .await
+        .unwrap()
+        .expect("a lease");
+    assert_eq!(rig.download(&hash).await.unwrap(), wtns);
+    assert!(
+        not_found(stranger.download(&hash).await),
+        "an unrelated prover"
+    );
+    let _ = rig
+        .upload_result(g.lease_id, g.token, 1, b"garbage".to_vec())
+        .await;
+    assert!(not_found(rig.download(&hash).await), "the lease is over");
+}
+
+/// Revoked keys get 401 on their next call; a revoked prover's lease goes back to the queue at
+/// once, for another prover; the last admin key cannot be revoked.
+#[tokio::test]
+async fn revoked_keys_are_refused_and_a_revoked_provers_lease_goes_back() {
+    let n = TestNode::start(NodeConfig::default()).await;
+    let admin_key = n.store.create_key(Role::Admin, "ops", 0).await.unwrap();
+    let admin = Client::new(&n.url, &admin_key.secret).unwrap();
+    let app = n.client(Role::Requester, "app").await;
+    let rig_key = n.store.create_key(Role::Prover, "rig", 0).await.unwrap();
+    let rig = Client::new(&n.url, &rig_key.secret).unwrap();
+    let other = n.client(Role::Prover, "other").await;
+    let s = spec(
+        &app,
+        "multiplier",
+        "multiplier",
+        "multiplier",
+        fixture("multiplier", "multiplier.wtns"),
+    )
+    .await;
+    let id = app.submit(s).await.unwrap().task_id;
+    let p = hello(&rig, "rig").await;
+    let g = rig
+        .lease(p, Duration::from_millis(500))
+        .await
+        .unwrap()
+        .expect("a lease");
+    assert_eq!(g.task_id, id);
+    admin.revoke_key(rig_key.id).await.unwrap();
+    assert_eq!(code(rig.status().await), (401, "unknown_key".into()));
+    let v = app.task(id).await.unwrap();
+    assert_eq!((v.state, v.attempts), (TaskState::Queued, 0), "{v:?}");
+    let q = hello(&other, "other").await;
+    let g2 = other
+        .lease(q, Duration::from_millis(500))
+        .await
+        .unwrap()
+        .expect("the task, re-queued");
+    assert_eq!(g2.task_id, id);
+    // A requester key too; and twice is not found.
+    let app_id = n
+        .store
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.name == "app")
+        .unwrap()
+        .id;
+    admin.revoke_key(app_id).await.unwrap();
+    assert_eq!(code(app.task(id).await), (401, "unknown_key".into()));
+    assert_eq!(
+        code(admin.revoke_key(app_id).await),
+        (404, "not_found".into())
+    );
+    // The pool keeps one operator.
+    assert_eq!(
+        code(admin.revoke_key(admin_key.id).await),
+        (409, "last_admin".into())
+    );
+}

@@ -2,8 +2,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
-use zkpool_types::api::BlobStored;
-use zkpool_types::BlobHash;
+use zkpool_types::api::{BlobStored, Role};
+use zkpool_types::{BlobHash, KeyId};
 
 use crate::{Store, StoreError};
 
@@ -66,11 +66,14 @@ impl Store {
         })
     }
 
-    /// Makes an upload durable under its hash. Storing bytes the node already has is a no-op
-    /// that reports `existed: true`.
+    /// Makes an upload durable under its hash and, for an upload by a requester key, records
+    /// that key as one that may read it. `existed` says whether *this* key already had it
+    /// (for the node's own blobs, `owner` `None`: whether the node had it), so that an upload
+    /// never tells a key that someone else stored the same bytes.
     pub async fn commit_blob(
         &self,
         mut w: BlobWriter,
+        owner: Option<KeyId>,
         now_ms: i64,
     ) -> Result<BlobStored, StoreError> {
         w.file
@@ -98,6 +101,20 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
+        let existed = match owner {
+            None => existed,
+            Some(key) => {
+                let _g = self.write.lock().await;
+                let added =
+                    sqlx::query("INSERT OR IGNORE INTO blob_owners (hash, key_id) VALUES (?, ?)")
+                        .bind(hash.to_hex())
+                        .bind(key.0)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected();
+                added == 0
+            }
+        };
         Ok(BlobStored {
             hash,
             size,
@@ -105,11 +122,62 @@ impl Store {
         })
     }
 
+    /// Whether `key` (of `role`) may read blob `hash` at `now_ms`: the admin always; a
+    /// requester key that uploaded it; a prover key while it holds a live lease on a task that
+    /// uses it. Everyone else is told it does not exist.
+    pub async fn may_read_blob(
+        &self,
+        hash: &BlobHash,
+        key: KeyId,
+        role: Role,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = match role {
+            Role::Admin => return self.has_blob(hash).await,
+            Role::Requester => {
+                "SELECT COUNT(*) FROM blob_owners WHERE hash = ?1 AND key_id = ?2 AND ?3 IS NOT NULL"
+            }
+            Role::Prover => {
+                "SELECT COUNT(*) FROM task_blobs tb JOIN tasks t ON t.id = tb.task_id
+                 JOIN leases l ON l.id = t.lease_id
+                 WHERE tb.hash = ?1 AND t.state = 'leased' AND l.key_id = ?2
+                   AND l.outcome IS NULL AND t.lease_expires_ms >= ?3"
+            }
+        };
+        let n: i64 = sqlx::query_scalar(sql)
+            .bind(hash.to_hex())
+            .bind(key.0)
+            .bind(now_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// The blob as an open file and its size, for streaming; `None` when it is not stored.
+    pub async fn open_blob(
+        &self,
+        hash: &BlobHash,
+    ) -> Result<Option<(tokio::fs::File, u64)>, StoreError> {
+        if !self.has_blob(hash).await? {
+            return Ok(None);
+        }
+        let path = self.blob_path(hash);
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| StoreError::io(&path, e))?;
+        let size = file
+            .metadata()
+            .await
+            .map_err(|e| StoreError::io(&path, e))?
+            .len();
+        Ok(Some((file, size)))
+    }
+
     /// Stores bytes already in memory.
     pub async fn put_blob(&self, bytes: &[u8], now_ms: i64) -> Result<BlobStored, StoreError> {
         let mut w = self.blob_writer().await?;
         w.write(bytes).await?;
-        self.commit_blob(w, now_ms).await
+        self.commit_blob(w, None, now_ms).await
     }
 
     /// True when a blob with this hash is stored.

@@ -32,6 +32,9 @@ pub enum StoreError {
         /// Why it is not.
         reason: &'static str,
     },
+    /// The last live admin key cannot be revoked: the pool would have no operator.
+    #[error("this is the pool's last admin key; create another admin key before revoking it")]
+    LastAdmin,
     /// A row the operation needs does not exist.
     #[error("{what} {id} not found")]
     NotFound {

@@ -239,7 +239,7 @@ pub(crate) async fn end_task(
 
 /// Releases the collateral of every undecided artifact report on `task`; returns the keys
 /// that reported, with the task's work each spent.
-async fn release_pending_reports(
+pub(crate) async fn release_pending_reports(
     tx: &mut Transaction<'_, Sqlite>,
     task: TaskId,
     moves: &mut Vec<CollateralMove>,

@@ -59,6 +59,42 @@ impl Store {
         row.map(decode_key).transpose()
     }
 
+    /// Revokes live key `id`: its next call is refused (401). Returns the key, `Ok(None)` when
+    /// there is no such live key. The last live admin key cannot be revoked (the pool would be
+    /// left without an operator): [`StoreError::LastAdmin`].
+    pub async fn revoke_key(&self, id: KeyId) -> Result<Option<KeyRecord>, StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let r: Result<_, StoreError> = async {
+            let row: Option<(i64, String, String)> =
+                sqlx::query_as("SELECT id, role, name FROM keys WHERE id = ? AND revoked = 0")
+                    .bind(id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let key = decode_key(row)?;
+            if key.role == Role::Admin {
+                let (admins,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM keys WHERE role = 'admin' AND revoked = 0",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                if admins <= 1 {
+                    return Err(StoreError::LastAdmin);
+                }
+            }
+            sqlx::query("UPDATE keys SET revoked = 1 WHERE id = ?")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            Ok(Some(key))
+        }
+        .await;
+        crate::finish_tx(tx, r).await
+    }
+
     /// Every key, oldest first.
     pub async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
         let rows: Vec<(i64, String, String)> =

@@ -52,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_ledger.sql"),
     include_str!("../migrations/0003_split.sql"),
     include_str!("../migrations/0004_faults.sql"),
+    include_str!("../migrations/0005_blob_access.sql"),
 ];
 
 /// Handle to the database and the blob directory. Cheap to share behind an `Arc`.

@@ -301,6 +301,14 @@ pub(crate) async fn fail_split_tx(
             });
         }
     }
+    // Reports awaiting a second opinion on any segment are moot now: their collateral back.
+    let segments: Vec<(i64,)> = sqlx::query_as("SELECT id FROM tasks WHERE parent_id = ?")
+        .bind(task.0)
+        .fetch_all(&mut **tx)
+        .await?;
+    for (seg,) in segments {
+        crate::faults::release_pending_reports(tx, TaskId(seg), moves).await?;
+    }
     let stop = format!("stopped: split task {task} failed");
     sqlx::query(
         "INSERT INTO task_failures (task_id, prover_id, at_ms, reason)

@@ -501,6 +501,66 @@ impl Store {
         crate::finish_planned(tx, r).await
     }
 
+    /// Takes back every open lease held by a revoked key: each lease ends `withdrawn` (its
+    /// collateral back: revocation is not a proven fault) and its task goes back to the queue
+    /// with the attempt returned, so nobody else pays for it. Appends what `plan` returns for
+    /// each verdict, in one transaction.
+    pub async fn withdraw_revoked<E>(
+        &self,
+        now_ms: i64,
+        mut plan: impl FnMut(&Verdict) -> Result<Vec<Entry>, E>,
+    ) -> Result<Result<Vec<Verdict>, E>, StoreError> {
+        let _w = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let r: Result<_, StoreError> = async {
+            let held: Vec<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT t.id, t.lease_id, t.prover_id FROM tasks t
+                 JOIN leases l ON l.id = t.lease_id JOIN keys k ON k.id = l.key_id
+                 WHERE t.state = 'leased' AND l.outcome IS NULL AND k.revoked = 1",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut out = Vec::with_capacity(held.len());
+            for (task, lease, prover) in held {
+                let mut moves = Vec::new();
+                faults::withdraw_lease(&mut tx, TaskId(task), LeaseId(lease), now_ms, &mut moves)
+                    .await?;
+                sqlx::query(
+                    "UPDATE tasks SET state = 'queued', lease_id = NULL, lease_expires_ms = NULL,
+                        prover_id = NULL, attempts = MAX(attempts - 1, 0) WHERE id = ?",
+                )
+                .bind(task)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, ?, ?, ?)",
+                )
+                .bind(task)
+                .bind(prover)
+                .bind(now_ms)
+                .bind("withdrawn: the prover's key was revoked")
+                .execute(&mut *tx)
+                .await?;
+                let verdict = Verdict {
+                    task: TaskId(task),
+                    prover: ProverId(prover),
+                    fault: FaultKind::Withdrawn,
+                    state: TaskState::Queued,
+                    settle: None,
+                    collateral: moves,
+                };
+                match plan(&verdict) {
+                    Ok(entries) => append_tx(&mut tx, &entries, now_ms).await?,
+                    Err(e) => return Ok(Err(e)),
+                }
+                out.push(verdict);
+            }
+            Ok(Ok(out))
+        }
+        .await;
+        crate::finish_planned(tx, r).await
+    }
+
     /// A task's record.
     pub async fn task(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError> {
         let row: Option<TaskRecordRow> = sqlx::query_as(
@@ -607,6 +667,14 @@ async fn insert_row(
     .bind(parent.map(|(_, i)| i as i64))
     .fetch_one(&mut **tx)
     .await?;
+    // Which artifacts the task uses: a prover may read them only while it holds its lease.
+    for hash in spec.artifacts.values() {
+        sqlx::query("INSERT OR IGNORE INTO task_blobs (task_id, hash) VALUES (?, ?)")
+            .bind(id)
+            .bind(hash.to_hex())
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(TaskId(id))
 }
 

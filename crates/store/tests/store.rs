@@ -748,3 +748,64 @@ async fn a_failed_quoted_insert_leaves_the_database_writable_at_once() {
     }
     assert_eq!(store.list_tasks(None, 100).await.unwrap().len(), 21);
 }
+
+/// When a split task fails, a report awaiting a second opinion on another of its segments is
+/// moot: its collateral comes back in the same transaction, nothing stays locked.
+#[tokio::test]
+async fn a_failed_split_task_frees_the_collateral_of_its_pending_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
+    let mut provers = Vec::new();
+    for name in ["a", "b", "c"] {
+        let k = store.create_key(Role::Prover, name, 0).await.unwrap();
+        provers.push(store.register_prover(k.id, &hw(name), 0).await.unwrap());
+    }
+    let (a, b, c) = (&provers[0], &provers[1], &provers[2]);
+    let task = split_task(req.id, 2, 2);
+    let no_entries = |_| Ok::<_, std::convert::Infallible>(Vec::new());
+    store
+        .insert_task_with(&task, 1, 10, 0, no_entries)
+        .await
+        .unwrap()
+        .unwrap();
+    let lease = |p: &ProverRecord, now: i64| {
+        let store = &store;
+        let p = p.clone();
+        async move {
+            let limits = zkpool_store::LeaseLimits {
+                stake_available: 100,
+                ttl_ms: TTL,
+                max_lease_ms: 10 * TTL,
+                speed_wps: 0,
+            };
+            let none = |_: &Grant| Ok::<_, std::convert::Infallible>(Vec::new());
+            match store.lease_next(&p, now, limits, none).await.unwrap() {
+                Ok(g) => g.unwrap(),
+                Err(never) => match never {},
+            }
+        }
+    };
+    let g0 = lease(b, 1).await;
+    let g1 = lease(a, 1).await;
+    assert!(g0.collateral == 10 && g1.collateral == 10);
+    end(
+        &store,
+        &ending(&g1, a.id, FaultKind::ArtifactReport, "unprovable"),
+        2,
+    )
+    .await
+    .unwrap();
+    end(&store, &ending(&g0, b.id, FaultKind::ProverError, "oom"), 3)
+        .await
+        .unwrap();
+    let g0 = lease(c, 4).await;
+    let v = end(&store, &ending(&g0, c.id, FaultKind::ProverError, "oom"), 5)
+        .await
+        .unwrap();
+    assert_eq!(v.state, TaskState::Failed);
+    let freed: Vec<_> = v.collateral.iter().filter(|m| m.key == a.key_id).collect();
+    assert_eq!(freed.len(), 1, "{v:?}");
+    assert!(!freed[0].slash);
+    assert!(store.locked_collateral().await.unwrap().is_empty());
+}
