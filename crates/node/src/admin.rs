@@ -78,7 +78,7 @@ pub async fn revoke_key(
         .ok_or_else(|| ApiError::not_found("key", id))?;
     tracing::warn!(key = %key.id, role = key.role.as_str(), name = %key.name, "access key revoked");
     if key.role == Role::Prover {
-        let taken = crate::liability::withdraw_revoked(&node).await?;
+        let taken = crate::liability::sweep(&node, crate::liability::Sweep::Revoked).await?;
         if !taken.is_empty() {
             node.work_ready.notify_waiters();
         }

@@ -155,49 +155,41 @@ pub(crate) async fn end_lease(node: &Node, ending: &LeaseEnding) -> Result<Verdi
     Ok(verdict)
 }
 
-/// The reaper's lease sweep: every expired lease ends as the prover's fault, in one
-/// transaction with its collateral and any settlement it decides.
-pub(crate) async fn expire(node: &Node) -> Result<Vec<Verdict>, ApiError> {
-    let cfg = &node.config.settlement;
-    let mut books = node.settlement.books(&node.store, cfg).await?;
-    let now = node.now_ms();
-    let mut scratch = books.ledger.clone();
-    let mut planned = Vec::new();
-    let verdicts = node
-        .store
-        .expire_leases(now, |v| {
-            let e = plan_verdict(node, &books, &mut scratch, v, now, PoolFaultBy::Concede)?;
-            planned.extend(e.iter().cloned());
-            Ok::<_, LedgerError>(e)
-        })
-        .await??;
-    books.commit(scratch, &planned);
-    for v in &verdicts {
-        log_verdict(v);
-    }
-    Ok(verdicts)
+/// Which open leases a sweep ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sweep {
+    /// Leases past their expiry: `lease_expired`, the prover's fault (collateral slashed).
+    Expired,
+    /// Leases held by revoked keys: withdrawn (collateral back, tasks re-queued). The reaper
+    /// runs it too, so a key revoked offline (`zkpool keys revoke --data-dir`) loses its
+    /// leases within a sweep.
+    Revoked,
 }
 
-/// Takes back every open lease of a revoked key (collateral back, tasks re-queued), in one
-/// transaction with the collateral entries. The reaper runs it too, so a key revoked offline
-/// (`zkpool keys revoke --data-dir`) loses its leases within a sweep.
-pub(crate) async fn withdraw_revoked(node: &Node) -> Result<Vec<Verdict>, ApiError> {
+/// Ends every open lease `which` selects, each in the sweep's one transaction with its
+/// collateral and any settlement its verdict decides.
+pub(crate) async fn sweep(node: &Node, which: Sweep) -> Result<Vec<Verdict>, ApiError> {
     let cfg = &node.config.settlement;
     let mut books = node.settlement.books(&node.store, cfg).await?;
     let now = node.now_ms();
     let mut scratch = books.ledger.clone();
     let mut planned = Vec::new();
-    let verdicts = node
-        .store
-        .withdraw_revoked(now, |v| {
-            let e = plan_verdict(node, &books, &mut scratch, v, now, PoolFaultBy::Concede)?;
-            planned.extend(e.iter().cloned());
-            Ok::<_, LedgerError>(e)
-        })
-        .await??;
+    let plan = |v: &Verdict| {
+        let e = plan_verdict(node, &books, &mut scratch, v, now, PoolFaultBy::Concede)?;
+        planned.extend(e.iter().cloned());
+        Ok::<_, LedgerError>(e)
+    };
+    let verdicts = match which {
+        Sweep::Expired => node.store.expire_leases(now, plan).await,
+        Sweep::Revoked => node.store.withdraw_revoked(now, plan).await,
+    }??;
     books.commit(scratch, &planned);
     for v in &verdicts {
-        tracing::warn!(task = %v.task, prover = %v.prover, "lease withdrawn: the key was revoked; task re-queued");
+        match which {
+            Sweep::Expired => log_verdict(v),
+            Sweep::Revoked => tracing::warn!(task = %v.task, prover = %v.prover,
+                "lease withdrawn: the key was revoked; task re-queued"),
+        }
     }
     Ok(verdicts)
 }

@@ -53,12 +53,12 @@ pub async fn reap_forever(node: Arc<Node>) {
 /// for windows that closed, closes an epoch that ran its length. Each step logs its own
 /// failure and the next still runs.
 pub async fn sweep(node: &Node) {
-    match crate::liability::withdraw_revoked(node).await {
+    match crate::liability::sweep(node, crate::liability::Sweep::Revoked).await {
         Ok(taken) if !taken.is_empty() => node.work_ready.notify_waiters(),
         Ok(_) => {}
         Err(e) => tracing::error!(error = ?e, "withdrawing revoked keys' leases failed"),
     }
-    match crate::liability::expire(node).await {
+    match crate::liability::sweep(node, crate::liability::Sweep::Expired).await {
         Ok(expired) if !expired.is_empty() => node.work_ready.notify_waiters(),
         Ok(_) => {}
         Err(e) => tracing::error!(error = ?e, "lease sweep failed"),
