@@ -199,6 +199,16 @@ pub enum BackendError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An artifact asks for more than this process allows: more memory, a larger witness, more
+    /// trace rows than the operator's limits. The same input may pass where limits are higher,
+    /// so this is a refusal, not a verdict on the input.
+    #[error("{} over a limit: {reason}", role.as_str())]
+    OverLimit {
+        /// Which artifact asked for too much.
+        role: ArtifactRole,
+        /// Which limit, its value, and what was asked.
+        reason: String,
+    },
     /// Artifacts that do not belong together (a zkey for another circuit, a witness of the
     /// wrong length).
     #[error("artifacts do not match: {0}")]
@@ -223,6 +233,7 @@ impl BackendError {
         match self {
             BackendError::MissingArtifact(_) => "missing_artifact",
             BackendError::Malformed { .. } => "malformed_artifact",
+            BackendError::OverLimit { .. } => "over_limit",
             BackendError::Mismatch(_) => "artifacts_mismatch",
             BackendError::WitnessUnsatisfied(_) => "witness_unsatisfied",
             BackendError::MalformedProof(_) => "malformed_proof",
@@ -235,6 +246,14 @@ impl BackendError {
     /// come from the task's own inputs are not retryable: retrying them would loop forever.
     pub fn is_retryable(&self) -> bool {
         matches!(self, BackendError::Internal(_))
+    }
+
+    /// Shorthand for [`BackendError::OverLimit`].
+    pub fn over_limit(role: ArtifactRole, reason: impl Into<String>) -> Self {
+        BackendError::OverLimit {
+            role,
+            reason: reason.into(),
+        }
     }
 
     /// Shorthand for [`BackendError::Malformed`].
