@@ -4,7 +4,8 @@
 //!   divided by the direct backend prove time of the same task;
 //! - Groth16 prove time against `snarkjs groth16 prove` on the same circuit and witness;
 //! - resident memory of a `zkpool node` process with N idle provers connected;
-//! - with `--split`, the split-proving numbers instead (see `bench_split.rs`).
+//! - with `--split`, the split-proving numbers instead (see `bench_split.rs`);
+//! - with `--flood`, the node under hostile load instead (see `bench_flood.rs`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -50,6 +51,16 @@ pub struct BenchArgs {
     /// Split: the most provers (measured up to the core count, modelled beyond).
     #[arg(long, default_value_t = 4)]
     split_provers: usize,
+    /// Only the flood benchmark: a node process under clients without a key and one abusive
+    /// requester, against the same run without them (see `bench_flood.rs`).
+    #[arg(long)]
+    flood: bool,
+    /// Flood: seconds each run lasts.
+    #[arg(long, default_value_t = 10)]
+    flood_seconds: u64,
+    /// Flood: clients without a key, and as many of the abusive requester.
+    #[arg(long, default_value_t = 16)]
+    flood_clients: usize,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -140,6 +151,8 @@ async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
     let mut child = tokio::process::Command::new(exe)
         .args(["node", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
+        // One key for the whole idle fleet, polling faster than real agents: a budget to match.
+        .args(["--prover-rate", "10000/10000"])
         .env("RUST_LOG", "warn")
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -218,6 +231,9 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
             "--split-segments and --split-provers must be 1 to 64"
         );
         return crate::bench_split::run(a.split_samples, a.split_segments, a.split_provers).await;
+    }
+    if a.flood {
+        return crate::bench_flood::run(a.flood_seconds, a.flood_clients).await;
     }
     let mut table = Table::new(&["measurement", "value", "target"]);
     eprintln!("measuring quote issuance and epoch settlement…");

@@ -2,10 +2,12 @@
 //! ([`demo::LocalPool`]) that the demo, the benchmarks and the end-to-end tests share.
 
 pub mod bench;
+pub mod bench_flood;
 pub mod bench_split;
 pub mod demo;
 pub mod fixtures;
 pub mod keys_cmd;
+pub mod limits_cmd;
 pub mod node_cmd;
 pub mod prover_cmd;
 pub mod requester_cmd;

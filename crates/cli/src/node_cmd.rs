@@ -40,6 +40,9 @@ pub struct NodeArgs {
     /// Quotes, fees, bonds, penalties and epochs.
     #[command(flatten)]
     pub settlement: crate::settlement_cmd::SettlementArgs,
+    /// Request budgets, timeouts, quotas.
+    #[command(flatten)]
+    pub limits: crate::limits_cmd::LimitArgs,
 }
 
 impl NodeArgs {
@@ -61,7 +64,7 @@ impl NodeArgs {
             self.max_segment_rows >= 1024,
             "--max-segment-rows must be at least 1024"
         );
-        Ok(NodeConfig {
+        let mut config = NodeConfig {
             lease_ttl: Duration::from_secs(self.lease_ttl_secs),
             max_lease: Duration::from_secs(self.max_lease_secs.max(self.lease_ttl_secs)),
             heartbeat: Duration::from_secs(self.heartbeat_secs),
@@ -69,7 +72,9 @@ impl NodeArgs {
             max_attempts: self.max_attempts,
             max_segment_rows: self.max_segment_rows,
             ..NodeConfig::default()
-        })
+        };
+        self.limits.apply(&mut config)?;
+        Ok(config)
     }
 }
 

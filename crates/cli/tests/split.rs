@@ -47,6 +47,7 @@ fn api_err<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String, Strin
             status,
             code,
             message,
+            ..
         }) => (status, code, message),
         other => panic!("expected an API error, got {other:?}"),
     }

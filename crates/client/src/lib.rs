@@ -26,6 +26,8 @@ pub enum ClientError {
         code: String,
         /// The API's message.
         message: String,
+        /// How long the node asked the client to wait (`Retry-After`, on 429 and 503).
+        retry_after: Option<Duration>,
     },
     /// The node could not be reached or the connection broke.
     #[error("cannot reach the pool at {url}: {source}")]
@@ -44,12 +46,21 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// True when retrying later may succeed: the node is away or overloaded.
+    /// True when retrying later may succeed: the node is away, overloaded (503), or this key
+    /// is past its request budget (429).
     pub fn is_retryable(&self) -> bool {
         match self {
             ClientError::Transport { .. } => true,
-            ClientError::Api { status, .. } => *status >= 500,
+            ClientError::Api { status, .. } => *status >= 500 || *status == 429,
             _ => false,
+        }
+    }
+
+    /// How long the node asked to wait before the next try, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ClientError::Api { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 
@@ -117,17 +128,25 @@ impl Client {
             return Ok(resp);
         }
         let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let text = resp.text().await.unwrap_or_default();
         Err(match serde_json::from_str::<ErrorBody>(&text) {
             Ok(b) => ClientError::Api {
                 status,
                 code: b.code,
                 message: b.message,
+                retry_after,
             },
             Err(_) => ClientError::Api {
                 status,
                 code: "http_error".into(),
                 message: text.chars().take(300).collect(),
+                retry_after,
             },
         })
     }

@@ -31,6 +31,8 @@ pub mod bench;
 pub mod eip712;
 pub mod epoch;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod journal;
 mod ledger;
 pub mod pricing;

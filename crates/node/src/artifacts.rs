@@ -3,7 +3,7 @@ use std::sync::{Arc, Mutex};
 
 use zkpool_backend::{Artifacts, Blob};
 use zkpool_store::Store;
-use zkpool_types::{ArtifactMap, BlobHash};
+use zkpool_types::{ArtifactMap, ArtifactRole, BlobHash};
 
 use crate::ApiError;
 
@@ -37,15 +37,10 @@ impl ArtifactCache {
     pub async fn load(&self, map: &ArtifactMap) -> Result<Artifacts, ApiError> {
         let mut out = Artifacts::default();
         for (role, hash) in map {
-            let bytes = self.get(hash).await?.ok_or_else(|| {
-                ApiError::bad_request(
-                    "unknown_blob",
-                    format!(
-                        "{} artifact {hash} was never uploaded; PUT /v1/blobs first",
-                        role.as_str()
-                    ),
-                )
-            })?;
+            let bytes = self
+                .get(hash)
+                .await?
+                .ok_or_else(|| unknown_blob(*role, hash))?;
             out.insert(*role, Blob { hash: *hash, bytes });
         }
         Ok(out)
@@ -80,4 +75,16 @@ impl ArtifactCache {
         // A poisoned lock only means another request panicked mid-insert; the map is still usable.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// The refusal of an artifact the caller has not uploaded (or that is no longer stored): the
+/// same words either way, so it never confirms that someone else stored the bytes.
+pub(crate) fn unknown_blob(role: ArtifactRole, hash: &BlobHash) -> ApiError {
+    ApiError::bad_request(
+        "unknown_blob",
+        format!(
+            "{} artifact {hash} is not among your uploads; PUT /v1/blobs first",
+            role.as_str()
+        ),
+    )
 }

@@ -34,33 +34,50 @@ impl FromRequestParts<Arc<Node>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, node: &Arc<Node>) -> Result<Self, ApiError> {
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "missing_key",
-                "no access key: send `Authorization: Bearer <key>` (get one with `zkpool keys create`)",
-            )
-        })?;
-        let secret = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && s.len() <= 256)
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "malformed_key",
-                    "Authorization must be `Bearer <key>`",
-                )
-            })?;
-        match node.store.authenticate(secret).await? {
-            Some(key) => Ok(Caller(key)),
-            None => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unknown_key",
-                "unknown or revoked access key",
-            )),
+        match authenticate(parts, node).await {
+            Ok(key) => {
+                // Each key has its own budget: one abusive key slows only itself.
+                node.guard.charge_key(key.id, key.role, node.now_ms())?;
+                Ok(Caller(key))
+            }
+            Err(refused) => {
+                // A caller without a valid key is budgeted by address; past the budget it is
+                // told to back off rather than which keys do not exist.
+                node.guard
+                    .charge_addr(crate::guard::peer(parts), node.now_ms())?;
+                Err(refused)
+            }
         }
     }
+}
+
+/// The live key the request's bearer secret names.
+async fn authenticate(parts: &Parts, node: &Node) -> Result<KeyRecord, ApiError> {
+    let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing_key",
+            "no access key: send `Authorization: Bearer <key>` (get one with `zkpool keys create`)",
+        )
+    })?;
+    let secret = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "malformed_key",
+                "Authorization must be `Bearer <key>`",
+            )
+        })?;
+    node.store.authenticate(secret).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unknown_key",
+            "unknown or revoked access key",
+        )
+    })
 }

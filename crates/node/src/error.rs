@@ -14,6 +14,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds for a `Retry-After` header (429, 503).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -23,7 +25,19 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the client to retry after `secs` seconds.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    /// The `Retry-After` seconds, if any.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after
     }
 
     /// 400 with a code.
@@ -67,7 +81,13 @@ impl IntoResponse for ApiError {
             code: self.code.to_string(),
             message: self.message,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -81,6 +101,16 @@ impl From<StoreError> for ApiError {
             StoreError::LastAdmin => {
                 ApiError::new(StatusCode::CONFLICT, "last_admin", e.to_string())
             }
+            StoreError::QuotaExceeded { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "quota_exceeded",
+                format!("{e} (node flag --requester-quota)"),
+            ),
+            StoreError::MissingBlob(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "missing_artifact",
+                e.to_string(),
+            ),
             other => ApiError::internal(other),
         }
     }

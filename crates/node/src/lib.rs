@@ -28,12 +28,15 @@ mod dashboard;
 mod epochs;
 mod error;
 mod extract;
+mod guard;
 mod liability;
 mod prover_api;
 mod requester_api;
 mod scheduler;
+mod serve;
 pub mod settlement;
 mod settlement_api;
+mod shapes;
 mod split;
 mod verify;
 
@@ -55,6 +58,8 @@ pub use auth::Caller;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ApiError;
 pub use extract::{ApiJson, ApiQuery};
+pub use guard::{GuardConfig, Rate};
+pub use serve::ConnLimits;
 pub use settlement::SettlementConfig;
 
 /// The node's tunables. Defaults suit a single machine; every one is a `zkpool node` flag.
@@ -83,6 +88,16 @@ pub struct NodeConfig {
     pub default_prover_memory: u64,
     /// Where the node reads the time: the system clock, or a test's [`ManualClock`].
     pub clock: Arc<dyn Clock>,
+    /// Request budgets per key and address, and the cap on inspections at once.
+    pub guard: GuardConfig,
+    /// The listener's timeouts and connections per address.
+    pub conn: ConnLimits,
+    /// Most bytes the blobs one requester key uploaded may take together.
+    pub requester_quota_bytes: u64,
+    /// How long a blob no live task needs is kept after its last use.
+    pub blob_retention: Duration,
+    /// How often the collector looks for such blobs.
+    pub gc_interval: Duration,
 }
 
 impl Default for NodeConfig {
@@ -99,6 +114,11 @@ impl Default for NodeConfig {
             max_segment_rows: 1 << 17,
             default_prover_memory: 4 << 30,
             clock: Arc::new(SystemClock),
+            guard: GuardConfig::default(),
+            conn: ConnLimits::default(),
+            requester_quota_bytes: 4 << 30,
+            blob_retention: Duration::from_secs(7 * 24 * 3600),
+            gc_interval: Duration::from_secs(60),
         }
     }
 }
@@ -119,6 +139,12 @@ pub struct Node {
     artifacts: ArtifactCache,
     /// The ledger, quote nonces and epochs.
     settlement: settlement::Settlement,
+    /// Request budgets and inspection permits.
+    guard: guard::Guard,
+    /// Shapes of tasks already inspected (a quote, then its submit).
+    shapes: shapes::Shapes,
+    /// When the blob collector last ran, by the node's clock (ms).
+    last_gc_ms: std::sync::atomic::AtomicI64,
 }
 
 impl Node {
@@ -128,10 +154,13 @@ impl Node {
             artifacts: ArtifactCache::new(store.clone(), 512 * 1024 * 1024),
             store,
             backends,
-            config,
             work_ready: Notify::new(),
             shutdown: CancellationToken::new(),
             settlement: settlement::Settlement::default(),
+            guard: guard::Guard::new(config.guard.clone()),
+            shapes: shapes::Shapes::new(16 << 20),
+            last_gc_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
+            config,
         })
     }
 }
@@ -148,6 +177,39 @@ impl Node {
     pub async fn sweep(&self) {
         scheduler::sweep(self).await;
     }
+
+    /// Removes the blobs no task needs any more (see [`Store::collect_blobs`]), in batches,
+    /// now. The reaper runs it every `gc_interval`.
+    pub async fn collect_blobs(&self) -> Result<zkpool_store::Collected, zkpool_store::StoreError> {
+        let now = self.now_ms();
+        self.last_gc_ms
+            .store(now, std::sync::atomic::Ordering::Relaxed);
+        let retention = i64::try_from(self.config.blob_retention.as_millis()).unwrap_or(i64::MAX);
+        let mut total = zkpool_store::Collected::default();
+        loop {
+            let batch = self.store.collect_blobs(now, retention, 500).await?;
+            total.blobs += batch.blobs;
+            total.bytes += batch.bytes;
+            if batch.blobs < 500 {
+                break;
+            }
+        }
+        if total.blobs > 0 {
+            tracing::info!(
+                blobs = total.blobs,
+                bytes = total.bytes,
+                "collected blobs no task needs"
+            );
+        }
+        Ok(total)
+    }
+
+    /// Whether the collector is due.
+    pub(crate) fn gc_due(&self) -> bool {
+        let last = self.last_gc_ms.load(std::sync::atomic::Ordering::Relaxed);
+        let every = i64::try_from(self.config.gc_interval.as_millis()).unwrap_or(i64::MAX);
+        self.now_ms().saturating_sub(last) >= every
+    }
 }
 
 /// The HTTP routes.
@@ -155,10 +217,15 @@ pub fn router(node: Arc<Node>) -> Router {
     let uploads = Router::new()
         .route("/v1/blobs", put(requester_api::upload_blob))
         .layer(axum::extract::DefaultBodyLimit::disable());
-    Router::new()
+    let public = Router::new()
         .route("/", get(dashboard::page))
-        .route("/healthz", get(|| async { "ok" }))
         .route("/v1/dashboard", get(dashboard::data))
+        .route_layer(axum::middleware::from_fn_with_state(
+            node.clone(),
+            guard::anonymous,
+        ));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
         .route("/v1/keys", post(admin::create_key).get(admin::list_keys))
         .route("/v1/keys/{id}/revoke", post(admin::revoke_key))
         .route(
@@ -187,6 +254,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/epochs", get(settlement_api::epochs))
         .route("/v1/epochs/close", post(settlement_api::close_epoch))
         .merge(uploads)
+        .merge(public)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(node)
 }
@@ -214,13 +282,11 @@ pub async fn run(
     let reaper = tokio::spawn(scheduler::reap_forever(node.clone()));
     let cancel = node.shutdown.clone();
     let app = router(node.clone());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            cancel.cancel();
-        })
-        .await;
+    let result = serve::serve(listener, app, node.config.conn, async move {
+        shutdown.await;
+        cancel.cancel();
+    })
+    .await;
     node.shutdown.cancel();
     let _ = reaper.await;
     result

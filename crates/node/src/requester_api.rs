@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
-use zkpool_store::NewTask;
+use zkpool_store::{NewTask, StoreError, Uploader};
 use zkpool_types::api::{BlobStored, Role, SubmitRequest, Submitted, TaskView};
 use zkpool_types::{BlobHash, KeyId, TaskId, TaskSpec, TaskState};
 
@@ -41,6 +41,25 @@ pub async fn upload_blob(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_big());
     }
+    // A requester's uploads count against its quota; refused from the declared length when
+    // it cannot fit, and checked again, exactly, when the upload is committed. (Re-sending
+    // bytes the key already has is then refused too near the quota; clients ask with HEAD
+    // first and do not send them.)
+    let uploader = (caller.0.role == Role::Requester).then_some(Uploader {
+        key: caller.0.id,
+        quota: node.config.requester_quota_bytes,
+    });
+    if let (Some(u), Some(n)) = (uploader, declared) {
+        let used = node.store.stored_bytes(u.key).await?;
+        if used.saturating_add(n) > u.quota {
+            return Err(StoreError::QuotaExceeded {
+                used,
+                size: n,
+                quota: u.quota,
+            }
+            .into());
+        }
+    }
     let mut writer = node.store.blob_writer().await?;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -56,10 +75,11 @@ pub async fn upload_blob(
         return Err(ApiError::bad_request("empty_upload", "the upload is empty"));
     }
     // A requester key becomes one that may read these bytes; the admin's uploads need no
-    // owner (the admin reads everything).
-    let owner = (caller.0.role == Role::Requester).then_some(caller.0.id);
+    // owner (the admin reads everything) and no quota.
     Ok(Json(
-        node.store.commit_blob(writer, owner, node.now_ms()).await?,
+        node.store
+            .commit_blob(writer, uploader, node.now_ms())
+            .await?,
     ))
 }
 
@@ -171,11 +191,21 @@ pub(crate) async fn prepare_task(
             "label is longer than 128 bytes",
         ));
     }
-    let artifacts = node.artifacts.load(&spec.artifacts).await?;
-    if backend.splitter().is_some() {
-        return crate::split::prepare_split(node, requester, spec, artifacts, backend).await;
+    // A requester proves only what it uploaded itself: naming another requester's witness
+    // would get its public outputs proved, and a different answer for "stored, not yours"
+    // would confirm that someone stored those bytes.
+    let now = node.now_ms();
+    for (role, hash) in &spec.artifacts {
+        if !node
+            .store
+            .may_read_blob(hash, requester, Role::Requester, now)
+            .await?
+        {
+            return Err(crate::artifacts::unknown_blob(*role, hash));
+        }
     }
-    if spec.segments.is_some() {
+    let whole = backend.splitter().is_none();
+    if whole && spec.segments.is_some() {
         return Err(ApiError::bad_request(
             "bad_spec",
             format!(
@@ -184,14 +214,32 @@ pub(crate) async fn prepare_task(
             ),
         ));
     }
-    let started = Instant::now();
-    let shape = tokio::task::spawn_blocking(move || backend.inspect(&artifacts))
-        .await
-        .map_err(ApiError::internal)??;
-    tracing::debug!(
-        inspect_ms = started.elapsed().as_millis() as u64,
-        "task inspected"
-    );
+    let cached = whole
+        .then(|| node.shapes.get(spec.system, &spec.artifacts))
+        .flatten();
+    let shape = match cached {
+        Some(shape) => shape,
+        None => {
+            // Inspections are the node's heaviest work on a requester's behalf: a few at a
+            // time, and 503 past that rather than a queue that grows without bound.
+            let _permit = node.guard.inspection()?;
+            let artifacts = node.artifacts.load(&spec.artifacts).await?;
+            if !whole {
+                return crate::split::prepare_split(node, requester, spec, artifacts, backend)
+                    .await;
+            }
+            let started = Instant::now();
+            let shape = tokio::task::spawn_blocking(move || backend.inspect(&artifacts))
+                .await
+                .map_err(ApiError::internal)??;
+            tracing::debug!(
+                inspect_ms = started.elapsed().as_millis() as u64,
+                "task inspected"
+            );
+            node.shapes.insert(spec.system, &spec.artifacts, &shape);
+            shape
+        }
+    };
     Ok(NewTask {
         requester,
         spec,
@@ -259,10 +307,14 @@ pub async fn proof(
             ),
         ));
     };
-    let bytes = node
-        .store
-        .read_blob(&hash)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("proof blob {hash} missing")))?;
+    let bytes = node.store.read_blob(&hash).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::GONE,
+            "proof_expired",
+            format!(
+                "task {id}'s proof was removed after the retention period (node flag --blob-retention)"
+            ),
+        )
+    })?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }

@@ -4,102 +4,18 @@
 // Tests unwrap freely: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-use zkpool_backend::Backends;
+use common::{code, fixture, hello, spec, TestNode};
 use zkpool_client::{Client, ClientError};
-use zkpool_node::{ManualClock, Node, NodeConfig};
-use zkpool_store::Store;
+use zkpool_node::{ManualClock, NodeConfig};
 use zkpool_types::api::{Hello, Role};
 use zkpool_types::{
     ArtifactRole, BlobHash, FencingToken, ProofSystem, TaskId, TaskSpec, TaskState,
 };
-
-fn fixture(circuit: &str, file: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(circuit)
-        .join(file);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-struct TestNode {
-    url: String,
-    store: Arc<Store>,
-    stop: CancellationToken,
-    dir: tempfile::TempDir,
-}
-
-impl TestNode {
-    async fn start(config: NodeConfig) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(dir.path()).await.unwrap());
-        let backends = Backends::default().with(Arc::new(zkpool_groth16::Groth16Backend::new()));
-        let node = Node::new(store.clone(), backends, config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let stop = CancellationToken::new();
-        let s = stop.clone();
-        tokio::spawn(zkpool_node::run(listener, node, async move {
-            s.cancelled().await
-        }));
-        Self {
-            url,
-            store,
-            stop,
-            dir,
-        }
-    }
-
-    async fn client(&self, role: Role, name: &str) -> Client {
-        let key = self.store.create_key(role, name, 0).await.unwrap();
-        Client::new(&self.url, &key.secret).unwrap()
-    }
-
-    async fn task_count(&self) -> usize {
-        self.store.list_tasks(None, 1000).await.unwrap().len()
-    }
-}
-
-impl Drop for TestNode {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-fn code(r: Result<impl std::fmt::Debug, ClientError>) -> (u16, String) {
-    match r {
-        Err(ClientError::Api { status, code, .. }) => (status, code),
-        other => panic!("expected an API error, got {other:?}"),
-    }
-}
-
-async fn spec(c: &Client, circuit: &str, r1cs: &str, zkey: &str, wtns: Vec<u8>) -> TaskSpec {
-    let mut s = TaskSpec {
-        system: ProofSystem::Groth16,
-        label: Some(circuit.into()),
-        artifacts: Default::default(),
-        segments: None,
-    };
-    s.artifacts.insert(
-        ArtifactRole::R1cs,
-        c.upload(fixture(r1cs, &format!("{r1cs}.r1cs")))
-            .await
-            .unwrap(),
-    );
-    s.artifacts.insert(
-        ArtifactRole::Zkey,
-        c.upload(fixture(zkey, &format!("{zkey}.zkey")))
-            .await
-            .unwrap(),
-    );
-    s.artifacts
-        .insert(ArtifactRole::Wtns, c.upload(wtns).await.unwrap());
-    s
-}
 
 #[tokio::test]
 async fn keys_are_required_and_roles_enforced() {
@@ -259,21 +175,6 @@ async fn bad_artifacts_are_refused_at_submit_and_store_no_task() {
     assert_eq!(code(c.submit(s).await), (400, "bad_spec".into()));
 
     assert_eq!(n.task_count().await, 0, "no refused task may be stored");
-}
-
-async fn hello(c: &Client, name: &str) -> zkpool_types::ProverId {
-    let mut hw = zkpool_types::HardwareReport {
-        name: name.into(),
-        os: "linux".into(),
-        cpu_cores: 2,
-        memory_bytes: 8 << 30,
-        gpus: vec![],
-        systems: vec![ProofSystem::Groth16],
-        jobs: 1,
-        agent_version: "t".into(),
-    };
-    hw.name = name.into();
-    c.hello(&Hello { hardware: hw }).await.unwrap().prover_id
 }
 
 #[tokio::test]

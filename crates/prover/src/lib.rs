@@ -130,7 +130,7 @@ async fn connect(
         match client.hello(hello).await {
             Ok(w) => return Ok(Some(w)),
             Err(e) if e.is_retryable() => {
-                let wait = backoff.next();
+                let wait = backoff.after(&e);
                 tracing::warn!(pool = client.base(), error = %e, retry_in_s = wait.as_secs_f32(), "pool unreachable; retrying");
                 if sleep_or_shutdown(wait, shutdown).await {
                     return Ok(None);
@@ -184,7 +184,7 @@ async fn work_loop(s: Arc<Shared>, shutdown: CancellationToken) {
             }
             Ok(None) => {}
             Err(e) if e.is_retryable() => {
-                let wait = backoff.next();
+                let wait = backoff.after(&e);
                 tracing::warn!(error = %e, retry_in_s = wait.as_secs_f32(), "cannot lease from the pool; retrying");
                 if sleep_or_shutdown(wait, &shutdown).await {
                     return;
@@ -323,7 +323,7 @@ async fn upload(s: &Shared, g: &LeaseGrant, prove_ms: u64, bytes: Vec<u8>) {
                 return;
             }
             Err(e) if e.is_retryable() => {
-                let wait = backoff.next();
+                let wait = backoff.after(&e);
                 tracing::warn!(task = %g.task_id, error = %e, retry_in_s = wait.as_secs_f32(), "upload failed; retrying");
                 tokio::time::sleep(wait).await;
             }
@@ -401,6 +401,13 @@ impl Default for Backoff {
 }
 
 impl Backoff {
+    /// The wait before retrying after `e`: the next backoff step, or longer when the pool
+    /// said how long (`Retry-After` on 429 and 503).
+    fn after(&mut self, e: &ClientError) -> Duration {
+        let step = self.next();
+        e.retry_after().map_or(step, |asked| asked.max(step))
+    }
+
     fn next(&mut self) -> Duration {
         let now = self.0;
         self.0 = (self.0 * 2).min(Duration::from_secs(30));

@@ -43,6 +43,51 @@ impl Drop for BlobWriter {
     }
 }
 
+/// A requester key uploading a blob, and the quota its stored bytes must stay within.
+#[derive(Debug, Clone, Copy)]
+pub struct Uploader {
+    /// The uploading key.
+    pub key: KeyId,
+    /// Most bytes its blobs may take together.
+    pub quota: u64,
+}
+
+/// What one garbage collection removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// Blobs removed.
+    pub blobs: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+async fn owns(
+    conn: &mut sqlx::SqliteConnection,
+    hash: &BlobHash,
+    key: KeyId,
+) -> Result<bool, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM blob_owners o JOIN blobs b ON b.hash = o.hash
+         WHERE o.hash = ? AND o.key_id = ?",
+    )
+    .bind(hash.to_hex())
+    .bind(key.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n > 0)
+}
+
+async fn stored_bytes(conn: &mut sqlx::SqliteConnection, key: KeyId) -> Result<u64, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(b.size), 0) FROM blob_owners o JOIN blobs b ON b.hash = o.hash
+         WHERE o.key_id = ?",
+    )
+    .bind(key.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 impl Store {
     fn blob_path(&self, hash: &BlobHash) -> PathBuf {
         let hex = hash.to_hex();
@@ -67,13 +112,16 @@ impl Store {
     }
 
     /// Makes an upload durable under its hash and, for an upload by a requester key, records
-    /// that key as one that may read it. `existed` says whether *this* key already had it
-    /// (for the node's own blobs, `owner` `None`: whether the node had it), so that an upload
-    /// never tells a key that someone else stored the same bytes.
+    /// that key as one that may read it, within the key's storage quota. `existed` says
+    /// whether *this* key already had it (for the node's own blobs, `uploader` `None`: whether
+    /// the node had it), so that an upload never tells a key that someone else stored the
+    /// same bytes. A key's stored bytes are the sizes of the blobs it owns, whoever else owns
+    /// them too; re-uploading a blob the key owns costs nothing. Refused past the quota with
+    /// [`StoreError::QuotaExceeded`], and then nothing of the upload is kept.
     pub async fn commit_blob(
         &self,
         mut w: BlobWriter,
-        owner: Option<KeyId>,
+        uploader: Option<Uploader>,
         now_ms: i64,
     ) -> Result<BlobStored, StoreError> {
         w.file
@@ -82,44 +130,149 @@ impl Store {
             .map_err(|e| StoreError::io(&w.path, e))?;
         let hash = BlobHash(w.hasher.clone().finalize().into());
         let size = w.size;
-        let dest = self.blob_path(&hash);
-        let existed = self.has_blob(&hash).await?;
-        if !existed {
-            let parent = dest.parent().unwrap_or(Path::new("."));
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| StoreError::io(parent, e))?;
-            tokio::fs::rename(&w.path, &dest)
-                .await
-                .map_err(|e| StoreError::io(&dest, e))?;
-            w.committed = true;
-            let _g = self.write.lock().await;
-            sqlx::query("INSERT OR IGNORE INTO blobs (hash, size, created_ms) VALUES (?, ?, ?)")
+        // Under the writer lock, like the collector: a blob is never removed between the
+        // check that it exists and the rows that keep it.
+        let _g = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let r: Result<bool, StoreError> = async {
+            let owned = match uploader {
+                None => None,
+                Some(u) => Some((u, owns(&mut tx, &hash, u.key).await?)),
+            };
+            if let Some((u, false)) = owned {
+                let used = stored_bytes(&mut tx, u.key).await?;
+                if used.saturating_add(size) > u.quota {
+                    return Err(StoreError::QuotaExceeded {
+                        used,
+                        size,
+                        quota: u.quota,
+                    });
+                }
+            }
+            let touched = sqlx::query("UPDATE blobs SET used_ms = MAX(used_ms, ?) WHERE hash = ?")
+                .bind(now_ms)
+                .bind(hash.to_hex())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let stored = touched > 0;
+            if !stored {
+                let dest = self.blob_path(&hash);
+                let parent = dest.parent().unwrap_or(Path::new("."));
+                tokio::fs::create_dir_all(parent)
+                    .await
+                    .map_err(|e| StoreError::io(parent, e))?;
+                tokio::fs::rename(&w.path, &dest)
+                    .await
+                    .map_err(|e| StoreError::io(&dest, e))?;
+                w.committed = true;
+                sqlx::query(
+                    "INSERT INTO blobs (hash, size, created_ms, used_ms) VALUES (?, ?, ?, ?)",
+                )
                 .bind(hash.to_hex())
                 .bind(size as i64)
                 .bind(now_ms)
-                .execute(&self.pool)
+                .bind(now_ms)
+                .execute(&mut *tx)
                 .await?;
-        }
-        let existed = match owner {
-            None => existed,
-            Some(key) => {
-                let _g = self.write.lock().await;
-                let added =
-                    sqlx::query("INSERT OR IGNORE INTO blob_owners (hash, key_id) VALUES (?, ?)")
-                        .bind(hash.to_hex())
-                        .bind(key.0)
-                        .execute(&self.pool)
-                        .await?
-                        .rows_affected();
-                added == 0
             }
-        };
+            Ok(match owned {
+                None => stored,
+                Some((_, true)) => true,
+                Some((u, false)) => {
+                    sqlx::query("INSERT INTO blob_owners (hash, key_id) VALUES (?, ?)")
+                        .bind(hash.to_hex())
+                        .bind(u.key.0)
+                        .execute(&mut *tx)
+                        .await?;
+                    false
+                }
+            })
+        }
+        .await;
+        let existed = crate::finish_tx(tx, r).await?;
         Ok(BlobStored {
             hash,
             size,
             existed,
         })
+    }
+
+    /// Bytes the blobs `key` owns take, as counted against its quota.
+    pub async fn stored_bytes(&self, key: KeyId) -> Result<u64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        stored_bytes(&mut conn, key).await
+    }
+
+    /// Removes up to `max` blobs that no task needs any more: last uploaded or named by a
+    /// task before `now_ms - retention_ms`, and used by no task (as an artifact or as its
+    /// proof) that is unfinished, or finished within the retention period, or whose split
+    /// parent is. A blob a queued, leased or proving task needs is never removed. Rows go in
+    /// one transaction and the files after it, all under the writer lock, so an upload or a
+    /// submit of the same bytes waits and then finds them gone (and stores them anew) or
+    /// kept.
+    pub async fn collect_blobs(
+        &self,
+        now_ms: i64,
+        retention_ms: i64,
+        max: u32,
+    ) -> Result<Collected, StoreError> {
+        let cutoff = now_ms.saturating_sub(retention_ms);
+        let _g = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let r: Result<Vec<(String, i64)>, StoreError> = async {
+            let doomed: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT b.hash, b.size FROM blobs b WHERE b.used_ms < ?1
+                   AND NOT EXISTS (
+                     SELECT 1 FROM task_blobs tb JOIN tasks t ON t.id = tb.task_id
+                     LEFT JOIN tasks p ON p.id = t.parent_id
+                     WHERE tb.hash = b.hash AND (
+                       t.state IN ('queued', 'leased', 'proving') OR t.finished_ms IS NULL
+                       OR t.finished_ms >= ?1
+                       OR (p.id IS NOT NULL AND (p.state IN ('queued', 'leased', 'proving')
+                           OR p.finished_ms IS NULL OR p.finished_ms >= ?1))))
+                   AND NOT EXISTS (
+                     SELECT 1 FROM tasks t LEFT JOIN tasks p ON p.id = t.parent_id
+                     WHERE t.proof_hash = b.hash AND (
+                       t.state IN ('queued', 'leased', 'proving') OR t.finished_ms IS NULL
+                       OR t.finished_ms >= ?1
+                       OR (p.id IS NOT NULL AND (p.state IN ('queued', 'leased', 'proving')
+                           OR p.finished_ms IS NULL OR p.finished_ms >= ?1))))
+                 ORDER BY b.used_ms LIMIT ?2",
+            )
+            .bind(cutoff)
+            .bind(i64::from(max))
+            .fetch_all(&mut *tx)
+            .await?;
+            for (hash, _) in &doomed {
+                sqlx::query("DELETE FROM blob_owners WHERE hash = ?")
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM blobs WHERE hash = ?")
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Ok(doomed)
+        }
+        .await;
+        let doomed = crate::finish_tx(tx, r).await?;
+        let mut out = Collected::default();
+        for (hex, size) in doomed {
+            let hash: BlobHash = hex
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("blob hash {hex:?}")))?;
+            let path = self.blob_path(&hash);
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(&path, e)),
+            }
+            out.blobs += 1;
+            out.bytes += u64::try_from(size).unwrap_or(0);
+        }
+        Ok(out)
     }
 
     /// Whether `key` (of `role`) may read blob `hash` at `now_ms`: the admin always; a
@@ -173,7 +326,7 @@ impl Store {
         Ok(Some((file, size)))
     }
 
-    /// Stores bytes already in memory.
+    /// Stores bytes already in memory (the node's own: proofs, segment inputs; no quota).
     pub async fn put_blob(&self, bytes: &[u8], now_ms: i64) -> Result<BlobStored, StoreError> {
         let mut w = self.blob_writer().await?;
         w.write(bytes).await?;

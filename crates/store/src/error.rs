@@ -35,6 +35,19 @@ pub enum StoreError {
     /// The last live admin key cannot be revoked: the pool would have no operator.
     #[error("this is the pool's last admin key; create another admin key before revoking it")]
     LastAdmin,
+    /// The upload would take the key's stored bytes past its quota.
+    #[error("storage quota exceeded: this key stores {used} bytes, the upload adds {size}, the quota is {quota}")]
+    QuotaExceeded {
+        /// Bytes the key's blobs take now.
+        used: u64,
+        /// Bytes the upload adds.
+        size: u64,
+        /// The key's quota.
+        quota: u64,
+    },
+    /// A task names an artifact the store does not hold (never uploaded, or collected).
+    #[error("artifact {0} is not stored (upload it again)")]
+    MissingBlob(String),
     /// A row the operation needs does not exist.
     #[error("{what} {id} not found")]
     NotFound {

@@ -35,7 +35,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
-pub use blobs::BlobWriter;
+pub use blobs::{BlobWriter, Collected, Uploader};
 pub use error::StoreError;
 pub use faults::{CollateralMove, Settle, Verdict};
 pub use keys::KeyRecord;
@@ -53,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_split.sql"),
     include_str!("../migrations/0004_faults.sql"),
     include_str!("../migrations/0005_blob_access.sql"),
+    include_str!("../migrations/0006_blob_retention.sql"),
 ];
 
 /// Handle to the database and the blob directory. Cheap to share behind an `Arc`.

@@ -668,7 +668,18 @@ async fn insert_row(
     .fetch_one(&mut **tx)
     .await?;
     // Which artifacts the task uses: a prover may read them only while it holds its lease.
+    // Each must still be stored (the collector may have taken a blob uploaded long ago); the
+    // retention clock restarts for it.
     for hash in spec.artifacts.values() {
+        let stored = sqlx::query("UPDATE blobs SET used_ms = MAX(used_ms, ?) WHERE hash = ?")
+            .bind(now_ms)
+            .bind(hash.to_hex())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if stored == 0 {
+            return Err(StoreError::MissingBlob(hash.to_hex()));
+        }
         sqlx::query("INSERT OR IGNORE INTO task_blobs (task_id, hash) VALUES (?, ?)")
             .bind(id)
             .bind(hash.to_hex())

@@ -9,7 +9,9 @@
 //! - a prover never holds a task it uploaded an invalid proof for;
 //! - a split task is never leased itself; it is `done` only once joined, with every segment
 //!   done; it is `failed` iff one of its segments failed, and then none of them is queued or
-//!   leased; segments obey every task invariant above; a join succeeds exactly once.
+//!   leased; segments obey every task invariant above; a join succeeds exactly once;
+//! - the blob collector never removes an artifact of a task that is not final, nor of a
+//!   segment whose split task is not.
 
 // Tests unwrap freely: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
@@ -56,6 +58,10 @@ enum Op {
         prover: usize,
     },
     Reopen,
+    /// The blob collector, with a retention of `retention` ms.
+    Collect {
+        retention: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -70,6 +76,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..2500i64).prop_map(|ms| Op::Advance { ms }),
         1 => (0..3usize).prop_map(|prover| Op::Heartbeat { prover }),
         1 => Just(Op::Reopen),
+        1 => (0..3000i64).prop_map(|retention| Op::Collect { retention }),
     ]
 }
 
@@ -118,12 +125,29 @@ async fn check(
         assert_eq!(any_failed, t.state == TaskState::Failed, "{t:?}");
         for seg in &t.segments {
             check_task(store, provers, seg).await;
+            if !t.state.is_final() {
+                check_stored(store, seg.id).await;
+            }
         }
+    }
+}
+
+/// A live task's artifacts are all stored.
+async fn check_stored(store: &Store, id: TaskId) {
+    let t = store.task(id).await.unwrap().unwrap();
+    for hash in t.spec.artifacts.values() {
+        assert!(
+            store.has_blob(hash).await.unwrap(),
+            "artifact {hash} of live task {id} was collected"
+        );
     }
 }
 
 /// The lease invariants of one task (or segment).
 async fn check_task(store: &Store, provers: &[ProverRecord], t: &zkpool_types::api::TaskView) {
+    if !t.state.is_final() {
+        check_stored(store, t.id).await;
+    }
     {
         let leases = store.leases_of(t.id).await.unwrap();
         let done = leases
@@ -193,8 +217,8 @@ async fn run(ops: Vec<Op>) {
                     artifacts: Default::default(),
                     segments: None,
                 };
-                spec.artifacts
-                    .insert(ArtifactRole::Wtns, BlobHash::of(&[n]));
+                let wtns = store.put_blob(&[n], 0).await.unwrap().hash;
+                spec.artifacts.insert(ArtifactRole::Wtns, wtns);
                 let t = NewTask {
                     requester: req.id,
                     spec,
@@ -208,7 +232,7 @@ async fn run(ops: Vec<Op>) {
             }
             Op::SubmitSplit { segments } => {
                 store
-                    .insert_task(&split_task(req.id, segments, 3), now)
+                    .insert_task(&split_task(&store, req.id, segments, 3).await, now)
                     .await
                     .unwrap();
             }
@@ -275,6 +299,9 @@ async fn run(ops: Vec<Op>) {
             Op::Reopen => {
                 store.close().await;
                 store = Store::open(dir.path()).await.unwrap();
+            }
+            Op::Collect { retention } => {
+                store.collect_blobs(now, retention, 1000).await.unwrap();
             }
         }
         check(&store, &provers, &joined).await;
@@ -522,7 +549,16 @@ async fn heartbeats_cannot_hold_a_lease_past_its_cap() {
     assert_eq!(v.state, TaskState::Queued);
 }
 
-fn split_task(req: zkpool_types::KeyId, segments: usize, max_attempts: u32) -> NewTask {
+/// A split task whose chunk artifacts are stored (a task may name only stored blobs).
+async fn split_task(
+    store: &Store,
+    req: zkpool_types::KeyId,
+    segments: usize,
+    max_attempts: u32,
+) -> NewTask {
+    for i in (0..segments as u8).chain([255]) {
+        store.put_blob(&[i], 0).await.unwrap();
+    }
     let spec = |i: u8| {
         let mut s = TaskSpec {
             system: ProofSystem::MidenVm,
@@ -563,7 +599,7 @@ async fn split_setup(
     let k2 = store.create_key(Role::Prover, "q", 0).await.unwrap();
     let a = store.register_prover(k.id, &hw("a"), 0).await.unwrap();
     let b = store.register_prover(k2.id, &hw("b"), 0).await.unwrap();
-    let task = split_task(req.id, segments, max_attempts);
+    let task = split_task(&store, req.id, segments, max_attempts).await;
     let id = store.insert_task(&task, 0).await.unwrap();
     (dir, store, a, b, id)
 }
@@ -653,7 +689,7 @@ async fn a_prover_is_offered_only_what_fits_beside_what_it_holds() {
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
     // A 1 GiB machine whose agent asks for work again while it proves; segments of 400 MiB.
     let p = store.register_prover(k.id, &hw("p"), 0).await.unwrap();
-    let mut t = split_task(req.id, 3, 3);
+    let mut t = split_task(&store, req.id, 3, 3).await;
     for s in &mut t.segments {
         s.memory_bytes = 400 << 20;
     }
@@ -762,7 +798,7 @@ async fn a_failed_split_task_frees_the_collateral_of_its_pending_reports() {
         provers.push(store.register_prover(k.id, &hw(name), 0).await.unwrap());
     }
     let (a, b, c) = (&provers[0], &provers[1], &provers[2]);
-    let task = split_task(req.id, 2, 2);
+    let task = split_task(&store, req.id, 2, 2).await;
     let no_entries = |_| Ok::<_, std::convert::Infallible>(Vec::new());
     store
         .insert_task_with(&task, 1, 10, 0, no_entries)
@@ -808,4 +844,122 @@ async fn a_failed_split_task_frees_the_collateral_of_its_pending_reports() {
     assert_eq!(freed.len(), 1, "{v:?}");
     assert!(!freed[0].slash);
     assert!(store.locked_collateral().await.unwrap().is_empty());
+}
+
+async fn upload(
+    store: &Store,
+    bytes: &[u8],
+    key: zkpool_types::KeyId,
+    quota: u64,
+) -> Result<zkpool_types::api::BlobStored, StoreError> {
+    let mut w = store.blob_writer().await.unwrap();
+    w.write(bytes).await.unwrap();
+    store
+        .commit_blob(w, Some(zkpool_store::Uploader { key, quota }), 0)
+        .await
+}
+
+#[tokio::test]
+async fn each_key_stores_within_its_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let a = store.create_key(Role::Requester, "a", 0).await.unwrap();
+    let b = store.create_key(Role::Requester, "b", 0).await.unwrap();
+    assert!(!upload(&store, b"sixsix", a.id, 10).await.unwrap().existed);
+    let refused = upload(&store, b"sevens!", a.id, 10).await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            StoreError::QuotaExceeded {
+                used: 6,
+                size: 7,
+                quota: 10
+            }
+        ),
+        "{refused:?}"
+    );
+    assert!(!store.has_blob(&BlobHash::of(b"sevens!")).await.unwrap());
+    let tmp = std::fs::read_dir(dir.path().join("blobs/tmp"))
+        .unwrap()
+        .count();
+    assert_eq!(tmp, 0, "a refused upload left its bytes behind");
+    // re-uploading what the key has costs nothing; another key pays for its own copy
+    assert!(upload(&store, b"sixsix", a.id, 6).await.unwrap().existed);
+    assert!(!upload(&store, b"sixsix", b.id, 10).await.unwrap().existed);
+    assert_eq!(store.stored_bytes(a.id).await.unwrap(), 6);
+    assert_eq!(store.stored_bytes(b.id).await.unwrap(), 6);
+    assert!(upload(&store, b"0123", b.id, 10).await.is_ok());
+    assert!(upload(&store, b"x", b.id, 10).await.is_err());
+}
+
+#[tokio::test]
+async fn the_collector_keeps_what_live_tasks_need_and_removes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
+    let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
+    let p = store.register_prover(k.id, &hw("p"), 0).await.unwrap();
+    let leased = upload(&store, b"leased", req.id, 1 << 20)
+        .await
+        .unwrap()
+        .hash;
+    let finished = upload(&store, b"finished", req.id, 1 << 20)
+        .await
+        .unwrap()
+        .hash;
+    let orphan = upload(&store, b"orphan", req.id, 1 << 20)
+        .await
+        .unwrap()
+        .hash;
+    let task = |hash: BlobHash| {
+        let mut spec = TaskSpec {
+            system: ProofSystem::Groth16,
+            label: None,
+            artifacts: Default::default(),
+            segments: None,
+        };
+        spec.artifacts.insert(ArtifactRole::Wtns, hash);
+        NewTask {
+            requester: req.id,
+            spec,
+            work: 1,
+            memory_bytes: 1,
+            statement: b"[]".to_vec(),
+            max_attempts: 3,
+            segments: Vec::new(),
+        }
+    };
+    // the first task is proved at 10; the second is leased and held (heartbeats) throughout
+    store.insert_task(&task(finished), 0).await.unwrap();
+    let g = store.lease_unpaid(&p, 5, TTL).await.unwrap().unwrap();
+    store
+        .complete(&done(&g, p.id, &BlobHash::of(b"p")), 10)
+        .await
+        .unwrap();
+    store.insert_task(&task(leased), 10).await.unwrap();
+    let g = store.lease_unpaid(&p, 10, 1 << 40).await.unwrap().unwrap();
+    assert_eq!(g.artifacts.get(&ArtifactRole::Wtns), Some(&leased));
+    let retention = 100;
+    // within the retention period nothing goes
+    let none = store.collect_blobs(90, retention, 100).await.unwrap();
+    assert_eq!(none.blobs, 0);
+    // past it: the orphan goes, the finished task's input stays until it too is past it
+    let first = store.collect_blobs(105, retention, 100).await.unwrap();
+    assert_eq!((first.blobs, first.bytes), (1, 6));
+    assert!(!store.has_blob(&orphan).await.unwrap());
+    assert!(store.has_blob(&finished).await.unwrap());
+    let later = store.collect_blobs(10_000, retention, 100).await.unwrap();
+    assert_eq!(later.blobs, 1);
+    assert!(!store.has_blob(&finished).await.unwrap());
+    // the leased task's witness is never collected, however old; its prover may still read it
+    assert!(store.has_blob(&leased).await.unwrap());
+    assert!(store
+        .may_read_blob(&leased, k.id, Role::Prover, 10_000)
+        .await
+        .unwrap());
+    assert_eq!(store.read_blob(&leased).await.unwrap().unwrap(), b"leased");
+    // a collected blob no longer counts against the quota, and a task cannot name it
+    assert_eq!(store.stored_bytes(req.id).await.unwrap(), 6);
+    let err = store.insert_task(&task(orphan), 10_000).await.unwrap_err();
+    assert!(matches!(err, StoreError::MissingBlob(_)), "{err:?}");
 }

@@ -8,6 +8,8 @@
 
 pub mod api;
 mod fault;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hash;
 mod ids;
 pub mod settlement;
