@@ -591,6 +591,15 @@ mod tests {
     }
 
     #[test]
+    fn a_number_too_long_to_be_an_input_is_refused_unread() {
+        let input = format!(r#"{{"a": "{}"}}"#, "7".repeat(MAX_VALUE_CHARS + 1));
+        let err = parse_inputs(input.as_bytes(), &Groth16Limits::default()).unwrap_err();
+        assert!(err.to_string().contains("too long"), "{err}");
+        let input = format!(r#"{{"a": "{}"}}"#, "7".repeat(MAX_VALUE_CHARS));
+        assert!(parse_inputs(input.as_bytes(), &Groth16Limits::default()).is_ok());
+    }
+
+    #[test]
     fn garbage_wasm_is_malformed() {
         let err = compute_witness(b"\0asm garbage", b"{}").unwrap_err();
         assert!(matches!(
