@@ -40,8 +40,15 @@ impl<'a> BinFile<'a> {
             ));
         }
         let version = r.u32()?;
-        let n_sections = r.u32()?;
-        let mut sections = Vec::new();
+        let n_sections = r.usize()?;
+        // A section takes at least its 12-byte header: bound the list by the bytes present.
+        if n_sections > r.remaining() / 12 {
+            return Err(r.err(format!(
+                "{n_sections} sections do not fit in {} bytes",
+                r.remaining()
+            )));
+        }
+        let mut sections = Vec::with_capacity(n_sections);
         for _ in 0..n_sections {
             let id = r.u32()?;
             let size = r.u64()?;

@@ -1,63 +1,180 @@
-//! Caches keyed by content hash: a small most-recently-used one of parsed artifacts, and a
-//! large first-in-first-out one of intake verdicts.
+//! Caches keyed by content hash: one least-recently-used cache of parsed artifacts bounded in
+//! bytes, and a large first-in-first-out one of intake verdicts bounded in count.
 
+use std::any::{Any, TypeId};
 use std::collections::{HashMap, VecDeque};
+use std::mem::size_of;
 use std::sync::{Arc, Mutex};
 
+use ark_bn254::{Fq2, Fr, G1Affine, G2Affine};
 use zkpool_backend::{BackendError, Blob};
 use zkpool_types::{ArtifactRole, BlobHash};
 
-/// Keeps the last `capacity` parsed values. A parsed zkey is several times the file's size in
-/// memory, so the cache is small; provers mostly see the same few circuits again and again.
-#[derive(Debug)]
-pub(crate) struct Cache<T> {
-    entries: Mutex<VecDeque<(BlobHash, Arc<T>)>>,
-    capacity: usize,
+use crate::r1cs::R1cs;
+use crate::zkey::ZkeyProvingKey;
+use crate::VerifierKey;
+
+/// Memory a parsed value holds, for the cache's byte budget: an honest estimate of its heap
+/// allocations (capacities, not lengths) plus the value itself.
+pub(crate) trait Weigh {
+    fn heap_bytes(&self) -> usize;
 }
 
-impl<T> Cache<T> {
-    pub fn new(capacity: usize) -> Self {
+/// Parsed values of any kind, keyed by kind and content hash, bounded by the bytes they hold
+/// ([`Weigh`]). The least recently used go first; a value larger than the whole budget is
+/// returned to its caller and not kept. A parsed zkey is several times the file's size, so
+/// a few keys fill the budget; provers mostly see the same few circuits again and again.
+#[derive(Debug)]
+pub(crate) struct Cache {
+    inner: Mutex<Entries>,
+    budget: usize,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    by_key: HashMap<(TypeId, BlobHash), Entry>,
+    /// Sum of the entries' weights, at most the budget.
+    bytes: usize,
+    /// Bumped on every use; the entry with the lowest `used` is the least recently used.
+    clock: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    value: Arc<dyn Any + Send + Sync>,
+    bytes: usize,
+    used: u64,
+}
+
+impl Cache {
+    pub fn new(budget: usize) -> Self {
         Self {
-            entries: Mutex::new(VecDeque::new()),
-            capacity,
+            inner: Mutex::new(Entries::default()),
+            budget,
         }
     }
 
     /// The cached value for `blob`, or `parse(blob)`, cached on success. Parsing happens
     /// outside the lock, so a slow parse does not hold up hits on other keys; two threads
     /// missing on one key at once may both parse it, which only costs time.
-    pub fn get_or_parse(
+    pub fn get_or_parse<T: Weigh + Send + Sync + 'static>(
         &self,
         blob: &Blob,
         parse: impl FnOnce(&[u8]) -> Result<T, BackendError>,
     ) -> Result<Arc<T>, BackendError> {
-        if let Some(hit) = self.lookup(&blob.hash) {
+        let key = (TypeId::of::<T>(), blob.hash);
+        if let Some(hit) = self.lookup(&key) {
             return Ok(hit);
         }
         let value = Arc::new(parse(&blob.bytes)?);
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if !entries.iter().any(|(h, _)| *h == blob.hash) {
-            entries.push_front((blob.hash, value.clone()));
-            entries.truncate(self.capacity);
+        let bytes = value.heap_bytes();
+        if bytes > self.budget {
+            return Ok(value);
+        }
+        let mut entries = self.lock();
+        if !entries.by_key.contains_key(&key) {
+            while entries.bytes + bytes > self.budget && entries.evict_oldest() {}
+            entries.clock += 1;
+            let entry = Entry {
+                value: value.clone(),
+                bytes,
+                used: entries.clock,
+            };
+            entries.by_key.insert(key, entry);
+            entries.bytes += bytes;
         }
         Ok(value)
     }
 
-    fn lookup(&self, hash: &BlobHash) -> Option<Arc<T>> {
-        // A panic elsewhere while holding the lock leaves the deque intact: keep using it.
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let i = entries.iter().position(|(h, _)| h == hash)?;
-        let entry = entries.remove(i)?;
-        let value = entry.1.clone();
-        entries.push_front(entry);
-        Some(value)
+    fn lookup<T: Send + Sync + 'static>(&self, key: &(TypeId, BlobHash)) -> Option<Arc<T>> {
+        let mut entries = self.lock();
+        entries.clock += 1;
+        let clock = entries.clock;
+        let entry = entries.by_key.get_mut(key)?;
+        entry.used = clock;
+        // The key's TypeId is T's, so the downcast cannot fail.
+        entry.value.clone().downcast().ok()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        // A panic elsewhere while holding the lock leaves the map intact: keep using it.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
+    pub fn len_and_bytes(&self) -> (usize, usize) {
+        let entries = self.lock();
+        (entries.by_key.len(), entries.bytes)
     }
 }
+
+impl Entries {
+    /// Drops the least recently used entry; `false` if there was none. A linear scan: the
+    /// cache holds parsed circuits, a handful to hundreds, and only a miss evicts.
+    fn evict_oldest(&mut self) -> bool {
+        let Some(key) = self
+            .by_key
+            .iter()
+            .min_by_key(|(_, e)| e.used)
+            .map(|(k, _)| *k)
+        else {
+            return false;
+        };
+        if let Some(old) = self.by_key.remove(&key) {
+            self.bytes -= old.bytes;
+        }
+        true
+    }
+}
+
+fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * size_of::<T>()
+}
+
+impl Weigh for R1cs {
+    fn heap_bytes(&self) -> usize {
+        let terms: usize = self.constraints.iter().flatten().map(vec_bytes).sum();
+        size_of::<Self>() + vec_bytes(&self.constraints) + terms
+    }
+}
+
+impl Weigh for ZkeyProvingKey {
+    fn heap_bytes(&self) -> usize {
+        let pk = &self.pk;
+        let g1s = [
+            &pk.vk.gamma_abc_g1,
+            &pk.a_query,
+            &pk.b_g1_query,
+            &pk.h_query,
+            &pk.l_query,
+        ];
+        let rows =
+            |m: &Vec<Vec<(Fr, usize)>>| vec_bytes(m) + m.iter().map(vec_bytes).sum::<usize>();
+        size_of::<Self>()
+            + g1s.into_iter().map(vec_bytes).sum::<usize>()
+            + vec_bytes(&pk.b_g2_query)
+            + rows(&self.matrices.a)
+            + rows(&self.matrices.b)
+            + rows(&self.matrices.c)
+    }
+}
+
+impl Weigh for VerifierKey {
+    fn heap_bytes(&self) -> usize {
+        // IC is held twice, in the header and in the prepared key; each prepared G2 point
+        // holds its line coefficients, three Fq2 elements per step of the Miller loop.
+        let line = size_of::<(Fq2, Fq2, Fq2)>();
+        let prepared = self.pvk.gamma_g2_neg_pc.ell_coeffs.capacity()
+            + self.pvk.delta_g2_neg_pc.ell_coeffs.capacity();
+        size_of::<Self>()
+            + vec_bytes(&self.header.vk.gamma_abc_g1)
+            + vec_bytes(&self.pvk.vk.gamma_abc_g1)
+            + prepared * line
+    }
+}
+
+// G1 and G2 points are the bulk of a key; a change in their size changes the estimates.
+const _: () = assert!(size_of::<G1Affine>() >= 64 && size_of::<G2Affine>() >= 128);
 
 /// The intake check's outcome for an (r1cs hash, zkey hash) pair. Only outcomes that follow
 /// from the files are verdicts: an internal error is not one and is not kept.
@@ -140,31 +257,99 @@ impl Verdicts {
 mod tests {
     use super::*;
 
-    #[test]
-    fn keeps_the_most_recent_and_skips_reparsing() {
-        let cache = Cache::new(2);
-        let blobs: Vec<Blob> = (0u8..3).map(|i| Blob::new(vec![i])).collect();
-        let parse = |b: &[u8]| Ok(b[0]);
-        for b in &blobs {
-            cache.get_or_parse(b, parse).unwrap();
+    /// A value weighing what it says.
+    struct Sized(u8, usize);
+
+    impl Weigh for Sized {
+        fn heap_bytes(&self) -> usize {
+            self.1
         }
-        assert_eq!(cache.len(), 2);
+    }
+
+    fn blobs(n: u8) -> Vec<Blob> {
+        (0..n).map(|i| Blob::new(vec![i])).collect()
+    }
+
+    #[test]
+    fn evicts_the_least_recently_used_by_bytes() {
+        let cache = Cache::new(100);
+        let blobs = blobs(4);
+        let weigh = |w: usize| move |b: &[u8]| Ok(Sized(b[0], w));
+        cache.get_or_parse(&blobs[0], weigh(40)).unwrap();
+        cache.get_or_parse(&blobs[1], weigh(40)).unwrap();
+        assert_eq!(cache.len_and_bytes(), (2, 80));
+        // A hit makes 0 the most recently used, so 1 goes when 2 needs room.
         let hit = cache
-            .get_or_parse(&blobs[2], |_| panic!("must be cached"))
+            .get_or_parse(&blobs[0], |_| -> Result<Sized, _> {
+                panic!("must be cached")
+            })
             .unwrap();
-        assert_eq!(*hit, 2);
-        let evicted = cache.get_or_parse(&blobs[0], |_| Ok(9)).unwrap();
-        assert_eq!(*evicted, 9);
+        assert_eq!(hit.0, 0);
+        cache.get_or_parse(&blobs[2], weigh(50)).unwrap();
+        assert_eq!(cache.len_and_bytes(), (2, 90));
+        let reparsed = cache.get_or_parse(&blobs[1], weigh(10)).unwrap();
+        assert_eq!(reparsed.1, 10, "1 was evicted and parsed again");
+        assert_eq!(cache.len_and_bytes(), (3, 100));
+        // Room for 60 takes both older entries.
+        cache.get_or_parse(&blobs[3], weigh(60)).unwrap();
+        assert_eq!(cache.len_and_bytes(), (2, 70));
+    }
+
+    #[test]
+    fn a_value_over_the_budget_is_returned_not_kept() {
+        let cache = Cache::new(100);
+        let blobs = blobs(2);
+        cache.get_or_parse(&blobs[0], |_| Ok(Sized(0, 30))).unwrap();
+        let big = cache
+            .get_or_parse(&blobs[1], |_| Ok(Sized(1, 101)))
+            .unwrap();
+        assert_eq!(big.1, 101);
+        assert_eq!(cache.len_and_bytes(), (1, 30), "nothing evicted for it");
+        let again = cache.get_or_parse(&blobs[1], |_| Ok(Sized(1, 7))).unwrap();
+        assert_eq!(again.1, 7, "parsed again");
+    }
+
+    impl Weigh for u8 {
+        fn heap_bytes(&self) -> usize {
+            1
+        }
+    }
+
+    #[test]
+    fn kinds_of_one_blob_are_separate_entries() {
+        let cache = Cache::new(100);
+        let blob = Blob::new(vec![5]);
+        assert_eq!(
+            cache.get_or_parse(&blob, |b| Ok(Sized(b[0], 2))).unwrap().0,
+            5
+        );
+        assert_eq!(*cache.get_or_parse(&blob, |_| Ok(9u8)).unwrap(), 9);
+        assert_eq!(cache.len_and_bytes(), (2, 3));
     }
 
     #[test]
     fn errors_are_not_cached() {
-        let cache: Cache<u8> = Cache::new(2);
+        let cache = Cache::new(100);
         let blob = Blob::new(vec![1]);
         assert!(cache
-            .get_or_parse(&blob, |_| Err(BackendError::Internal("x".into())))
+            .get_or_parse::<Sized>(&blob, |_| Err(BackendError::Internal("x".into())))
             .is_err());
-        assert_eq!(*cache.get_or_parse(&blob, |_| Ok(1)).unwrap(), 1);
+        assert_eq!(cache.get_or_parse(&blob, |_| Ok(Sized(1, 1))).unwrap().0, 1);
+    }
+
+    #[test]
+    fn weights_follow_the_parsed_sizes() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/multiplier/");
+        let read = |f: &str| std::fs::read(format!("{dir}{f}")).unwrap();
+        let r1cs_file = read("multiplier.r1cs");
+        let r1cs = R1cs::parse(&r1cs_file).unwrap();
+        // Decoded terms take 40 bytes for 36 in the file, plus 72 per constraint.
+        let w = r1cs.heap_bytes();
+        assert!(w > r1cs_file.len() && w < 4 * r1cs_file.len(), "{w}");
+        let zkey_file = read("multiplier.zkey");
+        let key = crate::parse_proving_key(&zkey_file).unwrap();
+        let w = key.heap_bytes();
+        assert!(w > zkey_file.len() && w < 3 * zkey_file.len(), "{w}");
     }
 
     #[test]

@@ -38,6 +38,7 @@ use zkpool_types::ArtifactRole;
 
 use crate::batch::{self, BQuery};
 use crate::binfile::{g1_montgomery, BinFile, G1_BYTES, G2_BYTES};
+use crate::limits::Groth16Limits;
 use crate::r1cs::{LinearCombination, R1cs};
 use crate::zkey::{self, ZkeyHeader};
 
@@ -77,18 +78,28 @@ impl KeyCheck {
 }
 
 /// Checks everything about `zkey` that can be checked from it and `r1cs`, with weights from
-/// the operating system's randomness. `Ok` means no check found a fault, not that proofs will
-/// verify (see the module docs for what is left).
+/// the operating system's randomness, within the default [`Groth16Limits`]. `Ok` means no
+/// check found a fault, not that proofs will verify (see the module docs for what is left).
 pub fn check_key(r1cs: &R1cs, zkey: &[u8]) -> Result<KeyCheck, BackendError> {
-    let mut rng = StdRng::from_rng(OsRng)
-        .map_err(|e| BackendError::Internal(format!("no randomness for the key check: {e}")))?;
-    check_key_with(r1cs, zkey, &mut rng)
+    check_key_with(r1cs, zkey, &Groth16Limits::default())
 }
 
-/// [`check_key`] with weights from `rng`.
-pub(crate) fn check_key_with(
+/// [`check_key`] within `limits`.
+pub fn check_key_with(
     r1cs: &R1cs,
     zkey: &[u8],
+    limits: &Groth16Limits,
+) -> Result<KeyCheck, BackendError> {
+    let mut rng = StdRng::from_rng(OsRng)
+        .map_err(|e| BackendError::Internal(format!("no randomness for the key check: {e}")))?;
+    check_key_seeded(r1cs, zkey, limits, &mut rng)
+}
+
+/// [`check_key_with`] with weights from `rng`.
+pub(crate) fn check_key_seeded(
+    r1cs: &R1cs,
+    zkey: &[u8],
+    limits: &Groth16Limits,
     rng: &mut impl Rng,
 ) -> Result<KeyCheck, BackendError> {
     let start = Instant::now();
@@ -97,6 +108,7 @@ pub(crate) fn check_key_with(
     let h = zkey::header(&file)?;
     check_header(&h)?;
     check_match(r1cs, &h)?;
+    zkey::check_limits(&h, limits)?;
     let n_private = h.n_vars - h.n_public - 1;
     for (id, n) in [(5, h.n_vars), (8, n_private), (9, h.domain_size)] {
         check_g1_section(&file, id, n)?;
@@ -104,7 +116,7 @@ pub(crate) fn check_key_with(
     let points = start.elapsed();
 
     let start = Instant::now();
-    let (matrices, num_constraints) = zkey::coefficients(&file, &h)?;
+    let (matrices, num_constraints) = zkey::coefficients(&file, &h, limits)?;
     if num_constraints != r1cs.n_constraints() {
         return Err(BackendError::Mismatch(format!(
             "section 4 has {num_constraints} constraints, the r1cs {}",
@@ -306,12 +318,12 @@ mod tests {
         let r1cs = R1cs::parse(&fixture("multiplier.r1cs")).unwrap();
         let zkey = fixture("multiplier.zkey");
         let mut rng = StdRng::seed_from_u64(1);
-        let check = check_key_with(&r1cs, &zkey, &mut rng).unwrap();
+        let check = check_key_seeded(&r1cs, &zkey, &Groth16Limits::default(), &mut rng).unwrap();
         assert!(check.total() >= check.points);
 
         let mut other = r1cs.clone();
         other.constraints[7][1][0].1 += Fr::from(1u8);
-        let err = check_key_with(&other, &zkey, &mut rng).unwrap_err();
+        let err = check_key_seeded(&other, &zkey, &Groth16Limits::default(), &mut rng).unwrap_err();
         assert!(matches!(err, BackendError::Mismatch(_)), "{err}");
         assert!(
             err.to_string().contains("constraint 7: the zkey's B"),

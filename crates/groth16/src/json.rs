@@ -13,6 +13,9 @@ use ark_groth16::{Proof, VerifyingKey};
 use num_bigint::BigUint;
 use serde_json::{json, Value};
 
+/// Digits of the largest decimal string read as a field element (BN254's moduli have 77).
+const MAX_DIGITS: usize = 78;
+
 /// A field element as a decimal string.
 fn dec<F: PrimeField<BigInt = BigInt<4>>>(x: &F) -> Value {
     Value::String(BigUint::from(x.into_bigint()).to_string())
@@ -23,6 +26,11 @@ fn parse_dec<F: PrimeField<BigInt = BigInt<4>>>(v: &Value) -> Result<F, String> 
     let s = v
         .as_str()
         .ok_or_else(|| format!("expected a decimal string, got {v}"))?;
+    // A field element has at most 78 digits: longer strings are refused before the
+    // conversion, whose cost grows with the square of the length.
+    if s.len() > MAX_DIGITS {
+        return Err(format!("a {}-digit number is too large", s.len()));
+    }
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{s:?} is not a decimal number"));
     }
@@ -194,6 +202,9 @@ mod tests {
         let mut huge = good.clone();
         huge["pi_c"][1] = json!("9".repeat(100));
         assert!(proof_from_json(&huge).is_err());
+        let mut long = good.clone();
+        long["pi_c"][1] = json!("1".repeat(1 << 20));
+        assert!(proof_from_json(&long).unwrap_err().contains("too large"));
         let mut bad_z = good.clone();
         bad_z["pi_a"][2] = json!("2");
         assert!(proof_from_json(&bad_z).is_err());

@@ -11,22 +11,29 @@
 //!   .zkey ──parse_header──► pairing check ◄───────────────┘
 //! ```
 //!
-//! Parsing a zkey dominates the cost of a small proof, so [`Groth16Backend`] keeps the last
-//! few parsed keys and constraint systems by content hash, and the intake verdicts of many
-//! more (r1cs, zkey) pairs. [`synthetic`] makes keys of any size for benchmarks, [`tamper`]
-//! hostile ones for tests.
+//! Parsing a zkey dominates the cost of a small proof, so [`Groth16Backend`] keeps recently
+//! used parsed keys and constraint systems by content hash, within a byte budget, and the
+//! intake verdicts of many more (r1cs, zkey) pairs. Every decoder refuses a file whose header
+//! promises more than its bytes hold before allocating for it, and a circuit larger than the
+//! operator's [`Groth16Limits`] with [`BackendError::OverLimit`]. [`synthetic`] makes keys of
+//! any size for benchmarks, [`tamper`] hostile ones for tests.
 
 mod batch;
 mod binfile;
 mod cache;
+#[doc(hidden)]
+pub mod fuzzing;
 mod intake;
 mod json;
+mod limits;
 mod prover;
 mod qap;
 mod r1cs;
 pub mod synthetic;
 pub mod tamper;
 mod verifier;
+#[cfg(test)]
+mod wasm_asm;
 mod witness_wasm;
 mod wtns;
 mod zkey;
@@ -39,30 +46,32 @@ use serde_json::{json, Value};
 use zkpool_backend::{Artifacts, BackendError, ProofArtifact, ProofBackend, TaskShape};
 use zkpool_types::{ArtifactRole, ProofSystem};
 
-pub use intake::{check_key, KeyCheck};
+pub use intake::{check_key, check_key_with, KeyCheck};
 pub use json::{proof_from_json, proof_to_json, public_from_json, public_to_json};
+pub use limits::Groth16Limits;
 pub use prover::prove;
 pub use qap::CircomReduction;
 pub use r1cs::R1cs;
 pub use verifier::verify;
-pub use witness_wasm::compute_witness;
-pub use wtns::{parse_wtns, write_wtns};
-pub use zkey::{parse_header, parse_proving_key, ZkeyHeader, ZkeyProvingKey};
+pub use witness_wasm::{compute_witness, compute_witness_with};
+pub use wtns::{parse_wtns, parse_wtns_with, write_wtns};
+pub use zkey::{
+    parse_header, parse_header_with, parse_proving_key, parse_proving_key_with, ZkeyHeader,
+    ZkeyProvingKey,
+};
 
 use cache::{Cache, PairKey, Verdict, Verdicts};
 use intake::check_match;
 
-/// Parsed keys and constraint systems kept per kind.
-const CACHED: usize = 8;
 /// Intake verdicts kept: each is a few dozen bytes.
 const VERDICTS: usize = 4096;
 
-/// The Groth16/BN254 [`ProofBackend`].
+/// The Groth16/BN254 [`ProofBackend`], within the [`Groth16Limits`] it was made with.
 #[derive(Debug)]
 pub struct Groth16Backend {
-    r1cs: Cache<R1cs>,
-    proving_keys: Cache<ZkeyProvingKey>,
-    verifying_keys: Cache<VerifierKey>,
+    limits: Groth16Limits,
+    /// Parsed r1cs files, proving keys and verifying keys, within `limits.cache_bytes`.
+    parsed: Cache,
     verdicts: Verdicts,
 }
 
@@ -80,14 +89,23 @@ impl Default for Groth16Backend {
 }
 
 impl Groth16Backend {
-    /// A backend with empty caches.
+    /// A backend with empty caches and the default [`Groth16Limits`].
     pub fn new() -> Self {
+        Self::with_limits(Groth16Limits::default())
+    }
+
+    /// A backend with empty caches that refuses work past `limits`.
+    pub fn with_limits(limits: Groth16Limits) -> Self {
         Self {
-            r1cs: Cache::new(CACHED),
-            proving_keys: Cache::new(CACHED),
-            verifying_keys: Cache::new(CACHED),
+            limits,
+            parsed: Cache::new(limits.cache_bytes),
             verdicts: Verdicts::new(VERDICTS),
         }
+    }
+
+    /// The limits this backend works within.
+    pub fn limits(&self) -> Groth16Limits {
+        self.limits
     }
 
     /// The intake check of the task's zkey against its r1cs ([`check_key`]), run once per
@@ -98,7 +116,8 @@ impl Groth16Backend {
             return verdict.to_result();
         }
         let r1cs = self.r1cs(artifacts)?;
-        let result = check_key(&r1cs, &artifacts.get(ArtifactRole::Zkey)?.bytes).map(drop);
+        let zkey = &artifacts.get(ArtifactRole::Zkey)?.bytes;
+        let result = check_key_with(&r1cs, zkey, &self.limits).map(drop);
         if let Some(verdict) = Verdict::of(&result) {
             self.verdicts.insert(pair, verdict);
         }
@@ -106,14 +125,16 @@ impl Groth16Backend {
     }
 
     fn r1cs(&self, artifacts: &Artifacts) -> Result<Arc<R1cs>, BackendError> {
-        self.r1cs
-            .get_or_parse(artifacts.get(ArtifactRole::R1cs)?, R1cs::parse)
+        self.parsed
+            .get_or_parse(artifacts.get(ArtifactRole::R1cs)?, |bytes| {
+                R1cs::parse_with(bytes, &self.limits)
+            })
     }
 
     fn verifier_key(&self, artifacts: &Artifacts) -> Result<Arc<VerifierKey>, BackendError> {
-        self.verifying_keys
+        self.parsed
             .get_or_parse(artifacts.get(ArtifactRole::Zkey)?, |bytes| {
-                let header = parse_header(bytes)?;
+                let header = parse_header_with(bytes, &self.limits)?;
                 let pvk = prepare_verifying_key(&header.vk);
                 Ok(VerifierKey { header, pvk })
             })
@@ -129,6 +150,22 @@ impl Groth16Backend {
         check_match(&r1cs, &key.header)?;
         Ok((r1cs, key))
     }
+
+    /// A witness that satisfies `r1cs`: from the `.wtns`, or from running the `.wasm` on
+    /// `input.json`, told the r1cs's wire count so that a generator announcing another
+    /// length stops before it computes anything.
+    fn checked_witness(&self, artifacts: &Artifacts, r1cs: &R1cs) -> Result<Vec<Fr>, BackendError> {
+        let witness = match artifacts.get(ArtifactRole::Wtns) {
+            Ok(wtns) => parse_wtns_with(&wtns.bytes, &self.limits)?,
+            Err(_) => {
+                let wasm = artifacts.get(ArtifactRole::Wasm)?;
+                let input = artifacts.get(ArtifactRole::Input)?;
+                compute_witness_with(&wasm.bytes, &input.bytes, &self.limits, Some(r1cs.n_wires))?
+            }
+        };
+        r1cs.check_witness(&witness)?;
+        Ok(witness)
+    }
 }
 
 fn pair_key(artifacts: &Artifacts) -> Result<PairKey, BackendError> {
@@ -136,13 +173,6 @@ fn pair_key(artifacts: &Artifacts) -> Result<PairKey, BackendError> {
         artifacts.get(ArtifactRole::R1cs)?.hash,
         artifacts.get(ArtifactRole::Zkey)?.hash,
     ))
-}
-
-/// A witness that satisfies `r1cs`.
-fn checked_witness(artifacts: &Artifacts, r1cs: &R1cs) -> Result<Vec<Fr>, BackendError> {
-    let witness = witness(artifacts)?;
-    r1cs.check_witness(&witness)?;
-    Ok(witness)
 }
 
 impl ProofBackend for Groth16Backend {
@@ -157,7 +187,7 @@ impl ProofBackend for Groth16Backend {
     fn inspect(&self, artifacts: &Artifacts) -> Result<TaskShape, BackendError> {
         let (r1cs, key) = self.matched(artifacts)?;
         self.check_key(artifacts)?;
-        let witness = checked_witness(artifacts, &r1cs)?;
+        let witness = self.checked_witness(artifacts, &r1cs)?;
         let zkey_len = artifacts.get(ArtifactRole::Zkey)?.bytes.len() as u64;
         let h = &key.header;
         // Parsed points take ~1.1x their encoding; the QAP holds about six domain-sized vectors
@@ -178,10 +208,12 @@ impl ProofBackend for Groth16Backend {
         if let Some(verdict) = self.verdicts.get(&pair_key(artifacts)?) {
             verdict.to_result()?;
         }
-        let witness = checked_witness(artifacts, &r1cs)?;
+        let witness = self.checked_witness(artifacts, &r1cs)?;
         let key = self
-            .proving_keys
-            .get_or_parse(artifacts.get(ArtifactRole::Zkey)?, parse_proving_key)?;
+            .parsed
+            .get_or_parse(artifacts.get(ArtifactRole::Zkey)?, |bytes| {
+                parse_proving_key_with(bytes, &self.limits)
+            })?;
         if key.num_constraints != r1cs.n_constraints() {
             return Err(BackendError::Mismatch(format!(
                 "the zkey has {} constraints, the r1cs {}",
@@ -220,18 +252,6 @@ impl ProofBackend for Groth16Backend {
             Ok(())
         } else {
             Err(BackendError::InvalidProof("the pairing check fails".into()))
-        }
-    }
-}
-
-/// The witness from a `.wtns`, or from running the `.wasm` on `input.json`.
-fn witness(artifacts: &Artifacts) -> Result<Vec<Fr>, BackendError> {
-    match artifacts.get(ArtifactRole::Wtns) {
-        Ok(wtns) => parse_wtns(&wtns.bytes),
-        Err(_) => {
-            let wasm = artifacts.get(ArtifactRole::Wasm)?;
-            let input = artifacts.get(ArtifactRole::Input)?;
-            compute_witness(&wasm.bytes, &input.bytes)
         }
     }
 }

@@ -12,6 +12,7 @@ use zkpool_backend::BackendError;
 use zkpool_types::ArtifactRole;
 
 use crate::binfile::{fr_standard, fr_standard_bytes, prime_bytes, write_container, BinFile};
+use crate::limits::{check_count, Groth16Limits};
 
 const ROLE: ArtifactRole = ArtifactRole::R1cs;
 
@@ -30,8 +31,14 @@ pub struct R1cs {
 }
 
 impl R1cs {
-    /// Parses and validates an `.r1cs` file.
+    /// Parses and validates an `.r1cs` file within the default [`Groth16Limits`].
     pub fn parse(bytes: &[u8]) -> Result<Self, BackendError> {
+        Self::parse_with(bytes, &Groth16Limits::default())
+    }
+
+    /// Parses and validates an `.r1cs` file; more wires or constraints than `limits` allow
+    /// are [`BackendError::OverLimit`], refused before anything is allocated for them.
+    pub fn parse_with(bytes: &[u8], limits: &Groth16Limits) -> Result<Self, BackendError> {
         let file = BinFile::parse(bytes, b"r1cs", ROLE)?;
         if file.version != 1 {
             return Err(BackendError::malformed(
@@ -58,14 +65,31 @@ impl R1cs {
             .checked_add(n_pub_in)
             .filter(|&p| p < n_wires)
             .ok_or_else(|| h.err("more public signals than wires"))?;
+        check_count(
+            ROLE,
+            "wires",
+            n_wires,
+            limits.max_witness_len,
+            "max_witness_len",
+        )?;
 
         let mut c = file.section(2, "constraints")?;
-        // Each constraint takes at least 12 bytes, which bounds the allocation by the file size.
+        // Each constraint takes at least 12 bytes (three empty combinations) and each term 36,
+        // so what is allocated stays within a small multiple of the section's size (see
+        // `Weigh for R1cs`). A count the bytes cannot hold is a broken file whatever the
+        // limits, so that check comes first.
         if n_constraints > c.remaining() / 12 {
             return Err(c.err(format!(
                 "{n_constraints} constraints do not fit the section"
             )));
         }
+        check_count(
+            ROLE,
+            "constraints",
+            n_constraints,
+            limits.max_constraints,
+            "max_constraints",
+        )?;
         let mut constraints = Vec::with_capacity(n_constraints);
         for _ in 0..n_constraints {
             let mut lcs: [LinearCombination; 3] = Default::default();
@@ -248,6 +272,55 @@ mod tests {
         let file = tiny_r1cs();
         for cut in 0..file.len() {
             assert!(R1cs::parse(&file[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    /// Offset of the header's constraint count: container and section headers, then field
+    /// size, prime, four counts and the label count.
+    const N_CONSTRAINTS: usize = 12 + 12 + 4 + 32 + 16 + 8;
+
+    #[test]
+    fn a_constraint_count_the_bytes_cannot_hold_is_malformed_before_any_limit() {
+        let mut file = tiny_r1cs();
+        file[N_CONSTRAINTS..N_CONSTRAINTS + 4].copy_from_slice(&(1u32 << 30).to_le_bytes());
+        let err = R1cs::parse(&file).unwrap_err();
+        assert_eq!(err.code(), "malformed_artifact", "{err}");
+        assert!(
+            err.to_string()
+                .contains("1073741824 constraints do not fit"),
+            "{err}"
+        );
+        let none = Groth16Limits {
+            max_constraints: 0,
+            ..Groth16Limits::default()
+        };
+        let err = R1cs::parse_with(&file, &none).unwrap_err();
+        assert_eq!(
+            err.code(),
+            "malformed_artifact",
+            "the lie is found first: {err}"
+        );
+    }
+
+    #[test]
+    fn circuits_over_the_limits_are_refused() {
+        let file = tiny_r1cs();
+        let limits = |max_constraints, max_witness_len| Groth16Limits {
+            max_constraints,
+            max_witness_len,
+            ..Groth16Limits::default()
+        };
+        assert!(R1cs::parse_with(&file, &limits(1, 4)).is_ok());
+        for (tight, field) in [
+            (limits(0, 4), "max_constraints"),
+            (limits(1, 3), "max_witness_len"),
+        ] {
+            let err = R1cs::parse_with(&file, &tight).unwrap_err();
+            assert!(
+                matches!(err, BackendError::OverLimit { role: ROLE, .. }),
+                "{err}"
+            );
+            assert!(err.to_string().contains(field), "{err}");
         }
     }
 

@@ -1,6 +1,9 @@
 //! Runs a circom 2 witness generator (`<circuit>.wasm`) on `input.json`, in the `wasmi`
-//! interpreter: no JIT, so an untrusted module cannot reach native code, and an instruction
-//! budget bounds how long a hostile one can run on the node.
+//! interpreter: no JIT, so an untrusted module cannot reach native code; an instruction
+//! budget bounds how long a hostile one can run on the node, and a memory limit how much it
+//! can take (both from [`Groth16Limits`]). A module that reaches either is refused with
+//! [`BackendError::OverLimit`]: a `memory.grow` past the limit traps instead of returning -1,
+//! so a module that ignores the failure cannot carry on into a confusing error.
 //!
 //! The protocol follows circom's `witness_calculator.js`:
 //!
@@ -20,18 +23,43 @@ use ark_bn254::Fr;
 use ark_ff::{BigInt, PrimeField};
 use num_bigint::{BigInt as SignedBig, BigUint, Sign};
 use serde_json::Value;
-use wasmi::{Caller, Config, Engine, Linker, Module, Store, TypedFunc};
+use wasmi::core::TrapCode;
+use wasmi::errors::{MemoryError, TableError};
+use wasmi::{Caller, Config, Engine, Linker, Module, ResourceLimiter, Store, TypedFunc};
 use zkpool_backend::BackendError;
 use zkpool_types::ArtifactRole;
 
-/// Wasm instructions one witness computation may execute; far above what circuits with
-/// millions of constraints need, low enough that an endless loop ends within minutes.
-const FUEL: u64 = 200_000_000_000;
+use crate::limits::{check_count, mib, Groth16Limits};
 
-/// Computes the witness of `wasm` for the inputs in `input_json`.
+/// Table elements a module may declare or grow to: circom's tables hold one function
+/// reference per template, dozens to thousands.
+const TABLE_ELEMENTS: u32 = 1 << 20;
+
+/// Bytes of `printErrorMessage` output kept for the error report.
+const MAX_ERROR_TEXT: usize = 16 << 10;
+
+/// Characters of one `input.json` value given as a string.
+const MAX_VALUE_CHARS: usize = 1024;
+
+/// Computes the witness of `wasm` for the inputs in `input_json` within the default
+/// [`Groth16Limits`].
 pub fn compute_witness(wasm: &[u8], input_json: &[u8]) -> Result<Vec<Fr>, BackendError> {
-    let inputs = parse_inputs(input_json)?;
-    let mut runner = Runner::new(wasm)?;
+    compute_witness_with(wasm, input_json, &Groth16Limits::default(), None)
+}
+
+/// Computes the witness of `wasm` for the inputs in `input_json` within `limits`.
+/// `expected_len`, the circuit's wire count when known (the r1cs's), is compared with what
+/// the generator announces before any value is collected: a different length is
+/// [`BackendError::Mismatch`], one past `limits.max_witness_len`
+/// [`BackendError::OverLimit`].
+pub fn compute_witness_with(
+    wasm: &[u8],
+    input_json: &[u8],
+    limits: &Groth16Limits,
+    expected_len: Option<usize>,
+) -> Result<Vec<Fr>, BackendError> {
+    let inputs = parse_inputs(input_json, limits)?;
+    let mut runner = Runner::new(wasm, limits)?;
     runner.check_field()?;
     runner.call(&runner.init.clone(), 1)?;
 
@@ -64,8 +92,24 @@ pub fn compute_witness(wasm: &[u8], input_json: &[u8]) -> Result<Vec<Fr>, Backen
         )));
     }
 
-    let n = runner.call(&runner.witness_size.clone(), ())?;
-    (0..n)
+    let count = runner.call(&runner.witness_size.clone(), ())?;
+    let n =
+        usize::try_from(count).map_err(|_| wasm_err(format!("getWitnessSize returned {count}")))?;
+    check_count(
+        ArtifactRole::Wasm,
+        "witness values",
+        n,
+        limits.max_witness_len,
+        "max_witness_len",
+    )?;
+    if let Some(wires) = expected_len.filter(|&w| w != n) {
+        return Err(BackendError::Mismatch(format!(
+            "the witness generator makes {n} values, the r1cs has {wires} wires"
+        )));
+    }
+    // Not preallocated: each value costs the module a call, so the vector grows only as fast
+    // as the fuel allows.
+    (0..count)
         .map(|i| {
             runner.call(&runner.get_witness.clone(), i)?;
             Fr::from_bigint(runner.read_shared()?)
@@ -83,10 +127,60 @@ fn wasm_err(reason: impl Into<String>) -> BackendError {
 }
 
 /// What the host functions record while the module runs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Host {
-    /// Messages from `printErrorMessage` (circom writes which assert failed, and where).
+    /// Messages from `printErrorMessage` (circom writes which assert failed, and where), up to
+    /// [`MAX_ERROR_TEXT`] bytes.
     errors: String,
+    limiter: Limiter,
+}
+
+/// Caps the module's memory and tables, and remembers a refused memory request, so that the
+/// error can name the limit rather than the trap it causes.
+#[derive(Debug)]
+struct Limiter {
+    memory_bytes: usize,
+    /// The size in bytes a refused memory request asked for.
+    refused: Option<usize>,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> Result<bool, MemoryError> {
+        if desired > self.memory_bytes {
+            self.refused = Some(desired);
+            // An error, not `Ok(false)`: the instruction traps rather than return -1.
+            return Err(MemoryError::OutOfBoundsGrowth);
+        }
+        Ok(maximum.is_none_or(|max| desired <= max))
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: u32,
+        desired: u32,
+        maximum: Option<u32>,
+    ) -> Result<bool, TableError> {
+        Ok(desired <= TABLE_ELEMENTS && maximum.is_none_or(|max| desired <= max))
+    }
+
+    // A circom module has one instance, one memory and one table; more memories would each
+    // get the whole memory limit.
+    fn instances(&self) -> usize {
+        1
+    }
+
+    fn memories(&self) -> usize {
+        1
+    }
+
+    fn tables(&self) -> usize {
+        1
+    }
 }
 
 /// An instantiated generator and its exports.
@@ -102,6 +196,8 @@ struct Runner {
     input_size: TypedFunc<(), i32>,
     witness_size: TypedFunc<(), i32>,
     get_witness: TypedFunc<i32, ()>,
+    /// The limits the store runs under, for errors.
+    limits: Groth16Limits,
 }
 
 /// Drains circom's message buffer through its `getMessageChar` export.
@@ -125,7 +221,7 @@ fn take_message(caller: &mut Caller<'_, Host>) -> String {
 }
 
 impl Runner {
-    fn new(wasm: &[u8]) -> Result<Self, BackendError> {
+    fn new(wasm: &[u8], limits: &Groth16Limits) -> Result<Self, BackendError> {
         let mut config = Config::default();
         config.consume_fuel(true);
         // Validation stays eager, translation happens per function on first call: a circom
@@ -134,9 +230,17 @@ impl Runner {
         let engine = Engine::new(&config);
         let module = Module::new(&engine, wasm)
             .map_err(|e| wasm_err(format!("not a WebAssembly module: {e}")))?;
-        let mut store = Store::new(&engine, Host::default());
+        let host = Host {
+            errors: String::new(),
+            limiter: Limiter {
+                memory_bytes: limits.wasm_memory_bytes,
+                refused: None,
+            },
+        };
+        let mut store = Store::new(&engine, host);
+        store.limiter(|host| &mut host.limiter);
         store
-            .set_fuel(FUEL)
+            .set_fuel(limits.wasm_fuel)
             .map_err(|e| BackendError::Internal(e.to_string()))?;
 
         let mut linker = Linker::<Host>::new(&engine);
@@ -152,8 +256,11 @@ impl Runner {
                 l.func_wrap("runtime", "printErrorMessage", |mut c: Caller<'_, Host>| {
                     let msg = take_message(&mut c);
                     let errors = &mut c.data_mut().errors;
-                    errors.push_str(msg.trim_end());
-                    errors.push('\n');
+                    // Circuits report once before they stop; a loop of reports is not kept.
+                    if errors.len() < MAX_ERROR_TEXT {
+                        errors.push_str(msg.trim_end());
+                        errors.push('\n');
+                    }
                 })
             })
             .and_then(|l| {
@@ -173,7 +280,10 @@ impl Runner {
         let instance = linker
             .instantiate(&mut store, &module)
             .and_then(|pre| pre.start(&mut store))
-            .map_err(|e| wasm_err(format!("not a circom 2 witness generator: {e}")))?;
+            .map_err(|e| {
+                over_limit(&store, limits, &e)
+                    .unwrap_or_else(|| wasm_err(format!("not a circom 2 witness generator: {e}")))
+            })?;
         macro_rules! export {
             ($name:literal) => {
                 instance.get_typed_func(&store, $name).map_err(|e| {
@@ -193,6 +303,7 @@ impl Runner {
             witness_size: export!("getWitnessSize"),
             get_witness: export!("getWitness"),
             store,
+            limits: *limits,
         })
     }
 
@@ -203,6 +314,9 @@ impl Runner {
         params: P,
     ) -> Result<R, BackendError> {
         f.call(&mut self.store, params).map_err(|e| {
+            if let Some(over) = over_limit(&self.store, &self.limits, &e) {
+                return over;
+            }
             let details = std::mem::take(&mut self.store.data_mut().errors);
             let details = details.trim();
             match e.i32_exit_status() {
@@ -260,6 +374,34 @@ impl Runner {
     }
 }
 
+/// The limit a failed instantiation or call ran into, if it was one.
+fn over_limit(
+    store: &Store<Host>,
+    limits: &Groth16Limits,
+    e: &wasmi::Error,
+) -> Option<BackendError> {
+    if let Some(asked) = store.data().limiter.refused {
+        return Some(BackendError::over_limit(
+            ArtifactRole::Wasm,
+            format!(
+                "the witness generator asks for {} MiB of memory, over the limit of {} MiB \
+                 (Groth16Limits::wasm_memory_bytes)",
+                mib(asked),
+                mib(limits.wasm_memory_bytes)
+            ),
+        ));
+    }
+    (e.as_trap_code() == Some(TrapCode::OutOfFuel)).then(|| {
+        BackendError::over_limit(
+            ArtifactRole::Wasm,
+            format!(
+                "the witness generator ran past its {} instructions (Groth16Limits::wasm_fuel)",
+                limits.wasm_fuel
+            ),
+        )
+    })
+}
+
 /// circom's signal hash: FNV-1a 64 of the name, as (high, low) 32-bit halves.
 fn fnv1a_halves(name: &str) -> (i32, i32) {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -272,7 +414,20 @@ fn fnv1a_halves(name: &str) -> (i32, i32) {
 
 /// `input.json` as `(signal name, values)`, arrays flattened row-major and nested objects
 /// named `outer.inner` as circom's qualify_input does; values reduced modulo the field.
-pub(crate) fn parse_inputs(bytes: &[u8]) -> Result<Vec<(String, Vec<BigInt<4>>)>, BackendError> {
+/// More bytes than `limits.max_input_bytes`, or more values than `limits.max_witness_len`
+/// (each sets a wire), are [`BackendError::OverLimit`].
+pub(crate) fn parse_inputs(
+    bytes: &[u8],
+    limits: &Groth16Limits,
+) -> Result<Vec<(String, Vec<BigInt<4>>)>, BackendError> {
+    let role = ArtifactRole::Input;
+    check_count(
+        role,
+        "bytes",
+        bytes.len(),
+        limits.max_input_bytes,
+        "max_input_bytes",
+    )?;
     let v: Value =
         serde_json::from_slice(bytes).map_err(|e| input_err(format!("not JSON: {e}")))?;
     if !v.is_object() {
@@ -280,6 +435,14 @@ pub(crate) fn parse_inputs(bytes: &[u8]) -> Result<Vec<(String, Vec<BigInt<4>>)>
     }
     let mut out = Vec::new();
     qualify("", &v, &mut out)?;
+    let values = out.iter().map(|(_, v)| v.len()).sum();
+    check_count(
+        role,
+        "values",
+        values,
+        limits.max_witness_len,
+        "max_witness_len",
+    )?;
     Ok(out)
 }
 
@@ -340,6 +503,14 @@ fn field_value(v: &Value, name: &str) -> Result<BigInt<4>, BackendError> {
                 SignedBig::from(n.as_i64().ok_or_else(bad)?)
             }
         }
+        // The conversion costs the square of the length: circom's inputs are below the modulus
+        // (78 digits), and a generous bound keeps a long string from costing seconds.
+        Value::String(s) if s.len() > MAX_VALUE_CHARS => {
+            return Err(input_err(format!(
+                "{name}: a {}-character number is too long",
+                s.len()
+            )))
+        }
         Value::String(s) => {
             let s = s.trim();
             let (neg, digits) = match s.strip_prefix('-') {
@@ -383,8 +554,11 @@ mod tests {
 
     #[test]
     fn inputs_flatten_and_normalise() {
-        let got =
-            parse_inputs(br#"{"a": 3, "k": [[2, "0x5"], ["-1", 11]], "s": {"x": ["7"]}}"#).unwrap();
+        let got = parse_inputs(
+            br#"{"a": 3, "k": [[2, "0x5"], ["-1", 11]], "s": {"x": ["7"]}}"#,
+            &Groth16Limits::default(),
+        )
+        .unwrap();
         let names: Vec<_> = got.iter().map(|(n, v)| (n.as_str(), v.len())).collect();
         assert_eq!(names, [("a", 1), ("k", 4), ("s.x", 1)]);
         let k = &got[1].1;
@@ -404,7 +578,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    parse_inputs(bad),
+                    parse_inputs(bad, &Groth16Limits::default()),
                     Err(BackendError::Malformed {
                         role: ArtifactRole::Input,
                         ..
@@ -414,6 +588,15 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn a_number_too_long_to_be_an_input_is_refused_unread() {
+        let input = format!(r#"{{"a": "{}"}}"#, "7".repeat(MAX_VALUE_CHARS + 1));
+        let err = parse_inputs(input.as_bytes(), &Groth16Limits::default()).unwrap_err();
+        assert!(err.to_string().contains("too long"), "{err}");
+        let input = format!(r#"{{"a": "{}"}}"#, "7".repeat(MAX_VALUE_CHARS));
+        assert!(parse_inputs(input.as_bytes(), &Groth16Limits::default()).is_ok());
     }
 
     #[test]

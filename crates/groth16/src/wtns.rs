@@ -7,11 +7,19 @@ use zkpool_backend::BackendError;
 use zkpool_types::ArtifactRole;
 
 use crate::binfile::{fr_standard, prime_bytes, BinFile};
+use crate::limits::{check_count, Groth16Limits};
 
 const ROLE: ArtifactRole = ArtifactRole::Wtns;
 
-/// Parses a `.wtns` file into the witness, wire 0 first.
+/// Parses a `.wtns` file into the witness, wire 0 first, within the default
+/// [`Groth16Limits`].
 pub fn parse_wtns(bytes: &[u8]) -> Result<Vec<Fr>, BackendError> {
+    parse_wtns_with(bytes, &Groth16Limits::default())
+}
+
+/// Parses a `.wtns` file into the witness; more values than `limits.max_witness_len` are
+/// [`BackendError::OverLimit`].
+pub fn parse_wtns_with(bytes: &[u8], limits: &Groth16Limits) -> Result<Vec<Fr>, BackendError> {
     let file = BinFile::parse(bytes, b"wtns", ROLE)?;
     if file.version != 2 {
         return Err(BackendError::malformed(
@@ -36,6 +44,7 @@ pub fn parse_wtns(bytes: &[u8]) -> Result<Vec<Fr>, BackendError> {
             v.remaining()
         )));
     }
+    check_count(ROLE, "values", n, limits.max_witness_len, "max_witness_len")?;
     (0..n)
         .map(|i| {
             fr_standard(v.bytes(32)?)

@@ -34,6 +34,7 @@ use crate::binfile::{
     fr_double_montgomery, fr_double_montgomery_bytes, g1_montgomery, g2_montgomery, prime_bytes,
     put_g1, put_g2, write_container, BinFile, Cursor, G1_BYTES, G2_BYTES,
 };
+use crate::limits::{check_count, Groth16Limits};
 
 const ROLE: ArtifactRole = ArtifactRole::Zkey;
 
@@ -72,17 +73,47 @@ pub struct ZkeyProvingKey {
     pub domain_size: usize,
 }
 
-/// Reads sections 1-3 of a zkey.
+/// Reads sections 1-3 of a zkey within the default [`Groth16Limits`].
 pub fn parse_header(bytes: &[u8]) -> Result<ZkeyHeader, BackendError> {
-    let file = BinFile::parse(bytes, b"zkey", ROLE)?;
-    header(&file)
+    parse_header_with(bytes, &Groth16Limits::default())
 }
 
-/// Reads a whole zkey.
+/// Reads sections 1-3 of a zkey; a circuit larger than `limits` allow is
+/// [`BackendError::OverLimit`].
+pub fn parse_header_with(bytes: &[u8], limits: &Groth16Limits) -> Result<ZkeyHeader, BackendError> {
+    let file = BinFile::parse(bytes, b"zkey", ROLE)?;
+    let h = header(&file)?;
+    check_limits(&h, limits)?;
+    Ok(h)
+}
+
+/// Reads a whole zkey within the default [`Groth16Limits`].
 pub fn parse_proving_key(bytes: &[u8]) -> Result<ZkeyProvingKey, BackendError> {
+    parse_proving_key_with(bytes, &Groth16Limits::default())
+}
+
+/// Reads a whole zkey; a circuit larger than `limits` allow is [`BackendError::OverLimit`],
+/// refused before its points are decoded.
+pub fn parse_proving_key_with(
+    bytes: &[u8],
+    limits: &Groth16Limits,
+) -> Result<ZkeyProvingKey, BackendError> {
     let file = BinFile::parse(bytes, b"zkey", ROLE)?;
     let h = header(&file)?;
     let n_private = h.n_vars - h.n_public - 1;
+    let points = [
+        (5, "A points", h.n_vars, G1_BYTES),
+        (6, "B1 points", h.n_vars, G1_BYTES),
+        (7, "B2 points", h.n_vars, G2_BYTES),
+        (8, "C points", n_private, G1_BYTES),
+        (9, "H points", h.domain_size, G1_BYTES),
+    ];
+    // Sizes first, limits second, decoding last: a file whose header its sections do not back
+    // is malformed whatever the limits.
+    for (id, name, n, size) in points {
+        points_body(&mut file.section(id, name)?, n, size)?;
+    }
+    check_limits(&h, limits)?;
 
     let (a_query, b_g1_query, b_g2_query, l_query, h_query) = (
         g1_section(&file, 5, "A points", h.n_vars)?,
@@ -91,7 +122,7 @@ pub fn parse_proving_key(bytes: &[u8]) -> Result<ZkeyProvingKey, BackendError> {
         g1_section(&file, 8, "C points", n_private)?,
         g1_section(&file, 9, "H points", h.domain_size)?,
     );
-    let (matrices, num_constraints) = coefficients(&file, &h)?;
+    let (matrices, num_constraints) = coefficients(&file, &h, limits)?;
 
     Ok(ZkeyProvingKey {
         pk: ProvingKey {
@@ -239,6 +270,24 @@ pub(crate) fn header(file: &BinFile<'_>) -> Result<ZkeyHeader, BackendError> {
     })
 }
 
+/// A circuit larger than `limits` allow is [`BackendError::OverLimit`].
+pub(crate) fn check_limits(h: &ZkeyHeader, limits: &Groth16Limits) -> Result<(), BackendError> {
+    check_count(
+        ROLE,
+        "wires",
+        h.n_vars,
+        limits.max_witness_len,
+        "max_witness_len",
+    )?;
+    check_count(
+        ROLE,
+        "rows in the domain",
+        h.domain_size,
+        limits.max_domain_size(h.n_public),
+        "max_constraints",
+    )
+}
+
 fn g1(s: &mut Cursor<'_>, name: &str) -> Result<G1Affine, BackendError> {
     let b = s.bytes(G1_BYTES)?;
     g1_montgomery(b).map_err(|e| s.err(format!("{name}: {e}")))
@@ -301,6 +350,7 @@ pub(crate) fn points_body<'a>(
 pub(crate) fn coefficients(
     file: &BinFile<'_>,
     h: &ZkeyHeader,
+    limits: &Groth16Limits,
 ) -> Result<(ConstraintMatrices<Fr>, usize), BackendError> {
     const ENTRY: usize = 12 + 32;
     let mut s = file.section(4, "coefficients")?;
@@ -336,6 +386,23 @@ pub(crate) fn coefficients(
             h.domain_size
         )));
     }
+    // One row is allocated per constraint, entries or not: the domain must be backed by the
+    // H section's bytes, one point per row, before a row index taken from an entry can size
+    // an allocation.
+    let h_points = file.section(9, "H points")?.remaining() / G1_BYTES;
+    if h.domain_size > h_points {
+        return Err(s.err(format!(
+            "a domain of {} rows, but section 9 holds {h_points} points",
+            h.domain_size
+        )));
+    }
+    check_count(
+        ROLE,
+        "constraints",
+        num_constraints,
+        limits.max_constraints,
+        "max_constraints",
+    )?;
 
     let mut a = vec![Vec::new(); num_constraints];
     let mut b = vec![Vec::new(); num_constraints];
@@ -370,4 +437,121 @@ pub(crate) fn coefficients(
         c: Vec::new(),
     };
     Ok((matrices, num_constraints))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/multiplier/multiplier.zkey"
+        );
+        std::fs::read(path).unwrap()
+    }
+
+    /// The fixture with `edit` applied to section `id`.
+    fn with_section(id: u32, edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+        let zkey = fixture();
+        let file = BinFile::parse(&zkey, b"zkey", ROLE).unwrap();
+        let mut sections: Vec<(u32, Vec<u8>)> = file
+            .sections()
+            .iter()
+            .map(|(i, b)| (*i, b.to_vec()))
+            .collect();
+        let (_, body) = sections.iter_mut().find(|(i, _)| *i == id).unwrap();
+        edit(body);
+        let refs: Vec<(u32, &[u8])> = sections.iter().map(|(i, b)| (*i, &b[..])).collect();
+        write_container(b"zkey", 1, &refs)
+    }
+
+    /// Sets section 2's counts, `n_vars`, `n_public`, `domain_size`, given as `(index, value)`.
+    fn set_counts(counts: &[(usize, u32)]) -> Vec<u8> {
+        with_section(2, |b| {
+            for &(field, value) in counts {
+                // After the two fields, each a size and a prime.
+                let at = 72 + 4 * field;
+                b[at..at + 4].copy_from_slice(&value.to_le_bytes());
+            }
+        })
+    }
+
+    fn is_malformed(result: Result<impl std::fmt::Debug, BackendError>, says: &str) {
+        match result {
+            Err(e @ BackendError::Malformed { .. }) => assert!(e.to_string().contains(says), "{e}"),
+            other => panic!("expected malformed ({says}), got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn counts_the_sections_do_not_back_are_malformed_whatever_the_limits() {
+        let tight = Groth16Limits {
+            max_constraints: 1,
+            max_witness_len: 1,
+            ..Groth16Limits::default()
+        };
+        let wires = set_counts(&[(0, 1 << 30)]);
+        is_malformed(parse_proving_key(&wires), "for 1073741824 points");
+        is_malformed(
+            parse_proving_key_with(&wires, &tight),
+            "for 1073741824 points",
+        );
+        let domain = set_counts(&[(2, 1 << 28)]);
+        is_malformed(
+            parse_proving_key_with(&domain, &tight),
+            "for 268435456 points",
+        );
+        let public = set_counts(&[(0, 1 << 21), (1, 1 << 20)]);
+        is_malformed(parse_header(&public), "for 1048577 points");
+        // Section 4 claims more entries than it holds.
+        let entries = with_section(4, |b| b[..4].copy_from_slice(&(1u32 << 31).to_le_bytes()));
+        is_malformed(parse_proving_key(&entries), "for 2147483648 entries");
+    }
+
+    #[test]
+    fn a_row_index_past_the_domain_sizes_nothing() {
+        // An entry's row is the constraint count's only source: a huge one must be refused
+        // before rows are allocated.
+        let far = with_section(4, |b| {
+            b[4 + 4..4 + 8].copy_from_slice(&(1u32 << 30).to_le_bytes())
+        });
+        is_malformed(parse_proving_key(&far), "rows need a domain");
+    }
+
+    #[test]
+    fn keys_over_the_limits_are_refused() {
+        let zkey = fixture();
+        let key = parse_proving_key(&zkey).unwrap();
+        let exact = Groth16Limits {
+            max_constraints: key.num_constraints,
+            max_witness_len: key.pk.a_query.len(),
+            ..Groth16Limits::default()
+        };
+        parse_proving_key_with(&zkey, &exact).unwrap();
+        for (tight, field) in [
+            (
+                Groth16Limits {
+                    max_witness_len: exact.max_witness_len - 1,
+                    ..exact
+                },
+                "max_witness_len",
+            ),
+            (
+                Groth16Limits {
+                    max_constraints: exact.max_constraints / 4,
+                    ..exact
+                },
+                "max_constraints",
+            ),
+        ] {
+            for err in [
+                parse_header_with(&zkey, &tight).unwrap_err(),
+                parse_proving_key_with(&zkey, &tight).unwrap_err(),
+            ] {
+                assert_eq!(err.code(), "over_limit", "{err}");
+                assert!(err.to_string().contains(field), "{err}");
+            }
+        }
+    }
 }

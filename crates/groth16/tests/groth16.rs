@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use zkpool_backend::{Artifacts, BackendError, Blob, ProofArtifact, ProofBackend};
 use zkpool_groth16::{
     compute_witness, parse_wtns, split_proof_json, verification_key_json, witness_from_wasm,
-    write_wtns, Groth16Backend, R1cs,
+    write_wtns, Groth16Backend, Groth16Limits, R1cs,
 };
 use zkpool_types::ArtifactRole;
 
@@ -343,6 +343,40 @@ fn bad_inputs_to_the_wasm_are_clear_errors() {
         backend().inspect(&missing),
         Err(BackendError::MissingArtifact(ArtifactRole::Input))
     ));
+}
+
+#[test]
+fn limits_refuse_circuits_past_them_and_are_kept() {
+    let limits = Groth16Limits {
+        max_constraints: 99,
+        ..Groth16Limits::default()
+    };
+    let small = Groth16Backend::with_limits(limits);
+    assert_eq!(small.limits(), limits);
+    assert_eq!(Groth16Backend::new().limits(), Groth16Limits::default());
+    match small.inspect(&artifacts("multiplier", false)) {
+        Err(BackendError::OverLimit { role, reason }) => {
+            assert_eq!(role, ArtifactRole::R1cs);
+            assert!(reason.contains("max_constraints"), "{reason}");
+        }
+        other => panic!("expected over_limit, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_generator_for_another_circuit_stops_at_its_witness_length() {
+    let a = with(
+        artifacts("poseidon_chain", true),
+        ArtifactRole::Wasm,
+        file("multiplier", "wasm"),
+    );
+    let a = with(a, ArtifactRole::Input, fixture("multiplier", "input.json"));
+    match backend().inspect(&a) {
+        Err(BackendError::Mismatch(reason)) => {
+            assert!(reason.contains("the witness generator makes"), "{reason}")
+        }
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
 }
 
 #[test]
