@@ -9,24 +9,41 @@ use zkpool_planner::MemoryModel;
 use zkpool_types::{ArtifactRole, ProofSystem};
 
 use crate::program::{self, advice_inputs, stack_inputs, stack_outputs, state_from_outputs};
-use crate::{SegmentInput, SegmentStatement};
+use crate::{MidenLimits, SegmentInput, SegmentStatement};
 
 /// Proves and verifies Miden segments.
 ///
 /// Artifacts: [`ArtifactRole::Program`] (UTF-8 Miden assembly defining `proc step`) and
 /// [`ArtifactRole::Chunks`] ([`SegmentInput`] JSON). The statement is a [`SegmentStatement`];
 /// `verify` needs only the program, since the chunks are private to the prover.
+///
+/// What `inspect` and the split trace do at submit is bounded by its [`MidenLimits`].
 #[derive(Debug, Clone)]
 pub struct MidenBackend {
     /// Memory model for [`TaskShape::prove_memory_bytes`].
     pub memory: MemoryModel,
+    /// What one task may cost at intake.
+    limits: MidenLimits,
 }
 
 impl Default for MidenBackend {
     fn default() -> Self {
+        MidenBackend::with_limits(MidenLimits::default())
+    }
+}
+
+impl MidenBackend {
+    /// A backend whose intake is bounded by `limits`, with the default memory model.
+    pub fn with_limits(limits: MidenLimits) -> Self {
         MidenBackend {
             memory: MemoryModel::MIDEN,
+            limits,
         }
+    }
+
+    /// The limits its intake runs under.
+    pub fn limits(&self) -> &MidenLimits {
+        &self.limits
     }
 }
 
@@ -36,11 +53,13 @@ impl ProofBackend for MidenBackend {
     }
 
     fn inspect(&self, artifacts: &Artifacts) -> Result<TaskShape, BackendError> {
-        let program = program::assemble(step_source(artifacts)?)?;
-        let input = segment_input(artifacts)?;
-        let traces = program::execute_chunks(&program, input.state_in, &input.chunks)?;
+        let limits = &self.limits;
+        let program = crate::assemble_within(step_source(artifacts)?, limits)?;
+        let input = segment_input(artifacts, limits)?;
+        let traces =
+            program::execute_chunks_within(&program, input.state_in, &input.chunks, limits)?;
         // Exact rows of this segment; `execute_chunks` above named any failing chunk.
-        let work = program::segment_rows(&program, input.state_in, &input.chunks)?;
+        let work = program::segment_rows_within(&program, input.state_in, &input.chunks, limits)?;
         let state_out = traces.last().map_or(input.state_in, |t| t.state);
         let statement = SegmentStatement {
             program_hash: program.hash().to_hex(),
@@ -56,8 +75,8 @@ impl ProofBackend for MidenBackend {
     }
 
     fn prove(&self, artifacts: &Artifacts) -> Result<ProofArtifact, BackendError> {
-        let program = program::assemble(step_source(artifacts)?)?;
-        let input = segment_input(artifacts)?;
+        let program = crate::assemble_within(step_source(artifacts)?, &self.limits)?;
+        let input = segment_input(artifacts, &self.limits)?;
         let malformed = |e: String| BackendError::malformed(ArtifactRole::Chunks, e);
         let (outputs, proof) = prove_sync(
             &program,
@@ -79,7 +98,7 @@ impl ProofBackend for MidenBackend {
         statement: &[u8],
         proof: &ProofArtifact,
     ) -> Result<(), BackendError> {
-        let program = program::assemble(step_source(artifacts)?)?;
+        let program = crate::assemble_within(step_source(artifacts)?, &self.limits)?;
         let statement = SegmentStatement::from_bytes(statement)
             .map_err(|e| BackendError::Mismatch(format!("unreadable statement: {e}")))?;
         if statement.program_hash != program.hash().to_hex() {
@@ -126,15 +145,9 @@ pub(crate) fn step_source(artifacts: &Artifacts) -> Result<&str, BackendError> {
         .map_err(|e| BackendError::malformed(ArtifactRole::Program, format!("not UTF-8: {e}")))
 }
 
-pub(crate) fn segment_input(artifacts: &Artifacts) -> Result<SegmentInput, BackendError> {
-    let input: SegmentInput =
-        serde_json::from_slice(&artifacts.get(ArtifactRole::Chunks)?.bytes)
-            .map_err(|e| BackendError::malformed(ArtifactRole::Chunks, e.to_string()))?;
-    if input.chunks.is_empty() {
-        return Err(BackendError::malformed(
-            ArtifactRole::Chunks,
-            "a segment needs at least one chunk",
-        ));
-    }
-    Ok(input)
+pub(crate) fn segment_input(
+    artifacts: &Artifacts,
+    limits: &MidenLimits,
+) -> Result<SegmentInput, BackendError> {
+    SegmentInput::from_json(&artifacts.get(ArtifactRole::Chunks)?.bytes, limits)
 }

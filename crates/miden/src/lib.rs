@@ -18,21 +18,34 @@
 //! [`ArtifactRole::Program`](zkpool_types::ArtifactRole::Program) (the `step` source) and
 //! [`ArtifactRole::Chunks`](zkpool_types::ArtifactRole::Chunks) ([`SegmentInput`] JSON), proved
 //! and verified through [`MidenBackend`], a [`zkpool_backend::ProofBackend`].
+//!
+//! Everything a submission makes the node do before proving (parse, assemble, execute, build
+//! traces to measure them) is bounded by [`MidenLimits`], each limit checked before the work it
+//! bounds.
 
+mod assembly;
 mod backend;
 mod chain;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
+mod input;
 pub mod iris;
+mod limits;
 mod program;
 mod split;
 pub mod tree;
 
 use serde::{Deserialize, Serialize};
 
+pub use assembly::{assemble, assemble_within, segment_source};
 pub use backend::MidenBackend;
 pub use chain::{join, verify_chain, verify_result, ChainProof, ChainStatement, SegmentProof};
 pub use error::ChainError;
-pub use program::{assemble, execute_chunks, segment_rows, segment_source, ChunkTrace};
+pub use limits::{MidenLimits, SUBMIT_BYTES_PER_ROW};
+pub use program::{
+    execute_chunks, execute_chunks_within, segment_rows, segment_rows_within, ChunkTrace,
+};
 
 /// A program's state between chunks: one Miden word, four canonical field elements.
 pub type State = [u64; 4];

@@ -28,9 +28,11 @@ struct Execution {
 
 impl SplitBackend for MidenBackend {
     fn trace(&self, artifacts: &Artifacts) -> Result<SplitTrace, BackendError> {
-        let program = program::assemble(step_source(artifacts)?)?;
-        let input = segment_input(artifacts)?;
-        let traces = program::execute_chunks(&program, input.state_in, &input.chunks)?;
+        let limits = self.limits();
+        let program = crate::assemble_within(step_source(artifacts)?, limits)?;
+        let input = segment_input(artifacts, limits)?;
+        let traces =
+            program::execute_chunks_within(&program, input.state_in, &input.chunks, limits)?;
         let mut states = Vec::with_capacity(traces.len() + 1);
         states.push(input.state_in);
         states.extend(traces.iter().map(|t| t.state));
@@ -48,8 +50,13 @@ impl SplitBackend for MidenBackend {
             measured += u128::from(t.cycles);
             prefix += 1;
         }
-        let exact = program::segment_rows(&program, input.state_in, &input.chunks[..prefix])?;
-        let empty = program::segment_rows(&program, input.state_in, &[])?;
+        let exact = program::segment_rows_within(
+            &program,
+            input.state_in,
+            &input.chunks[..prefix],
+            limits,
+        )?;
+        let empty = program::segment_rows_within(&program, input.state_in, &[], limits)?;
         let real = u128::from(exact.saturating_sub(empty).max(1));
         let cycles: Vec<u64> = traces
             .iter()
@@ -99,10 +106,11 @@ impl SplitBackend for MidenBackend {
             // Chunk costs are each measured alone, so their sum over-counts rows that chunks
             // share (the trace is the longest of several components); that is safe for
             // planning, but a segment's work (what its prover is paid for) is its exact rows.
-            let work = program::segment_rows(
+            let work = program::segment_rows_within(
                 &exec.program,
                 exec.states[r.start],
                 &exec.chunks[r.clone()],
+                self.limits(),
             )?;
             let statement = SegmentStatement {
                 program_hash: exec.program_hash.clone(),

@@ -12,8 +12,9 @@ use miden_core::{Felt, Word};
 use zkpool_backend::{Artifacts, BackendError, Blob, ProofArtifact, ProofBackend};
 use zkpool_miden::tree::DecisionTree;
 use zkpool_miden::{
-    assemble, execute_chunks, join, verify_chain, verify_result, ChainError, ChainProof,
-    ChainStatement, Chunk, MidenBackend, SegmentInput, SegmentStatement, State,
+    assemble, execute_chunks, execute_chunks_within, join, segment_rows_within, verify_chain,
+    verify_result, ChainError, ChainProof, ChainStatement, Chunk, MidenBackend, MidenLimits,
+    SegmentInput, SegmentStatement, State,
 };
 use zkpool_planner::{plan, MemoryModel, PlanRequest};
 use zkpool_types::{ArtifactRole, ProofSystem};
@@ -455,4 +456,190 @@ fn corrupted_proof_bytes_are_errors_not_panics() {
             &ProofArtifact(proof.0[..len / 2].to_vec())
         )
         .is_err());
+}
+
+/// `step` that hashes its chunk in, then loops forever.
+const LOOPS_FOREVER: &str =
+    "proc step\n    adv_pushw\n    hmerge\n    push.1\n    while.true\n        push.1\n    end\nend\n";
+
+fn assert_over_limit(err: &BackendError, limit: &str) {
+    assert_eq!(err.code(), "over_limit", "{err}");
+    assert!(err.to_string().contains(limit), "{err} should name {limit}");
+}
+
+#[test]
+fn a_task_exactly_at_the_row_cap_is_accepted_and_one_row_over_is_refused() {
+    let program = assemble(HASH_CHAIN).unwrap();
+    let chunks = hash_chunks(8);
+    let traces = execute_chunks(&program, INITIAL, &chunks).unwrap();
+    let rows: u64 = traces.iter().map(|t| t.cycles).sum();
+
+    let at = MidenLimits {
+        max_task_rows: rows,
+        ..MidenLimits::default()
+    };
+    assert_eq!(
+        execute_chunks_within(&program, INITIAL, &chunks, &at).unwrap(),
+        traces
+    );
+    let shape = MidenBackend::with_limits(at)
+        .inspect(&artifacts(HASH_CHAIN, INITIAL, &chunks))
+        .unwrap();
+    assert!(shape.work > 0);
+
+    let over = MidenLimits {
+        max_task_rows: rows - 1,
+        ..at
+    };
+    let err = execute_chunks_within(&program, INITIAL, &chunks, &over).unwrap_err();
+    assert_over_limit(&err, "max_task_rows");
+    assert!(err.to_string().contains("chunk 7"), "{err}");
+    let b = MidenBackend::with_limits(over);
+    assert_eq!(b.limits(), &over);
+    let err = b
+        .inspect(&artifacts(HASH_CHAIN, INITIAL, &chunks))
+        .unwrap_err();
+    assert_over_limit(&err, "max_task_rows");
+    let err = zkpool_backend::SplitBackend::trace(&b, &artifacts(HASH_CHAIN, INITIAL, &chunks))
+        .err()
+        .unwrap();
+    assert_over_limit(&err, "max_task_rows");
+}
+
+#[test]
+fn a_chunk_that_loops_forever_stops_at_the_cycle_cap_quickly() {
+    let program = assemble(LOOPS_FOREVER).unwrap();
+    let limits = MidenLimits::default();
+    let started = Instant::now();
+    let err = execute_chunks_within(&program, INITIAL, &hash_chunks(3), &limits).unwrap_err();
+    let took = started.elapsed();
+    assert_over_limit(&err, "max_chunk_rows");
+    assert!(err.to_string().contains("chunk 0"), "{err}");
+    // 2^16 cycles without a trace: milliseconds, even unoptimised.
+    assert!(took.as_secs() < 5, "refused after {took:?}");
+
+    // With room for more cycles per chunk than the task has left, the task's cap stops it.
+    let limits = MidenLimits {
+        max_task_rows: 1 << 12,
+        max_chunk_rows: 1 << 20,
+        ..limits
+    };
+    let err = execute_chunks_within(&program, INITIAL, &hash_chunks(3), &limits).unwrap_err();
+    assert_over_limit(&err, "max_task_rows");
+}
+
+#[test]
+fn a_chunk_with_few_cycles_but_a_long_hash_trace_is_refused() {
+    // 20,000 permutations in 20,000 cycles: the hasher chiplet, not the cycles, passes the cap.
+    let source = "proc step\n    adv_pushw\n    hmerge\n    padw padw padw\n    repeat.20000\n        hperm\n    end\n    dropw dropw dropw\nend\n";
+    let program = assemble(source).unwrap();
+    let limits = MidenLimits::default();
+    let err = execute_chunks_within(&program, INITIAL, &hash_chunks(1), &limits).unwrap_err();
+    assert_over_limit(&err, "max_chunk_rows");
+    // Measured as one segment, it is refused by the memory the trace would need.
+    let small = MidenLimits {
+        submit_memory_bytes: 64 << 20,
+        ..limits
+    };
+    let err = segment_rows_within(&program, INITIAL, &hash_chunks(1), &small).unwrap_err();
+    assert_over_limit(&err, "submit_memory_bytes");
+}
+
+#[test]
+fn oversized_chunk_counts_are_refused_before_execution() {
+    let limits = MidenLimits {
+        max_chunks: 4,
+        max_chunk_len: 4,
+        ..MidenLimits::default()
+    };
+    // A program that would run forever is never started: the counts are refused first.
+    let program = assemble(LOOPS_FOREVER).unwrap();
+    let started = Instant::now();
+    let err = execute_chunks_within(&program, INITIAL, &hash_chunks(5), &limits).unwrap_err();
+    assert_over_limit(&err, "max_chunks");
+    let mut long = hash_chunks(2);
+    long[1].push(0);
+    let err = execute_chunks_within(&program, INITIAL, &long, &limits).unwrap_err();
+    assert_over_limit(&err, "max_chunk_len");
+    assert!(
+        started.elapsed().as_millis() < 100,
+        "{:?}",
+        started.elapsed()
+    );
+
+    let b = MidenBackend::with_limits(limits);
+    let err = b
+        .inspect(&artifacts(HASH_CHAIN, INITIAL, &hash_chunks(5)))
+        .unwrap_err();
+    assert_over_limit(&err, "max_chunks");
+    let err = MidenBackend::with_limits(MidenLimits {
+        max_program_bytes: 8,
+        ..limits
+    })
+    .inspect(&artifacts(HASH_CHAIN, INITIAL, &hash_chunks(1)))
+    .unwrap_err();
+    assert_over_limit(&err, "max_program_bytes");
+}
+
+/// Memory and time of building a trace at submit against its padded rows, and how long a
+/// refusal at the cycle cap takes; grounds [`zkpool_miden::SUBMIT_BYTES_PER_ROW`].
+/// Run with `cargo test -p zkpool-miden --release --test it -- --ignored --nocapture measure_submit`.
+#[test]
+#[ignore = "measurement, a minute"]
+fn measure_submit_memory_per_row() {
+    let big = MidenLimits {
+        submit_memory_bytes: 64 << 30,
+        max_chunks: 1 << 20,
+        ..MidenLimits::default()
+    };
+    let base = peak_rss_mib();
+    println!("baseline peak rss {base} MiB");
+    println!("program  chunks  rows  padded  ms  peak_rss_mib  kib_per_padded_row");
+    // A hash-dominated trace (the hasher chiplet is longest), then a cycle-dominated one. Sizes
+    // grow, so each peak is this size's (memory freed by a smaller one is reused).
+    let core =
+        "proc step\n    adv_pushw\n    hmerge\n    repeat.1000\n        dup drop\n    end\nend\n";
+    for (name, source, sizes) in [
+        ("hash", HASH_CHAIN, [1u64 << 10, 1 << 12, 1 << 14, 1 << 15]),
+        ("cycles", core, [1 << 5, 1 << 7, 1 << 9, 1 << 10]),
+    ] {
+        let program = assemble(source).unwrap();
+        for n in sizes {
+            let chunks = hash_chunks(n);
+            let t = Instant::now();
+            let rows = segment_rows_within(&program, INITIAL, &chunks, &big).unwrap();
+            let ms = t.elapsed().as_millis();
+            let peak = peak_rss_mib();
+            let padded = rows.next_power_of_two();
+            println!(
+                "{name:>7}  {n:>6}  {rows:>8}  {padded:>8}  {ms:>6}  {peak:>6}  {:.2}",
+                (peak - base) as f64 * 1024.0 / padded as f64
+            );
+        }
+    }
+    let program = assemble(HASH_CHAIN).unwrap();
+    for n in [1u64 << 10, 1 << 12] {
+        let t = Instant::now();
+        let traces = execute_chunks_within(&program, INITIAL, &hash_chunks(n), &big).unwrap();
+        let rows: u64 = traces.iter().map(|t| t.cycles).sum();
+        println!(
+            "execute_chunks: {n} hash-chain chunks ({rows} rows) in {:?}",
+            t.elapsed()
+        );
+    }
+    let looping = assemble(LOOPS_FOREVER).unwrap();
+    for cap in [1u64 << 16, 1 << 20, 1 << 24] {
+        let limits = MidenLimits {
+            max_chunk_rows: cap,
+            max_task_rows: u64::MAX,
+            ..big
+        };
+        let t = Instant::now();
+        let err = execute_chunks_within(&looping, INITIAL, &hash_chunks(1), &limits).unwrap_err();
+        println!(
+            "refusal at max_chunk_rows {cap}: {:?} ({})",
+            t.elapsed(),
+            err.code()
+        );
+    }
 }
