@@ -211,7 +211,7 @@ async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
 
 /// A memory line of `/proc/{process}/status` (`"VmRSS:"`, `"VmHWM:"`, …) in MiB; `process` is
 /// a pid or `self`. Linux only.
-pub(crate) fn proc_status_mib(process: &str, field: &str) -> anyhow::Result<f64> {
+pub fn proc_status_mib(process: &str, field: &str) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{process}/status"))
         .context("reading /proc (Linux only)")?;
     let kb: f64 = status

@@ -22,11 +22,24 @@ use std::sync::Arc;
 
 use zkpool_backend::Backends;
 
-/// The proof backends this build carries.
+/// The proof backends this build carries, with their default limits.
 pub fn backends() -> Backends {
+    backends_with(
+        zkpool_groth16::Groth16Limits::default(),
+        zkpool_miden::MidenLimits::default(),
+    )
+}
+
+/// The proof backends with the node's limits on what one task may cost.
+pub fn backends_with(
+    groth16: zkpool_groth16::Groth16Limits,
+    miden: zkpool_miden::MidenLimits,
+) -> Backends {
     Backends::default()
-        .with(Arc::new(zkpool_groth16::Groth16Backend::new()))
-        .with(Arc::new(zkpool_miden::MidenBackend::default()))
+        .with(Arc::new(zkpool_groth16::Groth16Backend::with_limits(
+            groth16,
+        )))
+        .with(Arc::new(zkpool_miden::MidenBackend::with_limits(miden)))
 }
 
 /// Resolves Ctrl-C (or SIGTERM) into a future.

@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use clap::Args;
+use zkpool_groth16::Groth16Limits;
+use zkpool_miden::MidenLimits;
 use zkpool_node::{ConnLimits, GuardConfig, NodeConfig, Rate};
 
 /// Limits on hostile or runaway load. Defaults suit a public pool on one machine.
@@ -43,6 +45,47 @@ pub struct LimitArgs {
     /// collector removes it.
     #[arg(long = "blob-retention", value_name = "SECS", default_value_t = 7 * 24 * 3600)]
     pub blob_retention_secs: u64,
+    /// Groth16: most linear memory a circom witness generator may use (K/M/G); more is
+    /// refused with over_limit.
+    #[arg(long, value_name = "BYTES", default_value = "1G", value_parser = parse_size)]
+    pub wasm_memory: u64,
+    /// Groth16: most wasm instructions one witness computation may run.
+    #[arg(long, value_name = "N", default_value_t = Groth16Limits::default().wasm_fuel)]
+    pub wasm_fuel: u64,
+    /// Groth16: most wires (witness values) a circuit may have.
+    #[arg(long, value_name = "N", default_value_t = Groth16Limits::default().max_witness_len)]
+    pub max_witness: usize,
+    /// Groth16: most constraints a circuit may have.
+    #[arg(long, value_name = "N", default_value_t = Groth16Limits::default().max_constraints)]
+    pub max_constraints: usize,
+    /// Groth16: most bytes of input.json.
+    #[arg(long, value_name = "BYTES", default_value = "16M", value_parser = parse_size)]
+    pub max_input_json: u64,
+    /// Groth16: bytes of parsed constraint systems and keys kept between requests.
+    #[arg(long, value_name = "BYTES", default_value = "1G", value_parser = parse_size)]
+    pub parsed_cache: u64,
+    /// Miden: most trace rows one task may take over all its chunks (its execution at submit
+    /// stops there, with over_limit).
+    #[arg(long, value_name = "ROWS", default_value_t = MidenLimits::default().max_task_rows)]
+    pub max_task_rows: u64,
+    /// Miden: most trace rows one chunk may take.
+    #[arg(long, value_name = "ROWS", default_value_t = MidenLimits::default().max_chunk_rows)]
+    pub max_chunk_rows: u64,
+    /// Miden: most memory one execution at submit may use to measure a trace (K/M/G).
+    #[arg(long, value_name = "BYTES", default_value = "1G", value_parser = parse_size)]
+    pub submit_memory: u64,
+    /// Miden: most chunks per task.
+    #[arg(long, value_name = "N", default_value_t = MidenLimits::default().max_chunks)]
+    pub max_chunks: usize,
+    /// Miden: most field elements per chunk.
+    #[arg(long, value_name = "N", default_value_t = MidenLimits::default().max_chunk_len)]
+    pub max_chunk_len: usize,
+    /// Miden: most bytes of `step` program source.
+    #[arg(long, value_name = "BYTES", default_value = "1M", value_parser = parse_size)]
+    pub max_program_bytes: u64,
+    /// Miden: most operations of the program with its repeats unrolled (bounds assembly).
+    #[arg(long, value_name = "N", default_value_t = MidenLimits::default().max_program_ops)]
+    pub max_program_ops: u64,
 }
 
 impl LimitArgs {
@@ -74,6 +117,37 @@ impl LimitArgs {
         config.requester_quota_bytes = self.requester_quota_bytes;
         config.blob_retention = Duration::from_secs(self.blob_retention_secs);
         Ok(())
+    }
+}
+
+fn size(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+impl LimitArgs {
+    /// What the node's Miden backend may spend on one task's program and chunks.
+    pub fn miden(&self) -> MidenLimits {
+        MidenLimits {
+            max_task_rows: self.max_task_rows,
+            max_chunk_rows: self.max_chunk_rows,
+            submit_memory_bytes: self.submit_memory,
+            max_chunks: self.max_chunks,
+            max_chunk_len: self.max_chunk_len,
+            max_program_bytes: size(self.max_program_bytes),
+            max_program_ops: self.max_program_ops,
+        }
+    }
+
+    /// What the node's Groth16 backend may spend on one task's artifacts.
+    pub fn groth16(&self) -> Groth16Limits {
+        Groth16Limits {
+            wasm_memory_bytes: size(self.wasm_memory),
+            wasm_fuel: self.wasm_fuel,
+            max_witness_len: self.max_witness,
+            max_constraints: self.max_constraints,
+            max_input_bytes: size(self.max_input_json),
+            cache_bytes: size(self.parsed_cache),
+        }
     }
 }
 

@@ -28,7 +28,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a pool node: the API, the scheduler and the verifier, on an embedded database.
-    Node(node_cmd::NodeArgs),
+    Node(Box<node_cmd::NodeArgs>),
     /// Run a prover agent that connects to a pool and proves tasks.
     Prover(prover_cmd::ProverArgs),
     /// Create and list access keys (operator).
@@ -118,7 +118,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Node(a) => node_cmd::run(a).await,
+            Command::Node(a) => node_cmd::run(*a).await,
             Command::Prover(a) => prover_cmd::run(a).await,
             Command::Keys(c) => keys_cmd::run(c).await,
             Command::Submit(a) => requester_cmd::submit(a).await,

@@ -153,7 +153,11 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         "create keys with: zkpool keys create --data-dir {} --role prover --name rig-1",
         args.data_dir.display()
     );
-    let node = Node::new(store.clone(), crate::backends(), config);
+    let node = Node::new(
+        store.clone(),
+        crate::backends_with(args.limits.groth16(), args.limits.miden()),
+        config,
+    );
     zkpool_node::run(listener, node, crate::shutdown_signal()).await?;
     store.close().await;
     Ok(())

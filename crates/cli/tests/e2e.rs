@@ -244,6 +244,11 @@ fn zkpool(args: &[&str]) -> std::process::Command {
 /// Starts `zkpool node` on `port` (0: any free one) and returns it with the port it bound,
 /// read from its own startup line, so no test picks a port that someone else may take first.
 fn start_node(dir: &Path, port: u16) -> (Child, u16) {
+    start_node_with(dir, port, &[])
+}
+
+/// [`start_node`] with extra `zkpool node` flags.
+fn start_node_with(dir: &Path, port: u16, extra: &[&str]) -> (Child, u16) {
     use std::io::BufRead;
     let mut child = zkpool(&[
         "node",
@@ -254,6 +259,7 @@ fn start_node(dir: &Path, port: u16) -> (Child, u16) {
         "--heartbeat",
         "1",
     ])
+    .args(extra)
     .arg("--data-dir")
     .arg(dir)
     .stderr(Stdio::piped())
@@ -358,4 +364,124 @@ async fn node_killed_mid_run_restarts_and_loses_nothing() {
             .count();
         assert_eq!(done, 1, "task {id} leases: {leases:?}");
     }
+}
+
+/// The wasm module and `input.json` of a committed fuzz seed (`u16` input length, `input.json`,
+/// module).
+fn seed_wasm(name: &str) -> (Vec<u8>, Vec<u8>) {
+    let path = repo_root().join("fuzz/corpus/g16_wasm_witness").join(name);
+    let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let len = usize::from(u16::from_le_bytes([data[0], data[1]]));
+    (data[2 + len..].to_vec(), data[2..2 + len].to_vec())
+}
+
+/// The multiplier's r1cs with its header claiming `constraints` constraints, the file unchanged
+/// otherwise: far more than its bytes hold.
+fn r1cs_claiming(constraints: u32) -> Vec<u8> {
+    let mut r1cs = MULTIPLIER.r1cs.to_vec();
+    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
+    let mut at = 12;
+    for _ in 0..u32_at(&r1cs, 8) {
+        let id = u32_at(&r1cs, at);
+        let size = u64::from_le_bytes(r1cs[at + 4..at + 12].try_into().unwrap()) as usize;
+        if id == 1 {
+            // n8, the prime (n8 bytes), wires, outputs, public inputs, private inputs, labels (u64)
+            let n8 = u32_at(&r1cs, at + 12) as usize;
+            let m = at + 12 + 4 + n8 + 16 + 8;
+            r1cs[m..m + 4].copy_from_slice(&constraints.to_le_bytes());
+            return r1cs;
+        }
+        at += 12 + size;
+    }
+    panic!("no header section");
+}
+
+/// Hostile artifacts against a real node process: a witness generator that grows its memory
+/// without end, one that declares 4 GiB, one that announces 2^30 witness values, an r1cs whose
+/// header promises 2^30 constraints in a few hundred bytes, a Miden step that never ends. Each is refused with its code,
+/// nothing is queued, the node still proves an honest task, and its peak memory stays small.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_artifacts_are_refused_and_the_node_stays_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = create_key(dir.path(), "requester", "app");
+    let (node, port) = start_node_with(dir.path(), 0, &["--wasm-memory", "64M"]);
+    let pid = node.0.id();
+    let c = Client::new(&format!("http://127.0.0.1:{port}"), &key).unwrap();
+    let spec = |r1cs: &[u8], wasm: Option<(Vec<u8>, Vec<u8>)>| {
+        let c = c.clone();
+        let r1cs = r1cs.to_vec();
+        async move {
+            let mut s = zkpool_types::TaskSpec {
+                system: zkpool_types::ProofSystem::Groth16,
+                label: None,
+                artifacts: Default::default(),
+                segments: None,
+            };
+            use zkpool_types::ArtifactRole as R;
+            s.artifacts.insert(R::R1cs, c.upload(r1cs).await.unwrap());
+            s.artifacts
+                .insert(R::Zkey, c.upload(MULTIPLIER.zkey.to_vec()).await.unwrap());
+            match wasm {
+                Some((wasm, input)) => {
+                    s.artifacts.insert(R::Wasm, c.upload(wasm).await.unwrap());
+                    s.artifacts.insert(R::Input, c.upload(input).await.unwrap());
+                }
+                None => {
+                    s.artifacts
+                        .insert(R::Wtns, c.upload(MULTIPLIER.wtns.to_vec()).await.unwrap());
+                }
+            }
+            s
+        }
+    };
+    let refused = |r: Result<zkpool_types::api::Submitted, zkpool_client::ClientError>| match r {
+        Err(zkpool_client::ClientError::Api { status, code, .. }) => (status, code),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    for (seed, want) in [
+        ("seed-grows-forever.bin", "over_limit"),
+        ("seed-declares-4gib.bin", "over_limit"),
+        ("seed-huge-witness.bin", "over_limit"),
+    ] {
+        let s = spec(MULTIPLIER.r1cs, Some(seed_wasm(seed))).await;
+        assert_eq!(
+            refused(c.submit(s).await),
+            (422, want.to_string()),
+            "{seed}"
+        );
+    }
+    let s = spec(&r1cs_claiming(1 << 30), None).await;
+    assert_eq!(
+        refused(c.submit(s).await),
+        (422, "malformed_artifact".to_string())
+    );
+    // a Miden step that never ends: its execution at submit stops at the row cap
+    let mut s = zkpool_types::TaskSpec {
+        system: zkpool_types::ProofSystem::MidenVm,
+        label: None,
+        artifacts: Default::default(),
+        segments: None,
+    };
+    let forever = "proc step\n    adv_pushw\n    hmerge\n    push.1\n    while.true\n        push.1\n    end\nend\n";
+    s.artifacts.insert(
+        zkpool_types::ArtifactRole::Program,
+        c.upload(forever.as_bytes().to_vec()).await.unwrap(),
+    );
+    s.artifacts.insert(
+        zkpool_types::ArtifactRole::Chunks,
+        c.upload(br#"{"state_in": [1, 2, 3, 4], "chunks": [[5, 6, 7, 8]]}"#.to_vec())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(refused(c.submit(s).await), (422, "over_limit".to_string()));
+    let status = c.status().await.unwrap();
+    assert!(
+        status.tasks.is_empty(),
+        "nothing may be queued: {:?}",
+        status.tasks
+    );
+    // the node is fine: an honest task is accepted
+    c.submit(spec(MULTIPLIER.r1cs, None).await).await.unwrap();
+    let peak = zkpool::bench::proc_status_mib(&pid.to_string(), "VmHWM:").unwrap();
+    assert!(peak < 512.0, "the node's peak RSS was {peak:.0} MiB");
 }

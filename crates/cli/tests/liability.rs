@@ -506,6 +506,8 @@ async fn a_quote_binds_its_requester_and_segment_count() {
         .await
         .unwrap();
     let thief = Client::new(&pool.url(), &other.secret).unwrap();
+    // The same artifacts, uploaded by the thief itself (a task names only its own uploads).
+    assert_eq!(circuit_spec(&thief, &MULTIPLIER, 0).await.unwrap(), spec);
     let refused = thief
         .submit_quoted(spec.clone(), issued.signed.clone())
         .await;

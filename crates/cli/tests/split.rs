@@ -296,18 +296,17 @@ async fn bad_split_tasks_are_refused_at_submit_and_nothing_is_queued() {
     );
     assert!(msg.contains("did not change"), "{msg}");
 
-    // A chunk that never ends is stopped at the per-chunk cycle budget, in well under a second.
+    // A chunk that never ends is stopped at the per-chunk row cap, in well under a second.
     let forever =
         "proc step\n    adv_push drop push.1\n    while.true\n        push.1\n    end\nend\n";
     let s = miden_spec(c, forever, chunks, None).await;
     let started = Instant::now();
     let (status, code, msg) = api_err(c.submit(s).await);
-    assert_eq!(
-        (status, code.as_str()),
-        (422, "witness_unsatisfied"),
+    assert_eq!((status, code.as_str()), (422, "over_limit"), "{msg}");
+    assert!(
+        msg.contains("max_chunk_rows") && msg.contains("chunk 0"),
         "{msg}"
     );
-    assert!(msg.contains("chunk 0"), "{msg}");
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "{:?}",

@@ -52,7 +52,9 @@ pub fn replay(target: &str, f: fn(&[u8])) -> usize {
             .unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()))
             .path();
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        f(&bytes);
+        if std::panic::catch_unwind(|| f(&bytes)).is_err() {
+            panic!("corpus file {} panics", path.display());
+        }
         n += 1;
     }
     n
