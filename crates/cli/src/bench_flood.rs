@@ -91,10 +91,35 @@ struct NodeProcess {
     _dir: tempfile::TempDir,
 }
 
-async fn start_node() -> anyhow::Result<NodeProcess> {
+/// Where the load must not run: on a machine of several cores (and with `taskset`), the node
+/// gets core 0 and this process, clients and provers, the others, so that the clients' own
+/// work does not count against the node. `None` when that cannot be arranged.
+fn pin() -> Option<String> {
+    let cores = std::thread::available_parallelism().ok()?.get();
+    if cores < 2 {
+        return None;
+    }
+    let ok = std::process::Command::new("taskset")
+        .args(["-a", "-cp", &format!("1-{}", cores - 1)])
+        .arg(std::process::id().to_string())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then(|| "0".to_string())
+}
+
+async fn start_node(core: Option<&str>) -> anyhow::Result<NodeProcess> {
     let dir = tempfile::tempdir()?;
     let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
+    let mut command = match core {
+        Some(c) => {
+            let mut t = tokio::process::Command::new("taskset");
+            t.args(["-c", c]).arg(exe);
+            t
+        }
+        None => tokio::process::Command::new(exe),
+    };
+    let mut child = command
         .args(["node", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
         .env("RUST_LOG", "warn")
@@ -134,8 +159,12 @@ async fn key(node: &NodeProcess, role: Role, name: &str) -> anyhow::Result<Clien
     Ok(Client::new(&node.url, &k.secret)?)
 }
 
-async fn one_run(seconds: u64, flood: Option<usize>) -> anyhow::Result<Outcome> {
-    let node = start_node().await?;
+async fn one_run(
+    seconds: u64,
+    flood: Option<usize>,
+    core: Option<&str>,
+) -> anyhow::Result<Outcome> {
+    let node = start_node(core).await?;
     let stop = CancellationToken::new();
     let mut jobs = Vec::new();
     for i in 0..4 {
@@ -260,12 +289,17 @@ pub async fn run(seconds: u64, clients: usize) -> anyhow::Result<()> {
         (1..=200).contains(&clients),
         "--flood-clients must be 1 to 200"
     );
+    let core = pin();
+    match &core {
+        Some(c) => eprintln!("the node runs on core {c}, the clients and provers on the others"),
+        None => eprintln!("the node and the clients share the cores (no taskset, or one core)"),
+    }
     eprintln!("baseline: one well-behaved requester and four provers for {seconds} s…");
-    let base = one_run(seconds, None).await?;
+    let base = one_run(seconds, None, core.as_deref()).await?;
     eprintln!(
         "flood: the same plus {clients} clients without a key and {clients} of one abusive requester…"
     );
-    let flood = one_run(seconds, Some(clients)).await?;
+    let flood = one_run(seconds, Some(clients), core.as_deref()).await?;
     let mut t = Table::new(&[
         "run",
         "responses/s",

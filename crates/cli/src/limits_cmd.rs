@@ -30,6 +30,10 @@ pub struct LimitArgs {
     /// answers 503 with Retry-After.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub max_inspections: usize,
+    /// Milliseconds a 429 is held before it is sent, so clients retrying in a loop wait
+    /// instead of spinning the node.
+    #[arg(long = "tarpit", value_name = "MS", default_value_t = 1000)]
+    pub tarpit_ms: u64,
     /// Seconds a client may take to send a request's headers, leave a connection idle, or
     /// pause inside a request body, before the connection is cut.
     #[arg(long = "idle-timeout", value_name = "SECS", default_value_t = 30)]
@@ -109,6 +113,7 @@ impl LimitArgs {
             admin: self.admin_rate,
             anonymous: self.anonymous_rate,
             max_inspections: self.max_inspections,
+            tarpit: Duration::from_millis(self.tarpit_ms),
         };
         config.conn = ConnLimits {
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),

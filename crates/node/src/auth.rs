@@ -37,14 +37,20 @@ impl FromRequestParts<Arc<Node>> for Caller {
         match authenticate(parts, node).await {
             Ok(key) => {
                 // Each key has its own budget: one abusive key slows only itself.
-                node.guard.charge_key(key.id, key.role, node.now_ms())?;
+                if let Err(refused) = node.guard.charge_key(key.id, key.role, node.now_ms()) {
+                    return Err(node.guard.tarpit(refused).await);
+                }
                 Ok(Caller(key))
             }
             Err(refused) => {
                 // A caller without a valid key is budgeted by address; past the budget it is
                 // told to back off rather than which keys do not exist.
-                node.guard
-                    .charge_addr(crate::guard::peer(parts), node.now_ms())?;
+                if let Err(limited) = node
+                    .guard
+                    .charge_addr(crate::guard::peer(parts), node.now_ms())
+                {
+                    return Err(node.guard.tarpit(limited).await);
+                }
                 Err(refused)
             }
         }

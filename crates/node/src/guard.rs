@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Both refusals carry `Retry-After` (seconds): when the bucket holds a token again, or one
-//! second for a busy node. Buckets run on the node's clock, so tests move a `ManualClock`
+//! second for a busy node. A 429 is held for `tarpit` before it is sent, so a client retrying
+//! in a loop waits instead of spinning the node. One key may hold half the inspection permits. Buckets run on the node's clock, so tests move a `ManualClock`
 //! instead of sleeping. Connection limits (idle and header timeouts, connections per address)
 //! are the listener's, in `serve.rs`.
 
@@ -55,8 +56,12 @@ pub struct GuardConfig {
     /// dashboard.
     pub anonymous: Rate,
     /// Inspections (the backend checks behind submits and quotes) running at once; past it
-    /// the node answers 503.
+    /// the node answers 503. One key may hold at most half of them (at least one), so one
+    /// requester cannot take them all.
     pub max_inspections: usize,
+    /// How long a 429 is held before it is sent: a client that retries in a tight loop then
+    /// costs the node a sleeping task per connection instead of a core.
+    pub tarpit: std::time::Duration,
 }
 
 impl Default for GuardConfig {
@@ -67,6 +72,7 @@ impl Default for GuardConfig {
             admin: Rate::new(100.0, 1000),
             anonymous: Rate::new(10.0, 50),
             max_inspections: 4,
+            tarpit: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -104,6 +110,29 @@ pub(crate) struct Guard {
     config: GuardConfig,
     buckets: Mutex<HashMap<Who, Bucket>>,
     inspections: Arc<Semaphore>,
+    /// Inspections running per key.
+    running: Arc<Mutex<HashMap<KeyId, usize>>>,
+}
+
+/// A running inspection: its node-wide permit and its place in the key's share, both given
+/// back when it is dropped.
+#[derive(Debug)]
+pub(crate) struct Inspection {
+    _permit: OwnedSemaphorePermit,
+    key: KeyId,
+    running: Arc<Mutex<HashMap<KeyId, usize>>>,
+}
+
+impl Drop for Inspection {
+    fn drop(&mut self) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = running.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                running.remove(&self.key);
+            }
+        }
+    }
 }
 
 impl Guard {
@@ -112,6 +141,7 @@ impl Guard {
             inspections: Arc::new(Semaphore::new(config.max_inspections.max(1))),
             config,
             buckets: Mutex::new(HashMap::new()),
+            running: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -127,19 +157,40 @@ impl Guard {
             .map_err(|wait| too_many(wait, "this address"))
     }
 
-    /// A permit to run one inspection, held until it is dropped; 503 when all are taken.
-    pub fn inspection(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        self.inspections.clone().try_acquire_owned().map_err(|_| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                format!(
-                    "the node is checking {} tasks already; retry shortly (node flag --max-inspections)",
-                    self.config.max_inspections
-                ),
-            )
-            .retry_after(1)
+    /// A permit for `key` to run one inspection, held until it is dropped; 503 when all are
+    /// taken, or when the key holds its share already.
+    pub fn inspection(&self, key: KeyId) -> Result<Inspection, ApiError> {
+        let busy = |why: String| {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", why).retry_after(1)
+        };
+        let share = (self.config.max_inspections / 2).max(1);
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = running.entry(key).or_insert(0);
+        if *mine >= share {
+            return Err(busy(format!(
+                "this key has {share} task checks running already; retry shortly"
+            )));
+        }
+        let permit = self.inspections.clone().try_acquire_owned().map_err(|_| {
+            busy(format!(
+                "the node is checking {} tasks already; retry shortly (node flag --max-inspections)",
+                self.config.max_inspections
+            ))
+        })?;
+        *mine += 1;
+        Ok(Inspection {
+            _permit: permit,
+            key,
+            running: self.running.clone(),
         })
+    }
+
+    /// Holds a refusal for the tarpit time, then returns it.
+    pub async fn tarpit(&self, refused: ApiError) -> ApiError {
+        if !self.config.tarpit.is_zero() {
+            tokio::time::sleep(self.config.tarpit).await;
+        }
+        refused
     }
 
     /// `Ok` after taking a token, or `Err(seconds until one is there)`.
@@ -202,7 +253,9 @@ pub(crate) async fn anonymous(
     next: Next,
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    node.guard.charge_addr(peer(&parts), node.now_ms())?;
+    if let Err(refused) = node.guard.charge_addr(peer(&parts), node.now_ms()) {
+        return Err(node.guard.tarpit(refused).await);
+    }
     Ok(next.run(Request::from_parts(parts, body)).await)
 }
 
@@ -251,15 +304,21 @@ mod tests {
     #[test]
     fn inspections_past_the_cap_are_busy() {
         let g = Guard::new(GuardConfig {
-            max_inspections: 2,
+            max_inspections: 4,
             ..GuardConfig::default()
         });
-        let a = g.inspection().unwrap();
-        let _b = g.inspection().unwrap();
-        let e = g.inspection().unwrap_err();
+        let (k, other) = (KeyId(1), KeyId(2));
+        let a = g.inspection(k).unwrap();
+        let _b = g.inspection(k).unwrap();
+        // one key holds at most half of the permits
+        let e = g.inspection(k).unwrap_err();
         assert_eq!(e.code(), "busy");
         assert_eq!(e.retry_after_secs(), Some(1));
+        let _c = g.inspection(other).unwrap();
+        let _d = g.inspection(other).unwrap();
+        // all taken
+        assert!(g.inspection(KeyId(3)).is_err());
         drop(a);
-        let _permit = g.inspection().unwrap();
+        let _again = g.inspection(k).unwrap();
     }
 }

@@ -222,7 +222,7 @@ pub(crate) async fn prepare_task(
         None => {
             // Inspections are the node's heaviest work on a requester's behalf: a few at a
             // time, and 503 past that rather than a queue that grows without bound.
-            let _permit = node.guard.inspection()?;
+            let _permit = node.guard.inspection(requester)?;
             let artifacts = node.artifacts.load(&spec.artifacts).await?;
             if !whole {
                 return crate::split::prepare_split(node, requester, spec, artifacts, backend)
