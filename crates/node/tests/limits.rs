@@ -302,7 +302,7 @@ async fn closed_within(stream: &mut tokio::net::TcpStream, limit: Duration) -> b
 async fn slow_idle_and_excess_connections_are_cut() {
     let n = TestNode::start(NodeConfig {
         conn: ConnLimits {
-            idle_timeout: Duration::from_millis(500),
+            idle_timeout: Duration::from_secs(2),
             max_per_addr: 3,
         },
         ..NodeConfig::default()
@@ -328,16 +328,16 @@ async fn slow_idle_and_excess_connections_are_cut() {
     idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .unwrap();
-    // a fourth connection from this address is closed at once
+    // a fourth connection from this address is closed at once, well before any timeout
     let mut excess = connect().await.unwrap();
-    assert!(closed_within(&mut excess, Duration::from_millis(300)).await);
+    assert!(closed_within(&mut excess, Duration::from_secs(1)).await);
     for (name, s) in [
         ("slow", &mut slow),
         ("stalled", &mut stalled),
         ("idle", &mut idle),
     ] {
         assert!(
-            closed_within(s, Duration::from_secs(5)).await,
+            closed_within(s, Duration::from_secs(10)).await,
             "{name} was not cut"
         );
     }
