@@ -55,8 +55,9 @@ pub struct BenchArgs {
     /// requester, against the same run without them (see `bench_flood.rs`).
     #[arg(long)]
     flood: bool,
-    /// Flood: seconds each run lasts.
-    #[arg(long, default_value_t = 10)]
+    /// Flood: seconds each run lasts (the well-behaved requester submits 10 times a second, so
+    /// 30 s gives 300 latency samples).
+    #[arg(long, default_value_t = 30)]
     flood_seconds: u64,
     /// Flood: clients without a key, and as many of the abusive requester.
     #[arg(long, default_value_t = 16)]
