@@ -9,7 +9,6 @@
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use anyhow::Context;
 use clap::Args;
@@ -147,46 +146,11 @@ fn snarkjs_ms(snarkjs: &PathBuf, c: &Circuit, runs: usize) -> anyhow::Result<f64
 /// Starts `zkpool node` as a child process, connects `n` idle provers (hello, then long-poll
 /// and heartbeat like real agents), and reads the node's resident memory.
 async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
-    let dir = tempfile::tempdir()?;
-    let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
-        .args(["node", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        // One key for the whole idle fleet, polling faster than real agents: a budget to match.
-        .args(["--prover-rate", "10000/10000"])
-        .env("RUST_LOG", "warn")
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().context("node has no pid")?;
-    // The node binds a free port itself and prints it; reading it back leaves no window in
-    // which another process could take a port picked in advance.
-    let mut lines = BufReader::new(child.stderr.take().context("no stderr")?).lines();
-    let addr = loop {
-        let line = lines
-            .next_line()
-            .await?
-            .context("the node exited before it listened")?;
-        if let Some(rest) = line.split("zkpool node on http://").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let url = format!("http://{addr}");
-    let admin = loop {
-        if let Ok(k) = std::fs::read_to_string(dir.path().join("admin.key")) {
-            break k.trim().to_string();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    // One key for the whole idle fleet, polling faster than real agents: a budget to match.
+    let node = crate::bench_flood::start_node(None, &["--prover-rate", "10000/10000"]).await?;
+    let (pid, url) = (node.pid, node.url.clone());
     let idle_rss = proc_status_mib(&pid.to_string(), "VmRSS:")?;
-    let key = Client::new(&url, &admin)?
-        .create_key(Role::Prover, "idle-fleet")
-        .await?;
+    let key = node.admin.create_key(Role::Prover, "idle-fleet").await?;
     let mut tasks = Vec::new();
     for i in 0..n {
         let client = Client::new(&url, &key.secret)?;
@@ -206,6 +170,7 @@ async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
     for t in tasks {
         t.abort();
     }
+    let mut child = node.child;
     let _ = child.kill().await;
     Ok((idle_rss, rss))
 }

@@ -82,12 +82,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// A `zkpool node` child process on a free loopback port.
-struct NodeProcess {
-    child: tokio::process::Child,
-    pid: u32,
-    url: String,
-    admin: Client,
+/// A `zkpool node` child process on a free loopback port, with a fresh data directory.
+pub(crate) struct NodeProcess {
+    pub child: tokio::process::Child,
+    pub pid: u32,
+    pub url: String,
+    /// A client with the node's admin key.
+    pub admin: Client,
     _dir: tempfile::TempDir,
 }
 
@@ -108,7 +109,10 @@ fn pin() -> Option<String> {
     ok.then(|| "0".to_string())
 }
 
-async fn start_node(core: Option<&str>) -> anyhow::Result<NodeProcess> {
+/// Starts `zkpool node` with `extra` flags (on core `core`, if given). The node binds a free
+/// port itself and prints it; reading it back leaves no window in which another process could
+/// take a port picked in advance.
+pub(crate) async fn start_node(core: Option<&str>, extra: &[&str]) -> anyhow::Result<NodeProcess> {
     let dir = tempfile::tempdir()?;
     let exe = std::env::current_exe()?;
     let mut command = match core {
@@ -122,6 +126,7 @@ async fn start_node(core: Option<&str>) -> anyhow::Result<NodeProcess> {
     let mut child = command
         .args(["node", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -164,7 +169,7 @@ async fn one_run(
     flood: Option<usize>,
     core: Option<&str>,
 ) -> anyhow::Result<Outcome> {
-    let node = start_node(core).await?;
+    let node = start_node(core, &[]).await?;
     let stop = CancellationToken::new();
     let mut jobs = Vec::new();
     for i in 0..4 {
