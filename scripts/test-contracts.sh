@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the pool contract (contracts/) and runs its forge tests, then prints the gas numbers:
+# the measured scenarios of test/Gas.t.sol and forge's per-function gas report.
+#
+# Needs only `npm ci` at the repository root: forge, solc (solcjs behind contracts/solc),
+# OpenZeppelin and forge-std all come from node_modules, and nothing is fetched at test time.
+# Exits non-zero when the build or any test fails.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+FORGE=$PWD/node_modules/.bin/forge
+if [[ ! -x $FORGE || ! -d node_modules/solc ]]; then
+    echo "node_modules/.bin/forge or node_modules/solc missing: run 'npm ci' at the repository root" >&2
+    exit 1
+fi
+
+cd contracts
+"$FORGE" build
+"$FORGE" test
+# The gas report covers only the gas scenarios: fuzz and invariant runs would skew its averages.
+"$FORGE" test --match-contract GasTest --gas-report -vv
