@@ -25,7 +25,9 @@ contract FulfillTest is ZkPoolFixture {
         string memory json = vm.readFile("test/fixtures/multiplier_proof.json");
         uint256[] memory words = vm.parseJsonUintArray(json, ".proof");
         assertEq(words.length, 8);
-        for (uint256 i; i < 8; ++i) realProof[i] = words[i];
+        for (uint256 i; i < 8; ++i) {
+            realProof[i] = words[i];
+        }
         realSignals = vm.parseJsonUintArray(json, ".publicSignals");
     }
 
@@ -48,12 +50,14 @@ contract FulfillTest is ZkPoolFixture {
         // public.json as snarkjs writes it: outputs then public inputs, [c, a] with a = 3.
         assertEq(realSignals.length, 2);
         assertEq(realSignals[1], 3);
-        assertTrue(multiplier.verifyProof(
-            [realProof[0], realProof[1]],
-            [[realProof[2], realProof[3]], [realProof[4], realProof[5]]],
-            [realProof[6], realProof[7]],
-            [realSignals[0], realSignals[1]]
-        ));
+        assertTrue(
+            multiplier.verifyProof(
+                [realProof[0], realProof[1]],
+                [[realProof[2], realProof[3]], [realProof[4], realProof[5]]],
+                [realProof[6], realProof[7]],
+                [realSignals[0], realSignals[1]]
+            )
+        );
     }
 
     function test_fulfill_realProofPaysAndReleasesBond() public {

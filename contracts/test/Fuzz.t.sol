@@ -14,6 +14,7 @@ contract FuzzTest is ZkPoolFixture {
         uint256[] memory work = new uint256[](n);
         uint256 totalWork;
         for (uint256 i; i < n; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast) i < 8
             provers[i] = address(uint160(0x1000 + i));
             work[i] = bound(i < rawWork.length ? rawWork[i] : i, 1, type(uint128).max);
             totalWork += work[i];

@@ -92,6 +92,7 @@ contract PoolHandler is CommonBase, StdCheats, StdUtils {
         uint64 nowMs = uint64(block.timestamp * 1000);
         ZkPool.Quote memory q = ZkPool.Quote({
             taskDigest: keccak256(abi.encode(nextNonce)),
+            // forge-lint: disable-next-line(unsafe-typecast) < payers.length (3)
             requester: uint64(payerSeed % payers.length),
             payer: payer,
             verifier: address(verifier),
@@ -99,6 +100,7 @@ contract PoolHandler is CommonBase, StdCheats, StdUtils {
             segments: 0,
             reward: reward,
             bond: bond,
+            // forge-lint: disable-next-line(unsafe-typecast) windowSec ≤ 3 days
             deadlineMs: nowMs + uint64(windowSec * 1000),
             expiresAtMs: nowMs + 1,
             nonce: nextNonce++

@@ -62,7 +62,9 @@ abstract contract ZkPoolFixture is Test {
     }
 
     function dummyProof() internal pure returns (uint256[8] memory p) {
-        for (uint256 i; i < 8; ++i) p[i] = i + 1;
+        for (uint256 i; i < 8; ++i) {
+            p[i] = i + 1;
+        }
     }
 
     /// @notice A quote for the default signals and the accepting verifier, with a fresh nonce.
@@ -105,7 +107,9 @@ abstract contract ZkPoolFixture is Test {
 
     function ones(uint256 n) internal pure returns (uint256[] memory xs) {
         xs = new uint256[](n);
-        for (uint256 i; i < n; ++i) xs[i] = 1;
+        for (uint256 i; i < n; ++i) {
+            xs[i] = 1;
+        }
     }
 
     /// @notice Fulfils with the default signals and a dummy proof (for accepting verifiers).
