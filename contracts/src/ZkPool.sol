@@ -13,8 +13,11 @@ import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 ///
 ///   pool ──signs Quote (EIP-712, off chain)──► requester (payer)
 ///   payer ──submitTask(quote, sig)──► reward escrowed, bond reserved from free stake
-///   pool ──fulfill(proof) ≤ deadline──► payer's verifier accepts ⇒ reward split, bond freed
-///   payer ──claim() > deadline, no proof──► reward + bond to payer
+///   pool ──fulfill(proof), now < deadline──► payer's verifier accepts ⇒ reward split, bond freed
+///   payer ──claim(), now ≥ deadline, no proof──► reward + bond to payer
+///
+/// The window is half-open, [submit, deadlineMs), the same as the off-chain ledger's: a proof
+/// counts while now_ms < deadline_ms, and the requester may claim from now_ms ≥ deadline_ms on.
 ///
 /// The task id is the quote's EIP-712 digest, so a task is exactly what the pool signed and can
 /// exist once (the nonce is consumed on submit). Rewards are never paid out directly: provers'
@@ -57,9 +60,14 @@ contract ZkPool is EIP712, ReentrancyGuardTransient {
 
     /// @notice One submitted task, in three storage slots: submit writes three, fulfil and claim
     /// read three and rewrite one.
-    /// @dev `deadlineSec` is floor(deadlineMs / 1000). block.timestamp is whole seconds, so
-    /// `block.timestamp * 1000 <= deadlineMs` holds exactly when `block.timestamp <= deadlineSec`:
-    /// storing seconds loses nothing and lets the deadline share a slot (valid until 2106).
+    /// @dev `deadlineSec` is ceil(deadlineMs / 1000), the first whole second at or after the
+    /// deadline. block.timestamp `t` is a whole number of seconds, so
+    ///   t * 1000 < deadlineMs  ⇔  t < deadlineMs / 1000 (exactly)  ⇔  t < ceil(deadlineMs / 1000)
+    /// (an integer is below a real number exactly when it is below that number's ceiling), and
+    /// likewise `t * 1000 >= deadlineMs ⇔ t >= deadlineSec`. Storing seconds loses nothing and
+    /// lets the deadline share a slot. The field holds up to 2^32-1 s = 2106-02-07 06:28:15 UTC;
+    /// with the ceiling, the largest deadline accepted is deadlineMs = (2^32-1) * 1000 exactly,
+    /// and anything later is refused (DeadlineTooLate).
     struct Task {
         address payer; // slot 0
         uint64 reward;
@@ -216,9 +224,12 @@ contract ZkPool is EIP712, ReentrancyGuardTransient {
         uint256 nowMs = block.timestamp * 1000;
         // Same boundary as the off-chain ledger: the offer is dead at expiresAtMs itself.
         if (nowMs >= q.expiresAtMs) revert QuoteExpired(q.expiresAtMs, nowMs);
-        // Otherwise a quote accepted late could be claimed at once for its bond.
-        if (nowMs > q.deadlineMs) revert DeadlinePassed(q.deadlineMs, nowMs);
-        uint256 deadlineSec = q.deadlineMs / 1000;
+        // The window must not be over already (at deadlineMs itself it is): otherwise the payer
+        // could claim the bond at once.
+        if (nowMs >= q.deadlineMs) revert DeadlinePassed(q.deadlineMs, nowMs);
+        // ceil(deadlineMs / 1000), see Task: `now * 1000 < deadlineMs ⇔ now < deadlineSec`.
+        // deadlineMs < 2^64, so the sum cannot overflow the uint256 arithmetic.
+        uint256 deadlineSec = (uint256(q.deadlineMs) + 999) / 1000;
         if (deadlineSec > type(uint32).max) revert DeadlineTooLate(q.deadlineMs);
         if (q.reward > type(uint64).max) revert AmountTooLarge(q.reward);
         if (q.bond > type(uint64).max) revert AmountTooLarge(q.bond);
@@ -249,7 +260,8 @@ contract ZkPool is EIP712, ReentrancyGuardTransient {
         token.safeTransferFrom(msg.sender, address(this), q.reward);
     }
 
-    /// @notice Delivers the proof for an open task inside its window. The payer's verifier must
+    /// @notice Delivers the proof for an open task inside its window (now_ms < deadlineMs, i.e.
+    /// block.timestamp < deadlineSec). The payer's verifier must
     /// accept it; then the bond returns to free stake and the reward is credited: provers share
     /// `reward * PROVER_SHARE_BPS / BPS` in proportion to `work` (each share rounded down), the
     /// pool gets the rest.
@@ -271,7 +283,7 @@ contract ZkPool is EIP712, ReentrancyGuardTransient {
         TaskStatus status = t.status;
         if (status != TaskStatus.Open) revert TaskNotOpen(taskId, status);
         uint256 deadlineSec = t.deadlineSec;
-        if (block.timestamp > deadlineSec) revert WindowClosed(taskId, deadlineSec, block.timestamp);
+        if (block.timestamp >= deadlineSec) revert WindowClosed(taskId, deadlineSec, block.timestamp);
         if (keccak256(abi.encodePacked(publicSignals)) != t.publicInputsHash) revert PublicInputsMismatch(taskId);
         _verify(taskId, t.verifier, proof, publicSignals);
 
@@ -285,8 +297,8 @@ contract ZkPool is EIP712, ReentrancyGuardTransient {
         emit TaskFulfilled(taskId, proversShare, poolShare);
     }
 
-    /// @notice After the window of a task that was not fulfilled, pays the payer its reward back
-    /// and the pool's bond.
+    /// @notice Once the window of a task that was not fulfilled is over (now_ms ≥ deadlineMs, i.e.
+    /// block.timestamp ≥ deadlineSec), pays the payer its reward back and the pool's bond.
     function claim(bytes32 taskId) external nonReentrant {
         Task storage t = _tasks[taskId];
         TaskStatus status = t.status;
@@ -294,7 +306,7 @@ contract ZkPool is EIP712, ReentrancyGuardTransient {
         address payer = t.payer;
         if (msg.sender != payer) revert NotPayer(msg.sender, payer);
         uint256 deadlineSec = t.deadlineSec;
-        if (block.timestamp <= deadlineSec) revert WindowStillOpen(taskId, deadlineSec, block.timestamp);
+        if (block.timestamp < deadlineSec) revert WindowStillOpen(taskId, deadlineSec, block.timestamp);
 
         t.status = TaskStatus.Claimed;
         uint256 refund = t.reward;

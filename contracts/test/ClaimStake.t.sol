@@ -11,7 +11,7 @@ contract ClaimStakeTest is ZkPoolFixture {
     function test_claim_afterWindowRefundsRewardAndPaysBond() public {
         (bytes32 taskId, ZkPool.Quote memory q) = submitDefault();
         uint256 freeBefore = zk.freeStake();
-        vm.warp(q.deadlineMs / 1000 + 1);
+        warpPastWindow(q);
 
         vm.expectEmit(address(zk));
         emit ZkPool.TaskClaimed(taskId, payer, REWARD, BOND);
@@ -27,17 +27,17 @@ contract ClaimStakeTest is ZkPoolFixture {
 
     function test_claim_refusedWhileWindowOpen() public {
         (bytes32 taskId, ZkPool.Quote memory q) = submitDefault();
-        uint256 deadlineSec = q.deadlineMs / 1000;
-        // At the deadline's own second the pool may still fulfil, so the payer may not claim.
-        vm.warp(deadlineSec);
+        uint256 deadlineSec = ceilSec(q.deadlineMs);
+        // One second before the deadline the pool may still fulfil, so the payer may not claim.
+        vm.warp(deadlineSec - 1);
         vm.prank(payer);
-        vm.expectRevert(abi.encodeWithSelector(ZkPool.WindowStillOpen.selector, taskId, deadlineSec, deadlineSec));
+        vm.expectRevert(abi.encodeWithSelector(ZkPool.WindowStillOpen.selector, taskId, deadlineSec, deadlineSec - 1));
         zk.claim(taskId);
     }
 
     function test_claim_refusedTwice() public {
         (bytes32 taskId, ZkPool.Quote memory q) = submitDefault();
-        vm.warp(q.deadlineMs / 1000 + 1);
+        warpPastWindow(q);
         vm.prank(payer);
         zk.claim(taskId);
         vm.prank(payer);
@@ -47,7 +47,7 @@ contract ClaimStakeTest is ZkPoolFixture {
 
     function test_claim_refusedForNonPayer() public {
         (bytes32 taskId, ZkPool.Quote memory q) = submitDefault();
-        vm.warp(q.deadlineMs / 1000 + 1);
+        warpPastWindow(q);
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(ZkPool.NotPayer.selector, stranger, payer));
         zk.claim(taskId);
@@ -59,7 +59,7 @@ contract ClaimStakeTest is ZkPoolFixture {
     function test_claim_refusedAfterFulfil() public {
         (bytes32 taskId, ZkPool.Quote memory q) = submitDefault();
         fulfillDefault(taskId);
-        vm.warp(q.deadlineMs / 1000 + 1);
+        warpPastWindow(q);
         vm.prank(payer);
         vm.expectRevert(abi.encodeWithSelector(ZkPool.TaskNotOpen.selector, taskId, ZkPool.TaskStatus.Fulfilled));
         zk.claim(taskId);

@@ -181,9 +181,9 @@ contract FulfillTest is ZkPoolFixture {
         fulfillDefault(taskId);
     }
 
-    function test_fulfill_windowIncludesItsLastMillisecond() public {
+    function test_fulfill_acceptedInTheLastSecondBeforeTheDeadline() public {
         ZkPool.Quote memory q = makeQuote();
-        q.deadlineMs = nowMs() + 5_999; // last accepted second: now + 5
+        q.deadlineMs = nowMs() + 5_999; // last accepted second: now + 5 (5,000 ms < 5,999 ms)
         bytes32 taskId = submit(q);
         vm.warp(block.timestamp + 5);
         fulfillDefault(taskId);
@@ -192,7 +192,7 @@ contract FulfillTest is ZkPoolFixture {
 
     function test_fulfill_refusesAfterWindow() public {
         (bytes32 taskId, ZkPool.Quote memory q) = submitDefault();
-        uint256 deadlineSec = q.deadlineMs / 1000;
+        uint256 deadlineSec = ceilSec(q.deadlineMs);
         vm.warp(deadlineSec + 1);
         vm.expectRevert(abi.encodeWithSelector(ZkPool.WindowClosed.selector, taskId, deadlineSec, deadlineSec + 1));
         fulfillDefault(taskId);
@@ -213,7 +213,7 @@ contract FulfillTest is ZkPoolFixture {
 
     function test_fulfill_refusesAfterClaim() public {
         (bytes32 taskId, ZkPool.Quote memory q) = submitDefault();
-        vm.warp(q.deadlineMs / 1000 + 1);
+        warpPastWindow(q);
         vm.prank(payer);
         zk.claim(taskId);
         vm.expectRevert(abi.encodeWithSelector(ZkPool.TaskNotOpen.selector, taskId, ZkPool.TaskStatus.Claimed));

@@ -39,7 +39,7 @@ contract FuzzTest is ZkPoolFixture {
         assertEq(token.balanceOf(address(zk)), STAKE + reward);
     }
 
-    /// @notice submitTask accepts exactly when now < expiresAt and now ≤ deadline (both ms).
+    /// @notice submitTask accepts exactly when now < expiresAt and now < deadline (both ms).
     function testFuzz_submitTimes(uint64 expiresAtMs, uint64 deadlineMs, uint32 warpTo) public {
         expiresAtMs = uint64(bound(expiresAtMs, 1, 4_000_000_000_000));
         deadlineMs = uint64(bound(deadlineMs, 1, 4_000_000_000_000));
@@ -54,23 +54,42 @@ contract FuzzTest is ZkPoolFixture {
         vm.prank(payer);
         if (nowMs_ >= expiresAtMs) {
             vm.expectRevert(abi.encodeWithSelector(ZkPool.QuoteExpired.selector, expiresAtMs, nowMs_));
-        } else if (nowMs_ > deadlineMs) {
+        } else if (nowMs_ >= deadlineMs) {
             vm.expectRevert(abi.encodeWithSelector(ZkPool.DeadlinePassed.selector, deadlineMs, nowMs_));
         }
         zk.submitTask(q, sig);
     }
 
-    /// @notice At any time after submission exactly one of fulfil and claim is possible:
-    /// fulfil while now·1000 ≤ deadlineMs, claim after.
+    /// @notice At any time after submission exactly one of fulfil and claim is possible, by the
+    /// off-chain ledger's rule in milliseconds: fulfil while now·1000 < deadlineMs, claim from
+    /// now·1000 ≥ deadlineMs on. The stored seconds are ceil(deadlineMs / 1000).
     function testFuzz_windowSplitsFulfilFromClaim(uint64 windowMs, uint64 elapsedSec) public {
-        windowMs = uint64(bound(windowMs, 0, 30 days * 1000));
+        windowMs = uint64(bound(windowMs, 1, 30 days * 1000));
         elapsedSec = uint64(bound(elapsedSec, 0, 31 days));
         ZkPool.Quote memory q = makeQuote();
         q.deadlineMs = nowMs() + windowMs;
         bytes32 taskId = submit(q);
+        assertEq(zk.task(taskId).deadlineSec, ceilSec(q.deadlineMs));
         vm.warp(block.timestamp + elapsedSec);
-        bool inside = block.timestamp * 1000 <= q.deadlineMs;
+        checkExactlyOne(taskId, block.timestamp * 1000 < q.deadlineMs);
+    }
 
+    /// @notice The same split at the seconds around the deadline, where the rounding matters:
+    /// every run lands within two seconds of ceil(deadlineMs / 1000), whole second or not.
+    function testFuzz_windowBoundarySeconds(uint64 windowMs, uint8 offset) public {
+        windowMs = uint64(bound(windowMs, 1, 3 days * 1000));
+        ZkPool.Quote memory q = makeQuote();
+        q.deadlineMs = nowMs() + windowMs;
+        bytes32 taskId = submit(q);
+        // ceil - 2 … ceil + 2, never before the submitting block.
+        uint256 t = ceilSec(q.deadlineMs) + bound(offset, 0, 4);
+        t = t < block.timestamp + 2 ? block.timestamp : t - 2;
+        vm.warp(t);
+        checkExactlyOne(taskId, t * 1000 < q.deadlineMs);
+    }
+
+    /// @dev Fulfil succeeds exactly when `inside`, claim exactly when not (each tried on its own).
+    function checkExactlyOne(bytes32 taskId, bool inside) internal {
         uint256 snap = vm.snapshotState();
         if (!inside) vm.expectPartialRevert(ZkPool.WindowClosed.selector);
         fulfillDefault(taskId);

@@ -95,7 +95,7 @@ contract ReentrancyTest is Test {
 
     function test_claim_reentryIsRefused() public {
         (bytes32 taskId, ZkPool.Quote memory q) = submitOne();
-        vm.warp(q.deadlineMs / 1000 + 1);
+        vm.warp(q.deadlineMs / 1000); // a whole second: the first at which claim is allowed
         token.arm(zk, abi.encodeCall(ZkPool.claim, (taskId)));
         vm.prank(payer);
         vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);

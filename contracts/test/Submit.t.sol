@@ -32,7 +32,7 @@ contract SubmitTest is ZkPoolFixture {
         assertEq(t.verifier, address(accepting));
         assertEq(t.reward, REWARD);
         assertEq(t.bond, BOND);
-        assertEq(t.deadlineSec, q.deadlineMs / 1000);
+        assertEq(t.deadlineSec, ceilSec(q.deadlineMs));
         assertEq(t.publicInputsHash, q.publicInputsHash);
         assertEq(uint8(t.status), uint8(ZkPool.TaskStatus.Open));
     }
@@ -65,10 +65,50 @@ contract SubmitTest is ZkPoolFixture {
         zk.submitTask(q, sig);
     }
 
-    function test_submit_refusesDeadlineBeyondUint32Seconds() public {
+    function test_submit_refusesDeadlineExactlyNow() public {
+        // At deadlineMs itself the window is over (the ledger's `now_ms >= deadline_ms` claims).
         ZkPool.Quote memory q = makeQuote();
-        q.deadlineMs = (uint64(type(uint32).max) + 1) * 1000;
+        q.deadlineMs = nowMs();
         bytes memory sig = sign(q, SIGNER_PK);
+        vm.prank(payer);
+        vm.expectRevert(abi.encodeWithSelector(ZkPool.DeadlinePassed.selector, q.deadlineMs, nowMs()));
+        zk.submitTask(q, sig);
+    }
+
+    function test_submit_acceptsDeadlineOneMillisecondAhead() public {
+        // The shortest window there is: fulfil only in the submitting block's second, claim
+        // from the next second on (deadlineSec = ceil((now·1000 + 1) / 1000) = now + 1).
+        ZkPool.Quote memory q = makeQuote();
+        q.deadlineMs = nowMs() + 1;
+        bytes32 taskId = submit(q);
+        assertEq(zk.task(taskId).deadlineSec, block.timestamp + 1);
+        uint256 snap = vm.snapshotState();
+        fulfillDefault(taskId);
+        vm.revertToState(snap);
+        vm.warp(block.timestamp + 1);
+        vm.prank(payer);
+        zk.claim(taskId);
+    }
+
+    function test_submit_acceptsTheLastRepresentableDeadline() public {
+        // ceil(deadlineMs / 1000) must fit 32 bits: the last second is 2^32-1 (2106-02-07
+        // 06:28:15 UTC), and deadlineMs = (2^32-1)·1000 is the largest accepted deadline.
+        ZkPool.Quote memory q = makeQuote();
+        q.deadlineMs = uint64(type(uint32).max) * 1000;
+        bytes32 taskId = submit(q);
+        assertEq(zk.task(taskId).deadlineSec, type(uint32).max);
+    }
+
+    function test_submit_refusesDeadlineBeyondUint32Seconds() public {
+        // One millisecond later already rounds up to second 2^32.
+        ZkPool.Quote memory q = makeQuote();
+        q.deadlineMs = uint64(type(uint32).max) * 1000 + 1;
+        bytes memory sig = sign(q, SIGNER_PK);
+        vm.prank(payer);
+        vm.expectRevert(abi.encodeWithSelector(ZkPool.DeadlineTooLate.selector, q.deadlineMs));
+        zk.submitTask(q, sig);
+        q.deadlineMs = (uint64(type(uint32).max) + 1) * 1000;
+        sig = sign(q, SIGNER_PK);
         vm.prank(payer);
         vm.expectRevert(abi.encodeWithSelector(ZkPool.DeadlineTooLate.selector, q.deadlineMs));
         zk.submitTask(q, sig);

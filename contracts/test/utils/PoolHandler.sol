@@ -28,6 +28,11 @@ contract PoolHandler is CommonBase, StdCheats, StdUtils {
     mapping(bytes32 => uint256) public fulfilments;
     mapping(bytes32 => uint256) public claims;
     mapping(bytes32 => uint256) public bondReleases;
+    /// @notice Each task's deadline in ms as quoted: the handler decides when to fulfil and when
+    /// to claim by the off-chain ledger's rule on it (fulfil while now_ms < deadline_ms, claim
+    /// from now_ms >= deadline_ms on), never by the contract's stored seconds, so a handler
+    /// call that the contract refuses is a disagreement between the two (fail_on_revert).
+    mapping(bytes32 => uint64) public deadlineMsOf;
     /// @notice Σ (reward + bond) of tasks the handler believes open.
     uint256 public ghostOpen;
     /// @notice Set if a second settlement of a settled task was ever accepted.
@@ -84,11 +89,12 @@ contract PoolHandler is CommonBase, StdCheats, StdUtils {
         zk.completeUnstake();
     }
 
-    function submit(uint256 payerSeed, uint256 reward, uint256 bond, uint256 windowSec) external {
+    function submit(uint256 payerSeed, uint256 reward, uint256 bond, uint256 windowMs) external {
         address payer = payers[payerSeed % payers.length];
         reward = bound(reward, 0, 1e13);
         bond = bound(bond, 0, zk.freeStake());
-        windowSec = bound(windowSec, 0, 3 days);
+        // Any millisecond count, so deadlines that are not whole seconds are common.
+        windowMs = bound(windowMs, 1, 3 days * 1000);
         uint64 nowMs = uint64(block.timestamp * 1000);
         ZkPool.Quote memory q = ZkPool.Quote({
             taskDigest: keccak256(abi.encode(nextNonce)),
@@ -100,8 +106,8 @@ contract PoolHandler is CommonBase, StdCheats, StdUtils {
             segments: 0,
             reward: reward,
             bond: bond,
-            // forge-lint: disable-next-line(unsafe-typecast) windowSec ≤ 3 days
-            deadlineMs: nowMs + uint64(windowSec * 1000),
+            // forge-lint: disable-next-line(unsafe-typecast) windowMs ≤ 3 days in ms
+            deadlineMs: nowMs + uint64(windowMs),
             expiresAtMs: nowMs + 1,
             nonce: nextNonce++
         });
@@ -110,6 +116,7 @@ contract PoolHandler is CommonBase, StdCheats, StdUtils {
         vm.prank(payer);
         bytes32 taskId = zk.submitTask(q, abi.encodePacked(r, s, v));
         taskIds.push(taskId);
+        deadlineMsOf[taskId] = q.deadlineMs;
         ghostOpen += reward + bond;
     }
 
@@ -117,7 +124,7 @@ contract PoolHandler is CommonBase, StdCheats, StdUtils {
         (bool found, bytes32 taskId) = pickOpen(taskSeed);
         if (!found) return;
         ZkPool.Task memory t = zk.task(taskId);
-        if (block.timestamp > t.deadlineSec) return;
+        if (block.timestamp * 1000 >= deadlineMsOf[taskId]) return;
         uint256 n = bound(proverCount, 1, 5);
         address[] memory provers = new address[](n);
         uint256[] memory work = new uint256[](n);
@@ -137,7 +144,7 @@ contract PoolHandler is CommonBase, StdCheats, StdUtils {
         (bool found, bytes32 taskId) = pickOpen(taskSeed);
         if (!found) return;
         ZkPool.Task memory t = zk.task(taskId);
-        if (block.timestamp <= t.deadlineSec) vm.warp(uint256(t.deadlineSec) + 1);
+        warpPastWindow(taskId);
         vm.prank(t.payer);
         zk.claim(taskId);
         claims[taskId]++;
@@ -159,7 +166,7 @@ contract PoolHandler is CommonBase, StdCheats, StdUtils {
         try zk.fulfill(taskId, proof, signals(), provers, work) {
             settledTwice = true;
         } catch {}
-        if (block.timestamp <= t.deadlineSec) vm.warp(uint256(t.deadlineSec) + 1);
+        warpPastWindow(taskId);
         vm.prank(t.payer);
         try zk.claim(taskId) {
             settledTwice = true;
@@ -177,6 +184,24 @@ contract PoolHandler is CommonBase, StdCheats, StdUtils {
 
     function warp(uint256 secs) external {
         vm.warp(block.timestamp + bound(secs, 0, 1 days));
+    }
+
+    /// @notice Warps (forward only) to one side of an open task's deadline: the last second with
+    /// now_ms < deadline_ms (the next fulfil must be accepted there) or the first with
+    /// now_ms >= deadline_ms (the next claim must be). Random warps alone rarely land there.
+    function warpToDeadlineEdge(uint256 taskSeed, bool pastIt) external {
+        (bool found, bytes32 taskId) = pickOpen(taskSeed);
+        if (!found) return;
+        uint256 firstClosed = (uint256(deadlineMsOf[taskId]) + 999) / 1000;
+        uint256 t = pastIt ? firstClosed : firstClosed - 1;
+        if (t > block.timestamp) vm.warp(t);
+    }
+
+    /// @dev If the task's window is still open, warps to the first second with
+    /// now_ms >= deadline_ms: ceil(deadline_ms / 1000), computed here from the ms deadline.
+    function warpPastWindow(bytes32 taskId) internal {
+        uint256 deadlineMs = deadlineMsOf[taskId];
+        if (block.timestamp * 1000 < deadlineMs) vm.warp((deadlineMs + 999) / 1000);
     }
 
     /// @dev The first open task at or after `seed` (mod count), scanning at most all tasks.

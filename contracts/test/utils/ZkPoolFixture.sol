@@ -51,6 +51,17 @@ abstract contract ZkPoolFixture is Test {
         return uint64(block.timestamp * 1000);
     }
 
+    /// @notice ceil(ms / 1000): the contract's stored `deadlineSec`, and the first block time at
+    /// which `block.timestamp * 1000 >= ms` (the window is over, claim is allowed).
+    function ceilSec(uint64 ms) internal pure returns (uint256) {
+        return (uint256(ms) + 999) / 1000;
+    }
+
+    /// @notice Warps to the first block time at which `q`'s window is over (now_ms ≥ deadlineMs).
+    function warpPastWindow(ZkPool.Quote memory q) internal {
+        vm.warp(ceilSec(q.deadlineMs));
+    }
+
     function defaultSignals() internal pure returns (uint256[] memory s) {
         s = new uint256[](2);
         s[0] = 21;
