@@ -317,6 +317,9 @@ async fn settlement_rows(table: &mut Table) -> anyhow::Result<()> {
         let offer = pricing.admit(&fleet, 200_000 + i, 600_000)?;
         signer.sign(Quote {
             requester: zkpool_types::KeyId(1),
+            payer: Default::default(),
+            verifier: Default::default(),
+            public_inputs_hash: [0; 32],
             segments: 0,
             task_digest: [i as u8; 32],
             reward: offer.price,

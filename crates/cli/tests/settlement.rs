@@ -319,11 +319,14 @@ async fn bad_input_is_refused_with_a_code_and_changes_nothing() {
             .unwrap(),
     );
     let wrong_chain = resign(&pool_key, &|q| q.chain_id = 1);
+    // Signed by the pool, but for a payer on chain: not a quote the embedded ledger takes.
+    let wrong_terms = resign(&pool_key, &|q| q.payer = other.address());
     let cases: Vec<(&str, wire::SignedQuote, &zkpool_types::TaskSpec)> = vec![
         ("quote_expired", expired, &spec),
         ("wrong_signer", to_wire(&wrong_signer), &spec),
         ("wrong_pool", wrong_pool, &spec),
         ("wrong_chain", wrong_chain, &spec),
+        ("wrong_terms", wrong_terms, &spec),
         ("digest_mismatch", good.clone(), &other_spec),
     ];
     for (want, quote, spec) in cases {
@@ -385,6 +388,9 @@ fn the_wire_quote_mirrors_the_ledger_quote() {
     let signer = QuoteSigner::from_bytes(&[9; 32]).unwrap();
     let q = zkpool_ledger::Quote {
         requester: zkpool_types::KeyId(3),
+        payer: Default::default(),
+        verifier: Default::default(),
+        public_inputs_hash: [0; 32],
         segments: 2,
         task_digest: [1; 32],
         reward: Amount::from_base_units(5),

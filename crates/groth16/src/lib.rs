@@ -29,6 +29,7 @@ mod limits;
 mod prover;
 mod qap;
 mod r1cs;
+pub mod solidity;
 pub mod synthetic;
 pub mod tamper;
 mod verifier;

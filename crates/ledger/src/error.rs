@@ -163,6 +163,11 @@ pub enum QuoteError {
     /// The task submitted is not the task quoted.
     #[error("quote covers another task digest")]
     DigestMismatch,
+    /// The quote's on-chain terms (payer, verifier, public inputs) are not the ones this
+    /// settlement expects: a quote for the embedded ledger names none, one for the pool
+    /// contract names the requester's account, its verifier and the task's public inputs.
+    #[error("quote binds other on-chain terms (payer, verifier or public inputs)")]
+    WrongTerms,
     /// The nonce was already used by an accepted quote.
     #[error("quote nonce {0} was already used")]
     NonceReused(u64),
@@ -186,6 +191,7 @@ impl QuoteError {
             QuoteError::WrongRequester { .. } => "wrong_requester",
             QuoteError::WrongSegments { .. } => "wrong_segments",
             QuoteError::DigestMismatch => "digest_mismatch",
+            QuoteError::WrongTerms => "wrong_terms",
             QuoteError::NonceReused(_) => "nonce_reused",
             QuoteError::BadKey => "bad_key",
             QuoteError::Parse(_) => "parse_error",

@@ -24,6 +24,8 @@ pub fn quote_json(data: &[u8]) {
     };
     let expected = Expected {
         pool: pool.address(),
+        signer: pool.address(),
+        terms: q.quote.terms(),
         chain_id: q.quote.chain_id,
         requester: KeyId(q.quote.requester.0),
         segments: q.quote.segments,
@@ -47,6 +49,9 @@ mod tests {
         let q = crate::quote::Quote {
             task_digest: [1; 32],
             requester: KeyId(3),
+            payer: Default::default(),
+            verifier: Default::default(),
+            public_inputs_hash: [0; 32],
             segments: 0,
             reward: crate::Amount::from_base_units(5),
             bond: crate::Amount::from_base_units(10),

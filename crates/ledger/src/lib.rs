@@ -46,5 +46,8 @@ pub use error::{AdmissionError, EpochError, LedgerError, QuoteError};
 pub use journal::{Account, Entry, EpochId, Op, ParseAccountError, Posting};
 pub use ledger::Ledger;
 pub use pricing::{FleetLoad, LoadCurve, Offer, PricingConfig};
-pub use quote::{Expected, NonceBook, Quote, QuoteSignature, QuoteSigner, SignedQuote};
+pub use quote::{
+    public_inputs_hash, ChainTerms, Expected, NonceBook, Quote, QuoteSignature, QuoteSigner,
+    SignedQuote,
+};
 pub use state::{EpochStatus, LedgerConfig, PenaltyMode, TaskRecord, TaskStatus};

@@ -6,10 +6,14 @@
 //! planned to prove it (the number of segments it is split into, 0 = not split).
 //!
 //! A quote is EIP-712 typed data, domain `{name: "zkpool", version: "1", chainId,
-//! verifyingContract: pool address}`, signed with the pool's secp256k1 key as a 65-byte
-//! `r ‖ s ‖ v` signature (`v` = 27/28), so that an Ethereum contract can verify the same
-//! quote with `ecrecover` later. Verification recovers the signer and compares it with the
-//! pool's address; the caller passes the clock and keeps the used nonces (see [`NonceBook`]).
+//! verifyingContract}`, signed with the pool's secp256k1 key as a 65-byte `r ‖ s ‖ v`
+//! signature (`v` = 27/28). The same type serves both settlements: on the embedded ledger
+//! the verifying contract is the signer's own address and the on-chain terms (payer,
+//! verifier, public inputs) are zero; on Ethereum it is the pool contract's address, which
+//! checks the signature with `ecrecover`, takes the reward from `payer` and accepts a proof
+//! only from `verifier` and only for the public inputs hashed into `public_inputs_hash`.
+//! Verification recovers the signer and compares it with the expected one; the caller passes
+//! the clock and keeps the used nonces (see [`NonceBook`]).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -21,7 +25,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zkpool_types::KeyId;
 
 use crate::amount::Amount;
-use crate::eip712::{self, hash_struct, type_hash, word_uint, Address, Domain, Word};
+use crate::eip712::{
+    self, hash_struct, keccak256, type_hash, word_address, word_uint, Address, Domain, Word,
+};
 use crate::error::QuoteError;
 
 /// The pool's offer for one task.
@@ -32,6 +38,17 @@ pub struct Quote {
     pub task_digest: [u8; 32],
     /// The requester the quote was made for (its access key); only it can accept the quote.
     pub requester: KeyId,
+    /// The requester's Ethereum account, the only one the pool contract lets publish the
+    /// task and claim its window; the zero address on the embedded ledger.
+    pub payer: Address,
+    /// The requester's verifier contract that the pool contract calls with the proof; the
+    /// zero address on the embedded ledger.
+    pub verifier: Address,
+    /// `keccak256` of the public inputs as packed `uint256` words ([`public_inputs_hash`]):
+    /// the pool contract accepts a proof only for exactly these. Zero on the embedded ledger,
+    /// where the task digest binds the statement.
+    #[serde(with = "hex32")]
+    pub public_inputs_hash: [u8; 32],
     /// Segments the pool plans to split the task into (0 = proved whole); the price and the
     /// deadline were computed for this plan.
     pub segments: u32,
@@ -45,7 +62,8 @@ pub struct Quote {
     pub expires_at_ms: u64,
     /// Single-use number chosen by the pool; an accepted quote's nonce cannot be reused.
     pub nonce: u64,
-    /// The pool's address (EIP-712 `verifyingContract`).
+    /// The pool's address (EIP-712 `verifyingContract`): the pool contract on Ethereum, the
+    /// quote signer's address on the embedded ledger.
     pub pool: Address,
     /// The chain the quote is valid on (EIP-712 `chainId`).
     pub chain_id: u64,
@@ -53,8 +71,9 @@ pub struct Quote {
 
 impl Quote {
     /// The message's `encodeType`. Pool and chain are in the domain, not the message.
-    pub const TYPE: &'static str = "Quote(bytes32 taskDigest,uint64 requester,uint32 segments,\
-         uint256 reward,uint256 bond,uint64 deadlineMs,uint64 expiresAtMs,uint64 nonce)";
+    pub const TYPE: &'static str = "Quote(bytes32 taskDigest,uint64 requester,address payer,\
+         address verifier,bytes32 publicInputsHash,uint32 segments,uint256 reward,uint256 bond,\
+         uint64 deadlineMs,uint64 expiresAtMs,uint64 nonce)";
 
     /// The EIP-712 domain this quote is signed under.
     pub fn domain(&self) -> Domain {
@@ -77,6 +96,9 @@ impl Quote {
             &[
                 self.task_digest,
                 word_uint(self.requester.0 as u64 as u128),
+                word_address(&self.payer),
+                word_address(&self.verifier),
+                self.public_inputs_hash,
                 word_uint(self.segments as u128),
                 word_uint(self.reward.base_units()),
                 word_uint(self.bond.base_units()),
@@ -87,10 +109,37 @@ impl Quote {
         )
     }
 
-    /// The 32-byte digest that is signed.
+    /// The 32-byte digest that is signed; on Ethereum also the task's id in the pool contract.
     pub fn signing_digest(&self) -> Word {
         eip712::signing_digest(&self.domain().separator(), &self.struct_hash())
     }
+
+    /// The on-chain terms this quote binds.
+    pub fn terms(&self) -> ChainTerms {
+        ChainTerms {
+            payer: self.payer,
+            verifier: self.verifier,
+            public_inputs_hash: self.public_inputs_hash,
+        }
+    }
+}
+
+/// What a quote binds for settlement on Ethereum; all zero ([`ChainTerms::default`]) on the
+/// embedded ledger.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChainTerms {
+    /// The requester's Ethereum account.
+    pub payer: Address,
+    /// The requester's verifier contract.
+    pub verifier: Address,
+    /// [`public_inputs_hash`] of the statement's public inputs.
+    pub public_inputs_hash: Word,
+}
+
+/// `keccak256(abi.encodePacked(uint256[] inputs))`: each input one 32-byte big-endian word, as
+/// the pool contract hashes the public signals it is handed with a proof.
+pub fn public_inputs_hash(inputs: &[Word]) -> Word {
+    keccak256(&inputs.concat())
 }
 
 /// A 65-byte recoverable secp256k1 signature `r ‖ s ‖ v`, `v` ∈ {27, 28}; hex on the wire.
@@ -131,8 +180,12 @@ pub struct SignedQuote {
 /// What the verifier expects a quote to be bound to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expected {
-    /// This pool's address.
+    /// This pool's address (the EIP-712 verifying contract).
     pub pool: Address,
+    /// The address of the pool's quote-signing key (equal to `pool` on the embedded ledger).
+    pub signer: Address,
+    /// The on-chain terms the settlement expects (zero on the embedded ledger).
+    pub terms: ChainTerms,
     /// This deployment's chain id.
     pub chain_id: u64,
     /// The access key submitting the task.
@@ -165,7 +218,8 @@ impl SignedQuote {
     /// quote will be committed.
     ///
     /// Checks, in order: chain, pool (cheap and the most telling when a client points at the
-    /// wrong deployment), signature and signer, requester, segments, task digest, expiry.
+    /// wrong deployment), signature and signer, requester, segments, task digest, on-chain
+    /// terms, expiry.
     pub fn verify(&self, expected: &Expected, now_ms: u64) -> Result<(), QuoteError> {
         let q = &self.quote;
         if q.chain_id != expected.chain_id {
@@ -181,9 +235,9 @@ impl SignedQuote {
             });
         }
         let signer = self.recover_signer()?;
-        if signer != expected.pool {
+        if signer != expected.signer {
             return Err(QuoteError::WrongSigner {
-                expected: expected.pool.to_string(),
+                expected: expected.signer.to_string(),
                 got: signer.to_string(),
             });
         }
@@ -201,6 +255,9 @@ impl SignedQuote {
         }
         if q.task_digest != expected.task_digest {
             return Err(QuoteError::DigestMismatch);
+        }
+        if q.terms() != expected.terms {
+            return Err(QuoteError::WrongTerms);
         }
         if now_ms >= q.expires_at_ms {
             return Err(QuoteError::Expired {
@@ -255,15 +312,10 @@ impl QuoteSigner {
         self.address
     }
 
-    /// Signs `quote` (deterministic RFC 6979 nonce, low-s). The quote must name this
-    /// signer's address as its pool, or a verifier would reject it as `wrong_signer`.
+    /// Signs `quote` (deterministic RFC 6979 nonce, low-s, as the pool contract requires).
+    /// The quote's `pool` is its verifying contract: this signer's own address on the embedded
+    /// ledger, the pool contract's on Ethereum.
     pub fn sign(&self, quote: Quote) -> Result<SignedQuote, QuoteError> {
-        if quote.pool != self.address {
-            return Err(QuoteError::WrongPool {
-                expected: self.address.to_string(),
-                got: quote.pool.to_string(),
-            });
-        }
         let (sig, recid) = self
             .key
             .sign_prehash_recoverable(&quote.signing_digest())
@@ -360,6 +412,9 @@ mod tests {
         Quote {
             task_digest: [7; 32],
             requester: REQUESTER,
+            payer: Address::default(),
+            verifier: Address::default(),
+            public_inputs_hash: [0; 32],
             segments: 3,
             reward: Amount::from_tokens(5),
             bond: Amount::from_tokens(10),
@@ -374,6 +429,8 @@ mod tests {
     fn expected(pool: Address) -> Expected {
         Expected {
             pool,
+            signer: pool,
+            terms: ChainTerms::default(),
             chain_id: 31_337,
             requester: REQUESTER,
             segments: 3,
@@ -450,14 +507,26 @@ mod tests {
         e.pool = signer(3).address();
         assert_eq!(signed.verify(&e, NOW).unwrap_err().code(), "wrong_pool");
         let mut e = expected(s.address());
+        e.terms.payer = signer(3).address();
+        assert_eq!(signed.verify(&e, NOW).unwrap_err().code(), "wrong_terms");
+        let mut e = expected(s.address());
         e.task_digest = [8; 32];
         assert_eq!(
             signed.verify(&e, NOW).unwrap_err().code(),
             "digest_mismatch"
         );
-        // Signing a quote that names another pool is refused up front.
-        let err = s.sign(quote_for(signer(3).address())).unwrap_err();
-        assert_eq!(err.code(), "wrong_pool");
+    }
+
+    #[test]
+    fn a_contract_as_verifying_contract_still_needs_the_pool_signer() {
+        // On Ethereum the domain names the pool contract; the signer is the pool's key.
+        let (s, contract) = (signer(1), signer(4).address());
+        let signed = s.sign(quote_for(contract)).unwrap();
+        let mut e = expected(contract);
+        e.signer = s.address();
+        signed.verify(&e, NOW).unwrap();
+        e.signer = contract;
+        assert_eq!(signed.verify(&e, NOW).unwrap_err().code(), "wrong_signer");
     }
 
     #[test]
@@ -522,7 +591,7 @@ mod tests {
         let hex = |w: Word| hex::encode(w);
         assert_eq!(
             hex(type_hash(Quote::TYPE)),
-            "517201e29fc46b242edcc3c65b1301eb8ae6326763e2c47bebcb4f36d7e7aaf7"
+            "4b5ce434c0f24d63dd83a2fc0cc85c2fe88e7bb035c440b0460026f9587865d6"
         );
         assert_eq!(
             hex(q.domain().separator()),
@@ -530,11 +599,60 @@ mod tests {
         );
         assert_eq!(
             hex(q.struct_hash()),
-            "a6c849472c724d6fd352dc885f263d5457241ee011b60ba2854bbd6d83373b68"
+            "bd01849ff533daff6f7615ed4027a273139cb5eff0defdcf048b3db696e56ebb"
         );
         assert_eq!(
             hex(q.signing_digest()),
-            "69d25cabc4a53c251012fd1dfb280ed9f5dc8348fb8f4419ac00e2947517259b"
+            "f88f6bbc0f9501d95b2da97d236db7ad6b737ef25a44c86a4401ba596ace6fac"
+        );
+    }
+
+    /// The pool contract's own EIP-712 vector (contracts/test, `ZkPool.hashQuote`), with
+    /// every on-chain term set: the contract and this crate agree on the task id.
+    #[test]
+    fn quote_digest_matches_the_pool_contract() {
+        let word = |s: &str| -> Word {
+            let mut w = [0u8; 32];
+            hex::decode_to_slice(s.strip_prefix("0x").unwrap(), &mut w).unwrap();
+            w
+        };
+        let public = [
+            word("0x000277953b808f06cc395373d5ce03b8ea83aae7229be3fd49bed2e106000000"),
+            word_uint(3),
+        ];
+        let q = Quote {
+            task_digest: word("0x0102030405060708091011121314151617181920212223242526272829303132"),
+            requester: KeyId(7),
+            payer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+                .parse()
+                .unwrap(),
+            verifier: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+                .parse()
+                .unwrap(),
+            public_inputs_hash: public_inputs_hash(&public),
+            segments: 4,
+            reward: Amount::from_base_units(1_000_000),
+            bond: Amount::from_base_units(5_000_000),
+            deadline_ms: 1_700_000_600_000,
+            expires_at_ms: 1_700_000_060_000,
+            nonce: 42,
+            pool: "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+                .parse()
+                .unwrap(),
+            chain_id: 31_337,
+        };
+        let hex = |w: Word| format!("0x{}", hex::encode(w));
+        assert_eq!(
+            hex(q.public_inputs_hash),
+            "0x320ad2e29357d5969e5fef50bebdb1d467ec85339a94f2eb6d447929a30945fb"
+        );
+        assert_eq!(
+            hex(q.struct_hash()),
+            "0xff6f20fd0d1ab72c60d708430264f905c56f1b93247626ae39ecfddac7dc0956"
+        );
+        assert_eq!(
+            hex(q.signing_digest()),
+            "0xec4a9ed5da42df45fe386de702852c2fa73c39669e4467cc40684adf629fca70"
         );
     }
 
@@ -591,7 +709,7 @@ mod tests {
 
     #[test]
     fn type_string_is_the_documented_one() {
-        let expected = "Quote(bytes32 taskDigest,uint64 requester,uint32 segments,uint256 reward,uint256 bond,uint64 deadlineMs,uint64 expiresAtMs,uint64 nonce)";
+        let expected = "Quote(bytes32 taskDigest,uint64 requester,address payer,address verifier,bytes32 publicInputsHash,uint32 segments,uint256 reward,uint256 bond,uint64 deadlineMs,uint64 expiresAtMs,uint64 nonce)";
         assert_eq!(Quote::TYPE, expected);
     }
 }

@@ -642,6 +642,9 @@ fn timing_epoch_settlement_and_quote_signing() {
     let quote = |nonce| Quote {
         task_digest: [9; 32],
         requester: KeyId(1),
+        payer: Default::default(),
+        verifier: Default::default(),
+        public_inputs_hash: [0; 32],
         segments: 0,
         reward: amt(1),
         bond: amt(2),

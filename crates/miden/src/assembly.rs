@@ -171,6 +171,20 @@ mod tests {
         ));
     }
 
+    /// Found by the `miden_program_source` fuzz target: a `0x` or `0b` prefix without a digit
+    /// tripped a debug assertion in Miden's lexer (patched in vendor/, see vendor/README.md).
+    #[test]
+    fn a_literal_prefix_without_digits_is_malformed_not_a_panic() {
+        for source in [
+            "proc step\n    push.0x\nend\n",
+            "proc step\n    push.0x, 1\nend\n",
+            "proc step\n    push.0b\nend\n",
+        ] {
+            let err = assemble(source).unwrap_err();
+            assert_eq!(err.code(), "malformed_artifact", "{source:?}: {err}");
+        }
+    }
+
     #[test]
     fn repeats_are_counted_unrolled_before_assembly() {
         let limits = MidenLimits {

@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, MutexGuard, OnceCell};
 use zkpool_ledger::{
-    Account, Amount, Entry, Expected, Exponents, FleetLoad, Ledger, LedgerConfig, LedgerError,
-    NonceBook, Op, PricingConfig, Quote, QuoteSigner, SignedQuote, WorkFactors,
+    Account, Amount, ChainTerms, Entry, Expected, Exponents, FleetLoad, Ledger, LedgerConfig,
+    LedgerError, NonceBook, Op, PricingConfig, Quote, QuoteSigner, SignedQuote, WorkFactors,
 };
 use zkpool_store::{Completion, NewTask, Proved, Store};
 use zkpool_types::settlement::{self as wire, BalanceView, Claimed, OpenTask, QuoteIssued, Units};
@@ -320,6 +320,9 @@ pub async fn issue_quote(
     let deadline_ms = now.saturating_add(window_ms);
     let quote = Quote {
         requester: task.requester,
+        payer: Default::default(),
+        verifier: Default::default(),
+        public_inputs_hash: [0; 32],
         segments: segment_count(task),
         task_digest: task_digest(task.spec.system, &task.spec.artifacts, &task.statement),
         reward: offer.price,
@@ -352,6 +355,8 @@ pub async fn accept_quote(
     let now = node.now_ms();
     let expected = Expected {
         pool: cfg.signer.address(),
+        signer: cfg.signer.address(),
+        terms: ChainTerms::default(),
         chain_id: cfg.chain_id,
         requester: task.requester,
         segments: segment_count(task),

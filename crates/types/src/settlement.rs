@@ -45,6 +45,12 @@ pub struct QuoteTerms {
     pub task_digest: String,
     /// The requester (access key) the quote was made for; only it can accept the quote.
     pub requester: KeyId,
+    /// The requester's Ethereum account (`0x` + 20 bytes; zero on the embedded ledger).
+    pub payer: String,
+    /// The requester's verifier contract (`0x` + 20 bytes; zero on the embedded ledger).
+    pub verifier: String,
+    /// `0x` + 32 bytes: keccak256 of the packed public inputs (zero on the embedded ledger).
+    pub public_inputs_hash: String,
     /// Segments the pool priced the task as split into (0 = proved whole).
     pub segments: u32,
     /// Reward the requester escrows.
