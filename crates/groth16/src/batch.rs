@@ -1,6 +1,8 @@
 //! The B query's batched checks: every B2 point (zkey section 7) in G2's prime-order
 //! subgroup, and every B1 point (section 6) the same multiple of G1's generator as its B2 point
 //! is of G2's, both decided from a few random linear combinations instead of one test per point.
+//! [`all_in_g2`] runs the subgroup sums over decoded points too, for the B points of a batch of
+//! proofs (`batch_verify`).
 //!
 //! ```text
 //!   B2 ─decode─► per chunk, Q_k = Σ w_ki·B2_i (5-7 rounds k) ─► ψ(Q_k) == [6x²]Q_k ?  subgroup
@@ -172,28 +174,19 @@ pub(crate) fn check(
 }
 
 impl BQuery<'_> {
-    /// One chunk per thread over `range`, each with its own seed and the scheme cheapest for
-    /// its count of B2 points that are not the identity. The B1 pass, which must reuse the
-    /// weights, uses the same plan.
+    /// [`plan`] over `range`, by the count of B2 points that are not the identity. The B1
+    /// pass, which must reuse the weights, uses the same plan.
     fn plan(&self, range: Range<usize>, rng: &mut impl Rng) -> Vec<Chunk> {
-        let per = range.len().div_ceil(rayon::current_num_threads()).max(1024);
-        let mut chunks = Vec::new();
-        let mut start = range.start;
-        while start < range.end {
-            let end = (start + per).min(range.end);
-            let body = &self.b2[start * G2_BYTES..end * G2_BYTES];
-            let points = body
-                .chunks_exact(G2_BYTES)
-                .filter(|b| b.iter().any(|&x| x != 0))
-                .count();
-            chunks.push(Chunk {
-                range: start..end,
-                seed: rng.gen(),
-                scheme: Scheme::cheapest(points),
-            });
-            start = end;
-        }
-        chunks
+        plan(
+            range,
+            |r| {
+                self.b2[r.start * G2_BYTES..r.end * G2_BYTES]
+                    .chunks_exact(G2_BYTES)
+                    .filter(|b| b.iter().any(|&x| x != 0))
+                    .count()
+            },
+            rng,
+        )
     }
 
     fn g2_sums(&self, plan: &[Chunk]) -> Result<Vec<G2Projective>, BackendError> {
@@ -253,6 +246,43 @@ impl BQuery<'_> {
     }
 }
 
+/// One chunk per thread over `range`, each with its own seed and the scheme cheapest for its
+/// count of points that are not the identity (`nonzero` counts them in a range).
+fn plan(
+    range: Range<usize>,
+    nonzero: impl Fn(Range<usize>) -> usize,
+    rng: &mut impl Rng,
+) -> Vec<Chunk> {
+    let per = range.len().div_ceil(rayon::current_num_threads()).max(1024);
+    let mut chunks = Vec::new();
+    let mut start = range.start;
+    while start < range.end {
+        let end = (start + per).min(range.end);
+        chunks.push(Chunk {
+            range: start..end,
+            seed: rng.gen(),
+            scheme: Scheme::cheapest(nonzero(start..end)),
+        });
+        start = end;
+    }
+    chunks
+}
+
+/// Whether every point of `points`, each on the curve, is in G2's prime-order subgroup: the
+/// zkey check's weighted sums (see the module's soundness note) over decoded points, for the
+/// B points of a proof batch. `rng` must be unpredictable to whoever chose the points.
+pub(crate) fn all_in_g2(points: &[G2Affine], rng: &mut impl Rng) -> bool {
+    let plan = plan(
+        0..points.len(),
+        |r| points[r].iter().filter(|p| !p.is_zero()).count(),
+        rng,
+    );
+    plan.par_iter()
+        .map(|chunk| chunk_sums(|i| Ok(points[i]), chunk))
+        .collect::<Result<Vec<_>, (usize, &str)>>()
+        .is_ok_and(|sums| sums.iter().flatten().all(in_g2))
+}
+
 /// Bisects `0..n`, known to fail `passes`, down to a leaf searched with `holds`.
 fn locate(
     n: usize,
@@ -283,15 +313,15 @@ fn weighted_sums<P: SWCurveConfig>(
 ) -> Result<Vec<Projective<P>>, (usize, &'static str)> {
     let per_chunk = plan
         .par_iter()
-        .map(|chunk| chunk_sums(body, point_bytes, decode, chunk))
+        .map(|chunk| chunk_sums(|i| decode(&body[i * point_bytes..][..point_bytes]), chunk))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(per_chunk.into_iter().flatten().collect())
 }
 
+/// [`weighted_sums`] for one chunk, `point(i)` giving point `i` (decoded from a section's
+/// body, or taken from a slice).
 fn chunk_sums<P: SWCurveConfig>(
-    body: &[u8],
-    point_bytes: usize,
-    decode: &Decode<P>,
+    point: impl Fn(usize) -> Result<Affine<P>, &'static str>,
     chunk: &Chunk,
 ) -> Result<Vec<Projective<P>>, (usize, &'static str)> {
     let scheme = chunk.scheme;
@@ -299,10 +329,9 @@ fn chunk_sums<P: SWCurveConfig>(
     let half = 1usize << (c - 1);
     let mut buckets = vec![Projective::<P>::zero(); rounds * windows * half];
     let mut rng = StdRng::from_seed(chunk.seed);
-    let bytes = &body[chunk.range.start * point_bytes..chunk.range.end * point_bytes];
-    for (i, b) in bytes.chunks_exact(point_bytes).enumerate() {
+    for i in chunk.range.clone() {
         let bits: u128 = rng.gen();
-        let p = decode(b).map_err(|e| (chunk.range.start + i, e))?;
+        let p = point(i).map_err(|e| (i, e))?;
         if p.is_zero() {
             continue;
         }

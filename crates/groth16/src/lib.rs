@@ -9,6 +9,7 @@
 //!   .wasm + input.json ─┴ witness┘
 //!   .zkey ──parse_proving_key──► prove (CircomReduction) ─► {"proof", "public"}
 //!   .zkey ──parse_header──► pairing check ◄───────────────┘
+//!                        └────► verify_batch ◄── many proofs of one key: one multi-pairing
 //! ```
 //!
 //! Parsing a zkey dominates the cost of a small proof, so [`Groth16Backend`] keeps recently
@@ -16,11 +17,15 @@
 //! intake verdicts of many more (r1cs, zkey) pairs. Every decoder refuses a file whose header
 //! promises more than its bytes hold before allocating for it, and a circuit larger than the
 //! operator's [`Groth16Limits`] with [`BackendError::OverLimit`]. [`synthetic`] makes keys of
-//! any size for benchmarks, [`tamper`] hostile ones for tests.
+//! any size for benchmarks, [`tamper`] hostile ones for tests. [`verify_batch`] checks many
+//! proofs of one key at about a third of the cost of checking them one by one, and names those
+//! that fail.
 
 mod batch;
+mod batch_verify;
 mod binfile;
 mod cache;
+mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod intake;
@@ -47,6 +52,8 @@ use serde_json::{json, Value};
 use zkpool_backend::{Artifacts, BackendError, ProofArtifact, ProofBackend, TaskShape};
 use zkpool_types::{ArtifactRole, ProofSystem};
 
+pub use batch_verify::verify_batch;
+pub use error::{BatchFault, BatchRejected, ProofFault};
 pub use intake::{check_key, check_key_with, KeyCheck};
 pub use json::{proof_from_json, proof_to_json, public_from_json, public_to_json};
 pub use limits::Groth16Limits;
