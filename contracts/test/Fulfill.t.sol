@@ -2,8 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ZkPool} from "../src/ZkPool.sol";
-import {MultiplierVerifier} from "../src/verifiers/MultiplierVerifier.sol";
-import {ZkPoolFixture} from "./utils/ZkPoolFixture.sol";
+import {RealProofFixture} from "./utils/RealProofFixture.sol";
 import {
     GasBurningVerifier,
     RawReturnVerifier,
@@ -14,23 +13,7 @@ import {
 
 /// @notice fulfill: the real Groth16 proof against the exported verifier, the reward split, and
 /// every refusal.
-contract FulfillTest is ZkPoolFixture {
-    MultiplierVerifier internal multiplier;
-    uint256[8] internal realProof;
-    uint256[] internal realSignals;
-
-    function setUp() public override {
-        super.setUp();
-        multiplier = new MultiplierVerifier();
-        string memory json = vm.readFile("test/fixtures/multiplier_proof.json");
-        uint256[] memory words = vm.parseJsonUintArray(json, ".proof");
-        assertEq(words.length, 8);
-        for (uint256 i; i < 8; ++i) {
-            realProof[i] = words[i];
-        }
-        realSignals = vm.parseJsonUintArray(json, ".publicSignals");
-    }
-
+contract FulfillTest is RealProofFixture {
     function submitWithVerifier(address verifier) internal returns (bytes32 taskId) {
         ZkPool.Quote memory q = makeQuote();
         q.verifier = verifier;

@@ -3,8 +3,7 @@ pragma solidity 0.8.28;
 
 import {console} from "forge-std/console.sol";
 import {ZkPool} from "../src/ZkPool.sol";
-import {MultiplierVerifier} from "../src/verifiers/MultiplierVerifier.sol";
-import {ZkPoolFixture} from "./utils/ZkPoolFixture.sol";
+import {RealProofFixture} from "./utils/RealProofFixture.sol";
 
 /// @notice Gas of each operation as its own transaction pays it. The suite runs in forge's
 /// isolation mode (inline config below): every top-level call is a separate transaction, so
@@ -21,24 +20,9 @@ import {ZkPoolFixture} from "./utils/ZkPoolFixture.sol";
 /// the pool already hold credit (non-zero → non-zero writes); "first credit" means their
 /// balance slots start at zero (20,000 more per new slot).
 /// forge-config: default.isolate = true
-contract GasTest is ZkPoolFixture {
+contract GasTest is RealProofFixture {
     /// @notice The budget for ZkPool's own part of a one-prover fulfil (steady state).
     uint256 internal constant OWN_SHARE_BUDGET = 60_000;
-
-    MultiplierVerifier internal multiplier;
-    uint256[8] internal realProof;
-    uint256[] internal realSignals;
-
-    function setUp() public override {
-        super.setUp();
-        multiplier = new MultiplierVerifier();
-        string memory json = vm.readFile("test/fixtures/multiplier_proof.json");
-        uint256[] memory words = vm.parseJsonUintArray(json, ".proof");
-        for (uint256 i; i < 8; ++i) {
-            realProof[i] = words[i];
-        }
-        realSignals = vm.parseJsonUintArray(json, ".publicSignals");
-    }
 
     function calldataGas(bytes memory data) internal pure returns (uint256 g) {
         for (uint256 i; i < data.length; ++i) {
