@@ -121,6 +121,25 @@ async fn send<D: CallDecoder>(
     })
 }
 
+/// Sends a contract creation and waits for it: the new address and the gas it used.
+async fn deployed<D: CallDecoder>(
+    call: &'static str,
+    builder: CallBuilder<&DynProvider, D>,
+) -> Result<(Address, u64), ChainError> {
+    let pending = builder.send().await.map_err(|e| contract_error(call, e))?;
+    let receipt: TransactionReceipt = pending.get_receipt().await.map_err(|e| ChainError::Rpc {
+        call,
+        message: e.to_string(),
+    })?;
+    match (receipt.status(), receipt.contract_address) {
+        (true, Some(a)) => Ok((a, receipt.gas_used)),
+        _ => Err(ChainError::Failed {
+            call,
+            tx: receipt.transaction_hash,
+        }),
+    }
+}
+
 impl PoolClient {
     fn provider(url: &str, signer: PrivateKeySigner) -> Result<DynProvider, ChainError> {
         let url = url
@@ -169,24 +188,47 @@ impl PoolClient {
         unstake_delay_s: u64,
         token: Option<Address>,
     ) -> Result<PoolClient, ChainError> {
+        Ok(
+            Self::deploy_metered(url, signer, quote_signer, unstake_delay_s, token)
+                .await?
+                .0,
+        )
+    }
+
+    /// [`PoolClient::deploy`], with the gas of each deployment: `(contract, gas)`.
+    pub async fn deploy_metered(
+        url: &str,
+        signer: PrivateKeySigner,
+        quote_signer: Address,
+        unstake_delay_s: u64,
+        token: Option<Address>,
+    ) -> Result<(PoolClient, Vec<(&'static str, u64)>), ChainError> {
         let account = signer.address();
         let provider = Self::provider(url, signer)?;
+        let mut gas = Vec::new();
         let token = match token {
             Some(t) => t,
-            None => *TestToken::deploy(&provider)
-                .await
-                .map_err(|e| contract_error("deploy TestToken", e))?
-                .address(),
+            None => {
+                let (t, g) =
+                    deployed("deploy TestToken", TestToken::deploy_builder(&provider)).await?;
+                gas.push(("deploy TestToken", g));
+                t
+            }
         };
-        let pool = *ZkPool::deploy(&provider, token, quote_signer, U256::from(unstake_delay_s))
-            .await
-            .map_err(|e| contract_error("deploy ZkPool", e))?
-            .address();
-        Ok(PoolClient {
-            provider,
-            account,
-            deployment: Deployment { pool, token },
-        })
+        let (pool, g) = deployed(
+            "deploy ZkPool",
+            ZkPool::deploy_builder(&provider, token, quote_signer, U256::from(unstake_delay_s)),
+        )
+        .await?;
+        gas.push(("deploy ZkPool", g));
+        Ok((
+            PoolClient {
+                provider,
+                account,
+                deployment: Deployment { pool, token },
+            },
+            gas,
+        ))
     }
 
     /// Deploys the snarkjs-exported verifier of the committed multiplier circuit.
@@ -226,6 +268,43 @@ impl PoolClient {
         Ok(block.header.timestamp)
     }
 
+    /// Block `number` (or the latest): its number and timestamp.
+    pub async fn block(&self, number: Option<u64>) -> Result<(u64, u64), ChainError> {
+        let tag = number.map_or(alloy::eips::BlockNumberOrTag::Latest, Into::into);
+        let block = self
+            .provider
+            .get_block_by_number(tag)
+            .await
+            .map_err(rpc("block"))?
+            .ok_or_else(|| ChainError::Rpc {
+                call: "block",
+                message: format!("no block {tag}"),
+            })?;
+        Ok((block.header.number, block.header.timestamp))
+    }
+
+    /// Ids of the tasks published (`TaskSubmitted`) in blocks `from..=to`, with their block, in
+    /// chain order.
+    pub async fn published(&self, from: u64, to: u64) -> Result<Vec<(B256, u64)>, ChainError> {
+        let logs = self
+            .pool()
+            .TaskSubmitted_filter()
+            .from_block(from)
+            .to_block(to)
+            .query()
+            .await
+            .map_err(|e| contract_error("TaskSubmitted logs", e))?;
+        let mut out = Vec::with_capacity(logs.len());
+        for (event, log) in logs {
+            let block = log.block_number.ok_or_else(|| ChainError::Rpc {
+                call: "TaskSubmitted logs",
+                message: "a log without a block number (pending)".into(),
+            })?;
+            out.push((event.taskId, block));
+        }
+        Ok(out)
+    }
+
     fn pool(&self) -> ZkPool::ZkPoolInstance<DynProvider> {
         ZkPool::new(self.deployment.pool, self.provider.clone())
     }
@@ -263,6 +342,23 @@ impl PoolClient {
     pub async fn stake(&self, amount: u128) -> Result<Sent, ChainError> {
         self.approve(amount).await?;
         send("stake", self.pool().stake(U256::from(amount))).await
+    }
+
+    /// The contract's operator (`pool`) and the key it accepts quotes from (`quoteSigner`).
+    pub async fn roles(&self) -> Result<(Address, Address), ChainError> {
+        let pool = self
+            .pool()
+            .pool()
+            .call()
+            .await
+            .map_err(|e| contract_error("pool", e))?;
+        let signer = self
+            .pool()
+            .quoteSigner()
+            .call()
+            .await
+            .map_err(|e| contract_error("quoteSigner", e))?;
+        Ok((pool, signer))
     }
 
     /// Stake not reserved by open tasks.

@@ -13,19 +13,22 @@
 //! the contract's address and chain id, and its digest is the task's id on chain
 //! ([`task_id`]). Proofs go on chain as the eight words and public signals the Solidity
 //! verifier snarkjs exports takes ([`zkpool_groth16::solidity`]). [`PoolClient`] is one
-//! account's view of one deployment; [`Anvil`] runs a local chain for tests and the demo.
+//! account's view of one deployment; [`ContractLink`] is the node's (it implements
+//! `zkpool_node::onchain::PoolContract`); [`Anvil`] runs a local chain for tests and the demo.
 
 mod anvil;
 mod bindings;
 mod client;
 mod convert;
 mod error;
+mod link;
 
 pub use anvil::Anvil;
 pub use bindings::{MultiplierVerifier, TestToken, ZkPool};
 pub use client::{Deployment, PoolClient, TaskOnChain, TaskStatus};
 pub use convert::{address, proof_args, sol_quote, task_id};
 pub use error::ChainError;
+pub use link::ContractLink;
 
 pub use alloy::primitives::{Address, B256, U256};
 pub use alloy::signers::local::PrivateKeySigner;

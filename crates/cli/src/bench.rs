@@ -157,7 +157,12 @@ async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
         let mut hw =
             zkpool_prover::detect_hardware(&format!("idle-{i}"), vec![ProofSystem::Groth16]);
         hw.gpus.clear();
-        let w = client.hello(&Hello { hardware: hw }).await?;
+        let w = client
+            .hello(&Hello {
+                hardware: hw,
+                payout: None,
+            })
+            .await?;
         tasks.push(tokio::spawn(async move {
             loop {
                 let _ = client.heartbeat(w.prover_id, vec![]).await;

@@ -184,6 +184,7 @@ async fn one_run(
             jobs: 1,
             lease_wait: Duration::from_secs(5),
             fault: Fault::None,
+            payout: None,
         };
         let s = stop.clone();
         jobs.push(tokio::spawn(async move {

@@ -37,6 +37,8 @@ pub enum Scenario {
     Groth16,
     /// A decision tree classifying Iris samples in Miden, split over several provers.
     Zkml,
+    /// Settlement on the pool contract on a local chain (anvil from `npm ci`, or `--rpc`).
+    Ethereum,
 }
 
 /// `zkpool demo`.
@@ -67,6 +69,10 @@ pub struct DemoArgs {
     /// real pool with `zkpool submit --program --chunks`.
     #[arg(long, value_name = "DIR")]
     export: Option<PathBuf>,
+    /// ethereum: run against this chain (with anvil's development accounts funded) instead
+    /// of starting anvil, so the chain can be inspected afterwards.
+    #[arg(long)]
+    rpc: Option<String>,
 }
 
 /// Tokens the local pool deposits into its requester's account.
@@ -207,6 +213,17 @@ impl LocalPool {
         fault: Fault,
         stake: u64,
     ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        self.spawn_prover_paying(name, fault, stake, None).await
+    }
+
+    /// [`LocalPool::spawn_prover_staked`] whose on-chain rewards go to `payout`.
+    pub async fn spawn_prover_paying(
+        &self,
+        name: &str,
+        fault: Fault,
+        stake: u64,
+        payout: Option<String>,
+    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
         let (_, secret) = self.prover_key(name, stake).await?;
         let config = AgentConfig {
             pool: self.url(),
@@ -215,6 +232,7 @@ impl LocalPool {
             jobs: 1,
             lease_wait: Duration::from_secs(5),
             fault,
+            payout,
         };
         let stop = self.stop.clone();
         Ok(tokio::spawn(async move {
@@ -328,6 +346,9 @@ pub async fn wait_online(client: &Client, n: usize) -> anyhow::Result<()> {
 
 /// Runs the demo.
 pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
+    if a.scenario == Scenario::Ethereum {
+        return crate::chain_demo::run(a.rpc, a.data_dir).await;
+    }
     anyhow::ensure!(
         a.provers >= 1 && a.provers <= 32,
         "--provers must be 1 to 32"

@@ -4,6 +4,8 @@
 pub mod bench;
 pub mod bench_flood;
 pub mod bench_split;
+pub mod chain_cmd;
+pub mod chain_demo;
 pub mod demo;
 pub mod fixtures;
 pub mod keys_cmd;

@@ -3,7 +3,8 @@
 
 use clap::{Parser, Subcommand};
 use zkpool::{
-    bench, demo, keys_cmd, node_cmd, prover_cmd, requester_cmd, settlement_cmd, verify_cmd,
+    bench, chain_cmd, demo, keys_cmd, node_cmd, prover_cmd, requester_cmd, settlement_cmd,
+    verify_cmd,
 };
 
 /// zkpool — a zero-knowledge prover pool.
@@ -43,7 +44,8 @@ enum Command {
     Status(requester_cmd::StatusArgs),
     /// Get a binding, signed quote for a task and save it (quote.json) for `submit --quote`.
     Quote(settlement_cmd::QuoteArgs),
-    /// Claim refund and liability bond of a task whose window closed without a proof.
+    /// Claim refund and liability bond of a task whose window closed without a proof (on the
+    /// pool contract with --chain).
     Claim(settlement_cmd::ClaimArgs),
     /// Show your available, escrowed and claimable funds (requester key).
     Balance(settlement_cmd::KeyArgs),
@@ -62,6 +64,9 @@ enum Command {
     /// List epochs, or settle the current one now (admin key).
     #[command(subcommand)]
     Epochs(settlement_cmd::EpochsCommand),
+    /// Settlement on Ethereum: deploy the pool contract (operator).
+    #[command(subcommand)]
+    Chain(chain_cmd::ChainCommand),
     /// Run a local pool on this machine: Groth16 tasks on four provers, then the zkML
     /// decision tree split over four provers (`demo groth16`, `demo zkml` for one of them).
     Demo(demo::DemoArgs),
@@ -89,6 +94,7 @@ fn main() -> std::process::ExitCode {
             | Command::Unstake(_)
             | Command::Ledger(_)
             | Command::Epochs(_)
+            | Command::Chain(_)
     );
     let mut filter = if quiet_default && cli.log == "info" {
         "warn".to_string()
@@ -133,6 +139,7 @@ fn main() -> std::process::ExitCode {
             Command::Unstake(a) => settlement_cmd::unstake(a).await,
             Command::Ledger(c) => settlement_cmd::ledger(c).await,
             Command::Epochs(c) => settlement_cmd::epochs(c).await,
+            Command::Chain(c) => chain_cmd::run(c).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Bench(a) => bench::run(a).await,
         }

@@ -43,6 +43,9 @@ pub struct NodeArgs {
     /// Request budgets, timeouts, quotas.
     #[command(flatten)]
     pub limits: crate::limits_cmd::LimitArgs,
+    /// Settlement on the pool contract (`--settlement ethereum`).
+    #[command(flatten)]
+    pub chain: crate::chain_cmd::ChainArgs,
 }
 
 impl NodeArgs {
@@ -127,12 +130,24 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let mut config = args.config()?;
     let store = open_store(&args.data_dir).await?;
     let signer = crate::settlement_cmd::load_pool_key(&args.data_dir)?;
-    eprintln!(
-        "pool address {} on chain {} (signing key in {})",
-        signer.address(),
-        args.settlement.chain_id,
-        args.data_dir.join("pool.key").display()
-    );
+    config.chain = args.chain.config(&signer).await?;
+    match &config.chain {
+        None => eprintln!(
+            "pool address {} on chain {} (signing key in {}); settling on the embedded ledger",
+            signer.address(),
+            args.settlement.chain_id,
+            args.data_dir.join("pool.key").display()
+        ),
+        Some(c) => eprintln!(
+            "settling on chain {}: pool contract {}, operator {}, quotes signed by {} ({} \
+             trusted verifier(s))",
+            c.contract.chain_id(),
+            c.contract.contract(),
+            c.contract.pool_account(),
+            signer.address(),
+            c.verifiers.len()
+        ),
+    }
     config.settlement = args.settlement.config(signer)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

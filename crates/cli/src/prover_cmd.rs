@@ -21,6 +21,10 @@ pub struct ProverArgs {
     /// tasks does best with as many jobs as cores, memory permitting.
     #[arg(long, default_value_t = 1)]
     jobs: u32,
+    /// The Ethereum account (0x…) to credit this machine's rewards to, on a pool that settles
+    /// on its Ethereum contract; withdraw them from the contract with that account's key.
+    #[arg(long, env = "ZKPOOL_PAYOUT")]
+    payout: Option<String>,
     /// Misbehave on purpose, to rehearse how the pool copes (testing only).
     #[arg(long, value_enum, default_value = "none", hide = true)]
     fault: FaultArg,
@@ -46,6 +50,7 @@ pub async fn run(a: ProverArgs) -> anyhow::Result<()> {
             FaultArg::InvalidProofs => Fault::InvalidProofs,
             FaultArg::Stall => Fault::Stall,
         },
+        payout: a.payout,
     };
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();

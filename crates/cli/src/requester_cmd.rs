@@ -39,8 +39,11 @@ pub struct SubmitArgs {
     #[arg(long, default_value = ".")]
     out: PathBuf,
     /// Accept this quote (from `zkpool quote`): escrow its reward and submit under its terms.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "chain")]
     quote: Option<PathBuf>,
+    /// Settlement on the pool's Ethereum contract.
+    #[command(flatten)]
+    chain: crate::chain_cmd::RequesterChainArgs,
 }
 
 /// `zkpool status`.
@@ -58,6 +61,10 @@ pub struct StatusArgs {
 pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
     let client = Client::new(&a.pool.pool, &a.pool.key)?;
     let spec = a.task.upload(&client).await?;
+    if a.chain.chain {
+        let id = crate::chain_cmd::submit(&client, spec, &a.chain, a.wait).await?;
+        return finish(&client, &a, id).await;
+    }
     if let Some(path) = &a.quote {
         let quote: zkpool_types::settlement::SignedQuote = serde_json::from_slice(
             &std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
@@ -169,6 +176,10 @@ pub fn describe(v: &TaskView) -> String {
             v.id, v.attempts
         ),
         TaskState::Queued => format!("{} {label}: queued", v.id),
+        TaskState::Unpaid => format!(
+            "{} {label}: quoted for the pool contract, waiting for submitTask on chain",
+            v.id
+        ),
         TaskState::Proving => format!("{} {label}: proving", v.id),
         TaskState::Leased => format!(
             "{} {label}: proving on {} (attempt {}/{})",

@@ -322,11 +322,17 @@ pub struct ClaimArgs {
     pool: PoolArgs,
     /// The task whose liability window closed without a proof.
     task: TaskId,
+    /// Claim on the pool contract, from your Ethereum account.
+    #[command(flatten)]
+    chain: crate::chain_cmd::RequesterChainArgs,
 }
 
 /// Claims refund and bond.
 pub async fn claim(a: ClaimArgs) -> anyhow::Result<()> {
     let client = Client::new(&a.pool.pool, &a.pool.key)?;
+    if a.chain.chain {
+        return crate::chain_cmd::claim(&client, a.task, &a.chain).await;
+    }
     let c = client.claim(a.task).await?;
     println!(
         "{}: refunded {} and paid the pool's bond {}",

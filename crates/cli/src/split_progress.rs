@@ -35,7 +35,7 @@ fn describe_segment(s: &TaskView, n: usize) -> String {
             s.max_attempts,
             s.failures.last().map(String::as_str).unwrap_or("?")
         ),
-        TaskState::Queued => format!("{head}  waiting for a prover"),
+        TaskState::Queued | TaskState::Unpaid => format!("{head}  waiting for a prover"),
         TaskState::Leased => format!(
             "{head}  proving on {prover} (attempt {}/{})",
             s.attempts, s.max_attempts

@@ -304,6 +304,7 @@ async fn a_key_that_cheated_never_gets_the_task_again_on_any_machine() {
     let first = cheat
         .hello(&Hello {
             hardware: hw("rig-a"),
+            payout: None,
         })
         .await
         .unwrap();
@@ -329,6 +330,7 @@ async fn a_key_that_cheated_never_gets_the_task_again_on_any_machine() {
     let second = cheat
         .hello(&Hello {
             hardware: hw("rig-b"),
+            payout: None,
         })
         .await
         .unwrap();
@@ -345,6 +347,7 @@ async fn a_key_that_cheated_never_gets_the_task_again_on_any_machine() {
     let p = other
         .hello(&Hello {
             hardware: hw("rig-c"),
+            payout: None,
         })
         .await
         .unwrap();
@@ -372,6 +375,7 @@ async fn the_nodes_own_downtime_costs_nobody() {
     let me = rig
         .hello(&Hello {
             hardware: hw("rig"),
+            payout: None,
         })
         .await
         .unwrap();

@@ -144,6 +144,7 @@ impl World {
             let id = c
                 .hello(&Hello {
                     hardware: hw(&format!("p{i}")),
+                    payout: None,
                 })
                 .await
                 .unwrap()

@@ -64,6 +64,7 @@ async fn idle_prover(pool: &LocalPool) {
                 jobs: 1,
                 agent_version: "test".into(),
             },
+            payout: None,
         })
         .await
         .unwrap();

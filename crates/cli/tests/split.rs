@@ -352,7 +352,14 @@ impl HandProver {
             jobs: 4,
             agent_version: "test".into(),
         };
-        let id = client.hello(&Hello { hardware }).await.unwrap().prover_id;
+        let id = client
+            .hello(&Hello {
+                hardware,
+                payout: None,
+            })
+            .await
+            .unwrap()
+            .prover_id;
         HandProver { client, id }
     }
 

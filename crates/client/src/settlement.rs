@@ -3,9 +3,9 @@
 
 use zkpool_types::api::Submitted;
 use zkpool_types::settlement::{
-    BalanceView, Claimed, DepositRequest, EpochView, LedgerSummary, Moved, QuoteIssued,
-    QuoteRequest, QuotedSubmitRequest, RewardsView, SignedQuote, StakeRequest, Units,
-    WithdrawRequest,
+    BalanceView, ChainInfo, ChainTaskIssued, ChainTaskRequest, ChainTaskView, Claimed,
+    DepositRequest, EpochView, LedgerSummary, Moved, QuoteIssued, QuoteRequest,
+    QuotedSubmitRequest, RewardsView, SignedQuote, StakeRequest, Units, WithdrawRequest,
 };
 use zkpool_types::{TaskId, TaskSpec};
 
@@ -31,6 +31,25 @@ impl Client {
     /// Claims refund and bond of a task whose window closed without a proof.
     pub async fn claim(&self, task: TaskId) -> Result<Claimed, ClientError> {
         self.post(&format!("/v1/tasks/{}/claim", task.0), &()).await
+    }
+
+    /// Where a pool that settles on chain settles (`not_on_chain` on the embedded ledger).
+    pub async fn chain_info(&self) -> Result<ChainInfo, ClientError> {
+        self.get("/v1/chain").await
+    }
+
+    /// Quotes a task for the pool contract and registers it; publish the returned quote with
+    /// `submitTask` from `payer` for the pool to prove it.
+    pub async fn submit_chain(
+        &self,
+        req: &ChainTaskRequest,
+    ) -> Result<ChainTaskIssued, ClientError> {
+        self.post("/v1/tasks/chain", req).await
+    }
+
+    /// Where the settlement on chain of one of the caller's tasks stands.
+    pub async fn chain_task(&self, task: TaskId) -> Result<ChainTaskView, ClientError> {
+        self.get(&format!("/v1/tasks/{}/chain", task.0)).await
     }
 
     /// The requester's balances.

@@ -86,7 +86,8 @@ pub(crate) fn plan_verdict(
             now_ms,
         },
         // A paid task never ends as the provers' fault: out of attempts, the pool concedes.
-        (TaskCause::ProverFault | TaskCause::Proved, _) => return Ok(out),
+        // Only a task quoted for the contract lapses, and nothing of it is in this ledger.
+        (TaskCause::ProverFault | TaskCause::Proved | TaskCause::Lapsed, _) => return Ok(out),
     };
     out.push(scratch.execute(op)?);
     Ok(out)

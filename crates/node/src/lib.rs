@@ -16,7 +16,8 @@
 //! own, and joined when the last segment is verified: see `split.rs`.
 //!
 //! Settlement (quotes, escrow, release, claims, epochs) is in `settlement.rs`; its endpoints
-//! in `settlement_api.rs`.
+//! in `settlement_api.rs`. With `--settlement ethereum` the pool contract holds the money and
+//! `onchain.rs` follows it and sends the fulfils.
 //!
 //! A service is `run(listener, node, shutdown)`; tests bind port 0 and run the real thing.
 
@@ -30,6 +31,7 @@ mod error;
 mod extract;
 mod guard;
 mod liability;
+pub mod onchain;
 mod prover_api;
 mod requester_api;
 mod scheduler;
@@ -98,6 +100,8 @@ pub struct NodeConfig {
     pub blob_retention: Duration,
     /// How often the collector looks for such blobs.
     pub gc_interval: Duration,
+    /// Settle on the pool contract instead of the embedded ledger (`--settlement ethereum`).
+    pub chain: Option<onchain::ChainConfig>,
 }
 
 impl Default for NodeConfig {
@@ -119,6 +123,7 @@ impl Default for NodeConfig {
             requester_quota_bytes: 4 << 30,
             blob_retention: Duration::from_secs(7 * 24 * 3600),
             gc_interval: Duration::from_secs(60),
+            chain: None,
         }
     }
 }
@@ -244,6 +249,9 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/quotes", post(settlement_api::quote))
         .route("/v1/tasks/quoted", post(settlement_api::submit_quoted))
         .route("/v1/tasks/{id}/claim", post(settlement_api::claim))
+        .route("/v1/chain", get(settlement_api::chain_info))
+        .route("/v1/tasks/chain", post(settlement_api::submit_chain))
+        .route("/v1/tasks/{id}/chain", get(settlement_api::chain_task))
         .route("/v1/balance", get(settlement_api::balance))
         .route("/v1/rewards", get(settlement_api::rewards))
         .route("/v1/withdraw", post(settlement_api::withdraw))
@@ -280,6 +288,7 @@ pub async fn run(
         Err(e) => tracing::error!(error = %e, "could not extend open leases after the restart"),
     }
     let reaper = tokio::spawn(scheduler::reap_forever(node.clone()));
+    let follower = tokio::spawn(onchain::follow_forever(node.clone()));
     let cancel = node.shutdown.clone();
     let app = router(node.clone());
     let result = serve::serve(listener, app, node.config.conn, async move {
@@ -289,5 +298,6 @@ pub async fn run(
     .await;
     node.shutdown.cancel();
     let _ = reaper.await;
+    let _ = follower.await;
     result
 }

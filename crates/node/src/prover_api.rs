@@ -51,13 +51,35 @@ pub async fn hello(
             "machine name must be 1 to 64 bytes",
         ));
     }
+    let payout = match (&req.payout, node.config.chain.is_some()) {
+        (Some(a), _) => Some(
+            a.parse::<zkpool_ledger::Address>()
+                .ok()
+                .filter(|a| *a != zkpool_ledger::Address::default())
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "bad_address",
+                        format!("payout {a:?} is not a non-zero 0x + 20-byte address"),
+                    )
+                })?,
+        ),
+        (None, true) => {
+            return Err(ApiError::bad_request(
+                "payout_required",
+                "this pool pays provers on its Ethereum contract: give the account to credit                  (zkpool prover --payout 0x…)",
+            ))
+        }
+        (None, false) => None,
+    };
     let p = node
         .store
         .register_prover(caller.0.id, hw, node.now_ms())
         .await?;
+    let payout = payout.map(|a| a.to_string());
+    node.store.set_payout(p.id, payout.as_deref()).await?;
     tracing::info!(prover = %p.id, name = %hw.name, cores = hw.cpu_cores,
         memory_gib = hw.memory_bytes as f64 / (1u64 << 30) as f64, gpus = ?hw.gpus,
-        systems = ?hw.systems, "prover connected");
+        systems = ?hw.systems, payout = ?payout, "prover connected");
     node.work_ready.notify_waiters();
     Ok(Json(Welcome {
         prover_id: p.id,

@@ -284,12 +284,39 @@ async fn fleet_load(node: &Node, system: ProofSystem) -> Result<FleetLoad, ApiEr
     Ok(fleet)
 }
 
-/// Prices, admits and signs a quote for an inspected task.
+/// Prices, admits and signs a quote for an inspected task, for the embedded ledger.
 pub async fn issue_quote(
     node: &Node,
     task: &NewTask,
     window_ms: u64,
 ) -> Result<QuoteIssued, ApiError> {
+    let cfg = &node.config.settlement;
+    let (signed, work, estimated_ms) = price_and_sign(
+        node,
+        task,
+        window_ms,
+        ChainTerms::default(),
+        (cfg.signer.address(), cfg.chain_id),
+    )
+    .await?;
+    Ok(QuoteIssued {
+        signed: quote_to_wire(&signed)?,
+        work,
+        estimated_ms,
+    })
+}
+
+/// Admits `task` against the window, prices it and signs the quote with `terms` for the
+/// EIP-712 domain `(verifying contract, chain id)`: the pool key's own address on the
+/// embedded ledger, the pool contract on chain. Returns the quote, its work and the
+/// completion estimate.
+pub(crate) async fn price_and_sign(
+    node: &Node,
+    task: &NewTask,
+    window_ms: u64,
+    terms: ChainTerms,
+    (pool, chain_id): (zkpool_ledger::Address, u64),
+) -> Result<(SignedQuote, u64, u64), ApiError> {
     let cfg = &node.config.settlement;
     let max = cfg.max_window.as_millis() as u64;
     if window_ms == 0 || window_ms > max {
@@ -320,9 +347,9 @@ pub async fn issue_quote(
     let deadline_ms = now.saturating_add(window_ms);
     let quote = Quote {
         requester: task.requester,
-        payer: Default::default(),
-        verifier: Default::default(),
-        public_inputs_hash: [0; 32],
+        payer: terms.payer,
+        verifier: terms.verifier,
+        public_inputs_hash: terms.public_inputs_hash,
         segments: segment_count(task),
         task_digest: task_digest(task.spec.system, &task.spec.artifacts, &task.statement),
         reward: offer.price,
@@ -332,15 +359,11 @@ pub async fn issue_quote(
             .saturating_add(cfg.quote_ttl.as_millis() as u64)
             .min(deadline_ms),
         nonce: node.settlement.next_nonce(&node.store).await?,
-        pool: cfg.signer.address(),
-        chain_id: cfg.chain_id,
+        pool,
+        chain_id,
     };
     let signed = cfg.signer.sign(quote)?;
-    Ok(QuoteIssued {
-        signed: quote_to_wire(&signed)?,
-        work,
-        estimated_ms: offer.estimated_ms,
-    })
+    Ok((signed, work, offer.estimated_ms))
 }
 
 /// Accepts a quote: verifies it against the task actually submitted, then inserts the task,

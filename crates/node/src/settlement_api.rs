@@ -10,15 +10,15 @@ use axum::Json;
 use zkpool_ledger::{Account, Amount, EpochId};
 use zkpool_types::api::{Role, Submitted};
 use zkpool_types::settlement::{
-    BalanceView, Claimed, DepositRequest, EpochView, LedgerSummary, Moved, ProverFunds,
-    QuoteIssued, QuoteRequest, QuotedSubmitRequest, RewardRow, RewardsView, StakeRequest, Units,
-    WithdrawRequest,
+    BalanceView, ChainInfo, ChainTaskIssued, ChainTaskRequest, ChainTaskView, Claimed,
+    DepositRequest, EpochView, LedgerSummary, Moved, ProverFunds, QuoteIssued, QuoteRequest,
+    QuotedSubmitRequest, RewardRow, RewardsView, StakeRequest, Units, WithdrawRequest,
 };
 use zkpool_types::KeyId;
 
 use crate::extract::ApiJson;
 use crate::requester_api::{owned_task, prepare_task};
-use crate::{settlement, ApiError, Caller, Node};
+use crate::{onchain, settlement, ApiError, Caller, Node};
 
 fn amount(u: Units) -> Amount {
     Amount::from_base_units(u.0)
@@ -32,10 +32,48 @@ pub async fn quote(
     ApiJson(req): ApiJson<QuoteRequest>,
 ) -> Result<Json<QuoteIssued>, ApiError> {
     caller.require(&[Role::Requester])?;
+    if node.config.chain.is_some() {
+        return Err(onchain::settles_on_chain());
+    }
     let task = prepare_task(&node, caller.0.id, req.spec).await?;
     Ok(Json(
         settlement::issue_quote(&node, &task, req.window_ms).await?,
     ))
+}
+
+/// `GET /v1/chain` (any key): the contract, token and trusted verifiers of a pool that settles
+/// on chain.
+pub async fn chain_info(
+    State(node): State<Arc<Node>>,
+    _caller: Caller,
+) -> Result<Json<ChainInfo>, ApiError> {
+    Ok(Json(onchain::info(&node)?))
+}
+
+/// `POST /v1/tasks/chain` (requester): inspect, quote for the pool contract and register the
+/// task `unpaid`; it is queued when the requester's `submitTask` is seen on chain.
+pub async fn submit_chain(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    ApiJson(req): ApiJson<ChainTaskRequest>,
+) -> Result<(StatusCode, Json<ChainTaskIssued>), ApiError> {
+    caller.require(&[Role::Requester])?;
+    onchain::info(&node)?;
+    let spec = req.spec.clone();
+    let task = prepare_task(&node, caller.0.id, req.spec.clone()).await?;
+    let issued = onchain::issue(&node, caller.0.id, &spec, &task, &req).await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+/// `GET /v1/tasks/{id}/chain` (the task's requester): where its settlement on chain stands.
+pub async fn chain_task(
+    State(node): State<Arc<Node>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ChainTaskView>, ApiError> {
+    caller.require(&[Role::Requester, Role::Admin])?;
+    let id = owned_task(&node, &caller, &id).await?;
+    Ok(Json(onchain::view(&node, id).await?))
 }
 
 /// `POST /v1/tasks/quoted` (requester): accept a quote; escrow, bond and task in one go.
@@ -45,6 +83,9 @@ pub async fn submit_quoted(
     ApiJson(req): ApiJson<QuotedSubmitRequest>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
     caller.require(&[Role::Requester])?;
+    if node.config.chain.is_some() {
+        return Err(onchain::settles_on_chain());
+    }
     let task = prepare_task(&node, caller.0.id, req.spec).await?;
     let id = settlement::accept_quote(&node, &task, &req.quote).await?;
     node.work_ready.notify_waiters();

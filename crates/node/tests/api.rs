@@ -50,7 +50,14 @@ async fn keys_are_required_and_roles_enforced() {
         agent_version: "t".into(),
     };
     assert_eq!(
-        code(requester.hello(&Hello { hardware: hw }).await),
+        code(
+            requester
+                .hello(&Hello {
+                    hardware: hw,
+                    payout: None
+                })
+                .await
+        ),
         (403, "forbidden".into())
     );
 }

@@ -53,6 +53,8 @@ pub struct AgentConfig {
     pub lease_wait: Duration,
     /// Deliberate misbehaviour, for rehearsals and tests.
     pub fault: Fault,
+    /// The Ethereum account a pool that settles on chain credits this machine's rewards to.
+    pub payout: Option<String>,
 }
 
 /// Why the agent stopped.
@@ -90,7 +92,10 @@ pub async fn run(
         Client::new(&config.pool, &config.key).map_err(|e| AgentError::Config(e.to_string()))?;
     let mut hardware = detect_hardware(&config.name, backends.systems());
     hardware.jobs = config.jobs;
-    let hello = Hello { hardware };
+    let hello = Hello {
+        hardware,
+        payout: config.payout.clone(),
+    };
     let Some(welcome) = connect(&client, &hello, &shutdown).await? else {
         return Ok(());
     };

@@ -4,7 +4,8 @@
 //!   data-dir/
 //!     zkpool.db      SQLite (WAL): keys, provers, tasks (split tasks own segment tasks),
 //!                    leases, task_failures, blobs index,
-//!                    the settlement journal, quote nonces and epochs (see ledger.rs)
+//!                    the settlement journal, quote nonces and epochs (see ledger.rs),
+//!                    tasks settled on the pool contract and the event cursor (chain.rs)
 //!     blobs/ab/cd…   artifact and proof bytes, named by their sha256, written once
 //! ```
 //!
@@ -18,6 +19,7 @@
 //! Time is passed in (`now_ms`) rather than read here, so tests control it.
 
 mod blobs;
+mod chain;
 mod error;
 mod faults;
 mod keys;
@@ -36,6 +38,7 @@ use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
 pub use blobs::{BlobWriter, Collected, Uploader};
+pub use chain::{ChainDue, ChainProgress, ChainQuoted, ChainTaskRow};
 pub use error::StoreError;
 pub use faults::{CollateralMove, Settle, Verdict};
 pub use keys::KeyRecord;
@@ -54,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_faults.sql"),
     include_str!("../migrations/0005_blob_access.sql"),
     include_str!("../migrations/0006_blob_retention.sql"),
+    include_str!("../migrations/0007_chain.sql"),
 ];
 
 /// Handle to the database and the blob directory. Cheap to share behind an `Arc`.

@@ -185,6 +185,10 @@ pub struct StatusView {
 pub struct Hello {
     /// The machine.
     pub hardware: HardwareReport,
+    /// The operator's Ethereum account (`0x` + 20 bytes) that the pool contract credits this
+    /// machine's share of rewards to; a node settling on chain refuses machines without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout: Option<String>,
 }
 
 /// The answer to [`Hello`].

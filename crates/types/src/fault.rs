@@ -200,15 +200,19 @@ pub enum TaskCause {
     /// The pool had valid artifacts and did not deliver: the window closed, or a paid task
     /// ran out of attempts. The requester gets its refund and the bond.
     PoolFault,
+    /// A task quoted for the pool contract whose quote expired before the requester
+    /// published it on chain: nothing was paid, nothing is owed.
+    Lapsed,
 }
 
 impl TaskCause {
     /// Every cause.
-    pub const ALL: [TaskCause; 4] = [
+    pub const ALL: [TaskCause; 5] = [
         TaskCause::Proved,
         TaskCause::RequesterFault,
         TaskCause::ProverFault,
         TaskCause::PoolFault,
+        TaskCause::Lapsed,
     ];
 
     /// The stable code stored on the task and shown to its requester.
@@ -218,6 +222,7 @@ impl TaskCause {
             TaskCause::RequesterFault => "requester_fault",
             TaskCause::ProverFault => "prover_fault",
             TaskCause::PoolFault => "pool_fault",
+            TaskCause::Lapsed => "lapsed",
         }
     }
 
@@ -233,6 +238,7 @@ impl TaskCause {
             TaskCause::RequesterFault => Party::Requester,
             TaskCause::ProverFault => Party::Prover,
             TaskCause::PoolFault => Party::Pool,
+            TaskCause::Lapsed => Party::Nobody,
         }
     }
 

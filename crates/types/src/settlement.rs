@@ -263,3 +263,85 @@ pub struct LedgerSummary {
     /// Its chain id.
     pub chain_id: u64,
 }
+
+/// `GET /v1/chain`: where a node settling on Ethereum settles (404 `not_on_chain` on the
+/// embedded ledger).
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct ChainInfo {
+    /// The chain id quotes are signed for.
+    pub chain_id: u64,
+    /// The pool contract (`0x` + 20 bytes): the quotes' `verifyingContract`.
+    pub contract: String,
+    /// Its payment token (`0x` + 20 bytes).
+    pub token: String,
+    /// The pool's operator account, which sends every `fulfill`.
+    pub pool_account: String,
+    /// The first block the node follows.
+    pub from_block: u64,
+    /// How many blocks the node waits before it trusts an event.
+    pub confirmations: u64,
+    /// Verifier contracts the pool takes liability for, each with the circuit key (`zkey`
+    /// blob hash) it checks.
+    pub verifiers: Vec<TrustedVerifier>,
+}
+
+/// A verifier contract the operator vouched for: the snarkjs export of one circuit key.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct TrustedVerifier {
+    /// Its address (`0x` + 20 bytes).
+    pub address: String,
+    /// sha256 of the `.zkey` it was exported from (hex).
+    pub zkey: String,
+}
+
+/// `POST /v1/tasks/chain` (requester): quote a task for the pool contract and register it,
+/// artifacts and all, so that the node proves it once the requester publishes the quote on
+/// chain with `submitTask`.
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct ChainTaskRequest {
+    /// What to prove (artifacts uploaded already): a Groth16 task.
+    pub spec: TaskSpec,
+    /// The liability window the requester wants (ms from now).
+    pub window_ms: u64,
+    /// The requester's Ethereum account: only it may publish and claim (`0x` + 20 bytes).
+    pub payer: String,
+    /// The verifier contract the pool contract calls with the proof (`0x` + 20 bytes): one of
+    /// [`ChainInfo::verifiers`], for this task's `.zkey`.
+    pub verifier: String,
+}
+
+/// The answer to [`ChainTaskRequest`].
+#[derive(Clone, Serialize, Deserialize, Debug)]
+pub struct ChainTaskIssued {
+    /// The node's task, `unpaid` until `submitTask` is seen on chain.
+    pub task_id: TaskId,
+    /// The contract's id of the task once published: the quote's EIP-712 digest (`0x` + 32
+    /// bytes).
+    pub chain_task: String,
+    /// The signed quote to pass to `submitTask`.
+    pub signed: SignedQuote,
+    /// Work units the task was priced at.
+    pub work: u64,
+    /// The node's completion estimate (ms).
+    pub estimated_ms: u64,
+}
+
+/// A task settled on chain, as the node tracks it (part of `GET /v1/tasks/{id}/chain`).
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct ChainTaskView {
+    /// The node's task.
+    pub task_id: TaskId,
+    /// The contract's task id.
+    pub chain_task: String,
+    /// `quoted` (not yet published), `open` (published, being proved), `fulfilled`,
+    /// `missed` (the window closed first; the payer may claim) or `lapsed` (never published).
+    pub state: String,
+    /// End of the liability window (unix ms).
+    pub deadline_ms: u64,
+    /// The `fulfill` transaction, once mined (`0x` + 32 bytes).
+    pub fulfil_tx: Option<String>,
+    /// Its gas.
+    pub fulfil_gas: Option<u64>,
+    /// Why the node could not fulfil, when it could not.
+    pub note: Option<String>,
+}

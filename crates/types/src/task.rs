@@ -109,10 +109,14 @@ impl TaskSpec {
 /// expired or the prover failed, attempts left), `Leased|Queued → Failed` (no attempts left or a
 /// non-retryable failure). A split task goes `Proving → Done` when its segments (tasks of
 /// their own, each with this life) are joined, or `Proving → Failed` when one of them fails.
-/// `Done` and `Failed` are final.
+/// `Done` and `Failed` are final. A task quoted for the pool contract starts `Unpaid` and is
+/// queued when the requester's `submitTask` is seen on chain (or fails as `lapsed` when the
+/// quote expires unpublished).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskState {
+    /// Quoted for settlement on chain; waiting for the requester to publish it there.
+    Unpaid,
     /// Waiting for a prover.
     Queued,
     /// Held by one prover under a lease.
@@ -129,6 +133,7 @@ impl TaskState {
     /// The stable name used on the wire and in the database.
     pub fn as_str(&self) -> &'static str {
         match self {
+            TaskState::Unpaid => "unpaid",
             TaskState::Queued => "queued",
             TaskState::Leased => "leased",
             TaskState::Proving => "proving",
@@ -140,6 +145,7 @@ impl TaskState {
     /// Parses the database form.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
+            "unpaid" => TaskState::Unpaid,
             "queued" => TaskState::Queued,
             "leased" => TaskState::Leased,
             "proving" => TaskState::Proving,

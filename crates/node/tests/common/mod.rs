@@ -115,5 +115,11 @@ pub async fn hello(c: &Client, name: &str) -> zkpool_types::ProverId {
         agent_version: "t".into(),
     };
     hw.name = name.into();
-    c.hello(&Hello { hardware: hw }).await.unwrap().prover_id
+    c.hello(&Hello {
+        hardware: hw,
+        payout: None,
+    })
+    .await
+    .unwrap()
+    .prover_id
 }
