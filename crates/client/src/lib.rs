@@ -264,6 +264,15 @@ impl Client {
         Ok(bytes.to_vec())
     }
 
+    /// The Prometheus exposition of `GET /metrics` (admin key).
+    pub async fn metrics(&self) -> Result<String, ClientError> {
+        let url = self.url("/metrics");
+        let resp = self.send(self.http.get(&url), &url).await?;
+        resp.text()
+            .await
+            .map_err(|e| ClientError::Transport { url, source: e })
+    }
+
     /// Tasks and provers visible to this key.
     pub async fn status(&self) -> Result<StatusView, ClientError> {
         self.get("/v1/status").await

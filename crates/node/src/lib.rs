@@ -31,6 +31,7 @@ mod error;
 mod extract;
 mod guard;
 mod liability;
+mod metrics;
 pub mod onchain;
 mod prover_api;
 mod requester_api;
@@ -150,6 +151,8 @@ pub struct Node {
     shapes: shapes::Shapes,
     /// When the blob collector last ran, by the node's clock (ms).
     last_gc_ms: std::sync::atomic::AtomicI64,
+    /// Counters and histograms for `GET /metrics`.
+    metrics: metrics::Metrics,
 }
 
 impl Node {
@@ -165,6 +168,7 @@ impl Node {
             guard: guard::Guard::new(config.guard.clone()),
             shapes: shapes::Shapes::new(16 << 20),
             last_gc_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
+            metrics: metrics::Metrics::new(),
             config,
         })
     }
@@ -231,6 +235,7 @@ pub fn router(node: Arc<Node>) -> Router {
         ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::scrape))
         .route("/v1/keys", post(admin::create_key).get(admin::list_keys))
         .route("/v1/keys/{id}/revoke", post(admin::revoke_key))
         .route(
@@ -263,6 +268,10 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/epochs/close", post(settlement_api::close_epoch))
         .merge(uploads)
         .merge(public)
+        .layer(axum::middleware::from_fn_with_state(
+            node.clone(),
+            metrics::count_requests,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(node)
 }

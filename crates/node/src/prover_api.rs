@@ -120,8 +120,12 @@ pub async fn lease(
 ) -> Result<Response, ApiError> {
     let p = own_prover(&node, &caller, &id).await?;
     let wait = std::time::Duration::from_millis(req.wait_ms).min(node.config.max_long_poll);
-    match scheduler::lease_wait(&node, &p, wait).await? {
+    let asked = std::time::Instant::now();
+    let grant = scheduler::lease_wait(&node, &p, wait).await?;
+    node.metrics.lease_waited(asked.elapsed(), grant.is_some());
+    match grant {
         Some(g) => {
+            node.metrics.leased_after(node.now_ms() - g.queued_ms);
             tracing::info!(task = %g.task, prover = %p.id, name = %p.hardware.name, lease = %g.lease,
                 token = g.token.0, "task leased");
             Ok(Json(LeaseGrant {

@@ -32,13 +32,16 @@ pub async fn quote(
     ApiJson(req): ApiJson<QuoteRequest>,
 ) -> Result<Json<QuoteIssued>, ApiError> {
     caller.require(&[Role::Requester])?;
-    if node.config.chain.is_some() {
-        return Err(onchain::settles_on_chain());
+    let issued = async {
+        if node.config.chain.is_some() {
+            return Err(onchain::settles_on_chain());
+        }
+        let task = prepare_task(&node, caller.0.id, req.spec).await?;
+        settlement::issue_quote(&node, &task, req.window_ms).await
     }
-    let task = prepare_task(&node, caller.0.id, req.spec).await?;
-    Ok(Json(
-        settlement::issue_quote(&node, &task, req.window_ms).await?,
-    ))
+    .await;
+    node.metrics.quoted("embedded", &issued);
+    Ok(Json(issued?))
 }
 
 /// `GET /v1/chain` (any key): the contract, token and trusted verifiers of a pool that settles
@@ -58,11 +61,15 @@ pub async fn submit_chain(
     ApiJson(req): ApiJson<ChainTaskRequest>,
 ) -> Result<(StatusCode, Json<ChainTaskIssued>), ApiError> {
     caller.require(&[Role::Requester])?;
-    onchain::info(&node)?;
-    let spec = req.spec.clone();
-    let task = prepare_task(&node, caller.0.id, req.spec.clone()).await?;
-    let issued = onchain::issue(&node, caller.0.id, &spec, &task, &req).await?;
-    Ok((StatusCode::CREATED, Json(issued)))
+    let issued = async {
+        onchain::info(&node)?;
+        let spec = req.spec.clone();
+        let task = prepare_task(&node, caller.0.id, req.spec.clone()).await?;
+        onchain::issue(&node, caller.0.id, &spec, &task, &req).await
+    }
+    .await;
+    node.metrics.quoted("ethereum", &issued);
+    Ok((StatusCode::CREATED, Json(issued?)))
 }
 
 /// `GET /v1/tasks/{id}/chain` (the task's requester): where its settlement on chain stands.

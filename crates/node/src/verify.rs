@@ -64,6 +64,15 @@ pub(crate) async fn uploaded(
             .map_err(ApiError::internal)?
     };
     let verify_ms = started.elapsed().as_millis() as u64;
+    let valid = match &checked {
+        Ok(()) => Some(true),
+        Err(BackendError::InvalidProof(_) | BackendError::MalformedProof(_)) => Some(false),
+        Err(_) => None,
+    };
+    if let Some(valid) = valid {
+        node.metrics
+            .proof_checked(task.spec.system, valid, prove_ms, verify_ms);
+    }
     match checked {
         Ok(()) => {
             let stored = node.store.put_blob(&proof.0, node.now_ms()).await?;

@@ -86,7 +86,13 @@ pub struct Grant {
     pub collateral: u64,
     /// The key the lease was granted to.
     pub key: KeyId,
+    /// When the task last became leasable: its submit, or the end of its last lease (ms).
+    pub queued_ms: i64,
 }
+
+/// A leasable task as `lease_next` selects it: id, spec, work, token, statement, collateral,
+/// queued since (ms).
+type LeaseRow = (i64, String, i64, i64, Vec<u8>, i64, i64);
 
 /// What a prover may take on in one lease request, decided by the node.
 #[derive(Clone, Copy, Debug)]
@@ -192,7 +198,10 @@ impl Store {
         }
         // `systems` holds only our own enum's fixed names, so formatting them in is safe.
         let sql = format!(
-            "SELECT t.id, t.spec, t.work, t.token, t.statement, t.collateral FROM tasks t
+            "SELECT t.id, t.spec, t.work, t.token, t.statement, t.collateral,
+                    MAX(t.created_ms, COALESCE((SELECT MAX(l.ended_ms) FROM leases l
+                                                WHERE l.task_id = t.id), 0))
+             FROM tasks t
              WHERE t.state = 'queued' AND t.system IN ({})
                AND t.memory_bytes <= ?1 - (SELECT COALESCE(SUM(h.memory_bytes), 0) FROM tasks h
                                            WHERE h.state = 'leased' AND h.prover_id = ?2)
@@ -210,14 +219,14 @@ impl Store {
         let _w = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
         let r: Result<_, StoreError> = async {
-            let row: Option<(i64, String, i64, i64, Vec<u8>, i64)> = sqlx::query_as(&sql)
+            let row: Option<LeaseRow> = sqlx::query_as(&sql)
                 .bind(prover.hardware.memory_bytes as i64)
                 .bind(prover.id.0)
                 .bind(prover.key_id.0)
                 .bind(i64::try_from(limits.stake_available).unwrap_or(i64::MAX))
                 .fetch_optional(&mut *tx)
                 .await?;
-            let Some((task, spec, work, token, statement, collateral)) = row else {
+            let Some((task, spec, work, token, statement, collateral, queued_ms)) = row else {
                 return Ok(Ok(None));
             };
             let spec: TaskSpec =
@@ -265,6 +274,7 @@ impl Store {
                 statement,
                 collateral: collateral.max(0) as u64,
                 key: prover.key_id,
+                queued_ms,
             };
             match plan(&grant) {
                 Ok(entries) => {

@@ -130,6 +130,16 @@ pub enum TaskState {
 }
 
 impl TaskState {
+    /// Every state.
+    pub const ALL: [TaskState; 6] = [
+        TaskState::Unpaid,
+        TaskState::Queued,
+        TaskState::Leased,
+        TaskState::Proving,
+        TaskState::Done,
+        TaskState::Failed,
+    ];
+
     /// The stable name used on the wire and in the database.
     pub fn as_str(&self) -> &'static str {
         match self {
