@@ -46,6 +46,10 @@ pub struct NodeArgs {
     /// Settlement on the pool contract (`--settlement ethereum`).
     #[command(flatten)]
     pub chain: crate::chain_cmd::ChainArgs,
+    /// The URL prover machines reach this node at (written into `/install.sh`; behind a
+    /// TLS proxy, its https URL). Default: the host the installer was fetched from.
+    #[arg(long, env = "ZKPOOL_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 impl NodeArgs {
@@ -77,6 +81,17 @@ impl NodeArgs {
             ..NodeConfig::default()
         };
         self.limits.apply(&mut config)?;
+        if let Some(url) = &self.public_url {
+            // It is written into a shell script provers run: plain URL characters only.
+            let plain = url
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!&()*+,;=%".contains(&b))
+                && !url.contains(['\'', '"', '`', '$']);
+            anyhow::ensure!(
+                plain && (url.starts_with("http://") || url.starts_with("https://")),
+                "--public-url must be an http:// or https:// URL of plain characters, got {url:?}"
+            );
+        }
         Ok(config)
     }
 }
@@ -149,6 +164,9 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         ),
     }
     config.settlement = args.settlement.config(signer)?;
+    // The node serves itself as the prover agent (`/install.sh`).
+    config.agent_binary = std::env::current_exe().ok();
+    config.public_url = args.public_url.clone();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| {
@@ -168,6 +186,11 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         "create keys with: zkpool keys create --data-dir {} --role prover --name rig-1",
         args.data_dir.display()
     );
+    let public = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    eprintln!("provers join with: curl -fsSL {public}/install.sh | sh -s -- --key zkp_prover_…");
     let node = Node::new(
         store.clone(),
         crate::backends_with(args.limits.groth16(), args.limits.miden()),

@@ -11,10 +11,10 @@ pub struct ProverArgs {
     #[arg(long, env = "ZKPOOL_POOL", default_value = "http://127.0.0.1:7070")]
     pool: String,
     /// This machine's prover access key (from the pool operator: `zkpool keys create --role prover`).
-    #[arg(long, env = "ZKPOOL_KEY")]
+    #[arg(long, env = "ZKPOOL_KEY", hide_env_values = true)]
     key: String,
     /// The machine's name on the dashboard (default: the hostname).
-    #[arg(long)]
+    #[arg(long, env = "ZKPOOL_NAME")]
     name: Option<String>,
     /// Tasks to prove at once. Each Groth16 proof already uses every core, so 1 is best for
     /// Groth16; a Miden segment (split proving) uses one core, so a machine that takes split

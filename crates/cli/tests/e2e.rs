@@ -17,6 +17,9 @@ use zkpool_prover::Fault;
 use zkpool_types::api::TaskView;
 use zkpool_types::{TaskId, TaskState};
 
+mod common;
+use common::{create_key, start_node, start_node_with, zkpool, Child};
+
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -223,75 +226,6 @@ async fn invalid_proofs_are_refused_counted_and_the_task_moves_on() {
     assert!(cheat.invalid_proofs >= 1 && cheat.tasks_done == 0);
     honest.abort();
     pool.stop().await;
-}
-
-/// A child process killed when dropped.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn zkpool(args: &[&str]) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_zkpool"));
-    c.args(args).env("RUST_LOG", "warn").stdin(Stdio::null());
-    c
-}
-
-/// Starts `zkpool node` on `port` (0: any free one) and returns it with the port it bound,
-/// read from its own startup line, so no test picks a port that someone else may take first.
-fn start_node(dir: &Path, port: u16) -> (Child, u16) {
-    start_node_with(dir, port, &[])
-}
-
-/// [`start_node`] with extra `zkpool node` flags.
-fn start_node_with(dir: &Path, port: u16, extra: &[&str]) -> (Child, u16) {
-    use std::io::BufRead;
-    let mut child = zkpool(&[
-        "node",
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--lease-ttl",
-        "4",
-        "--heartbeat",
-        "1",
-    ])
-    .args(extra)
-    .arg("--data-dir")
-    .arg(dir)
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let bound = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            let rest = l.split("zkpool node on http://").nth(1)?;
-            let addr: std::net::SocketAddr = rest.split_whitespace().next()?.parse().ok()?;
-            Some(addr.port())
-        })
-        .expect("the node printed its address");
-    // Keep draining its stderr so the node never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (Child(child), bound)
-}
-
-fn create_key(dir: &Path, role: &str, name: &str) -> String {
-    let out = zkpool(&["keys", "create", "--role", role, "--name", name])
-        .arg("--data-dir")
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,6 +30,7 @@ mod epochs;
 mod error;
 mod extract;
 mod guard;
+mod install;
 mod liability;
 mod metrics;
 pub mod onchain;
@@ -103,6 +104,12 @@ pub struct NodeConfig {
     pub gc_interval: Duration,
     /// Settle on the pool contract instead of the embedded ledger (`--settlement ethereum`).
     pub chain: Option<onchain::ChainConfig>,
+    /// The `zkpool` binary served to provers by `GET /v1/agent/zkpool` and `/install.sh`
+    /// (`zkpool node` serves itself); `None`: not served.
+    pub agent_binary: Option<std::path::PathBuf>,
+    /// The URL provers reach this node at, written into `/install.sh` (`--public-url`);
+    /// `None`: the host the installer was fetched from.
+    pub public_url: Option<String>,
 }
 
 impl Default for NodeConfig {
@@ -125,6 +132,8 @@ impl Default for NodeConfig {
             blob_retention: Duration::from_secs(7 * 24 * 3600),
             gc_interval: Duration::from_secs(60),
             chain: None,
+            agent_binary: None,
+            public_url: None,
         }
     }
 }
@@ -153,6 +162,8 @@ pub struct Node {
     last_gc_ms: std::sync::atomic::AtomicI64,
     /// Counters and histograms for `GET /metrics`.
     metrics: metrics::Metrics,
+    /// The agent binary served to provers.
+    agent: install::Agent,
 }
 
 impl Node {
@@ -169,6 +180,7 @@ impl Node {
             shapes: shapes::Shapes::new(16 << 20),
             last_gc_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
             metrics: metrics::Metrics::new(),
+            agent: install::Agent::default(),
             config,
         })
     }
@@ -229,6 +241,8 @@ pub fn router(node: Arc<Node>) -> Router {
     let public = Router::new()
         .route("/", get(dashboard::page))
         .route("/v1/dashboard", get(dashboard::data))
+        .route("/install.sh", get(install::script))
+        .route("/v1/agent/zkpool", get(install::binary))
         .route_layer(axum::middleware::from_fn_with_state(
             node.clone(),
             guard::anonymous,
