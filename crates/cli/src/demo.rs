@@ -225,6 +225,17 @@ impl LocalPool {
         payout: Option<String>,
     ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
         let (_, secret) = self.prover_key(name, stake).await?;
+        Ok(self.spawn_agent(name, secret, fault, payout))
+    }
+
+    /// Starts one prover agent named `name` with the prover key `secret`.
+    pub fn spawn_agent(
+        &self,
+        name: &str,
+        secret: String,
+        fault: Fault,
+        payout: Option<String>,
+    ) -> tokio::task::JoinHandle<()> {
         let config = AgentConfig {
             pool: self.url(),
             key: secret,
@@ -235,11 +246,11 @@ impl LocalPool {
             payout,
         };
         let stop = self.stop.clone();
-        Ok(tokio::spawn(async move {
+        tokio::spawn(async move {
             if let Err(e) = zkpool_prover::run(config, crate::backends(), stop).await {
                 tracing::error!(error = %e, "agent stopped");
             }
-        }))
+        })
     }
 
     /// A new prover key named `name` with `stake` tokens staked: its id and secret.

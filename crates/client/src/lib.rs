@@ -264,6 +264,16 @@ impl Client {
         Ok(bytes.to_vec())
     }
 
+    /// Every access key, without secrets (admin key).
+    pub async fn list_keys(&self) -> Result<Vec<zkpool_types::api::KeyInfo>, ClientError> {
+        self.get("/v1/keys").await
+    }
+
+    /// Who this key is (`GET /v1/me`).
+    pub async fn me(&self) -> Result<zkpool_types::api::MeView, ClientError> {
+        self.get("/v1/me").await
+    }
+
     /// The Prometheus exposition of `GET /metrics` (admin key).
     pub async fn metrics(&self) -> Result<String, ClientError> {
         let url = self.url("/metrics");

@@ -5,8 +5,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Serialize;
-use zkpool_types::api::{CreateKeyRequest, CreatedKey, Role, StatusView};
+use zkpool_types::api::{CreateKeyRequest, CreatedKey, KeyInfo, MeView, Role, StatusView};
 use zkpool_types::KeyId;
 
 use crate::extract::ApiJson;
@@ -31,14 +30,6 @@ pub async fn create_key(
         .await?;
     tracing::info!(key = %key.id, role = key.role.as_str(), name = %key.name, "access key created");
     Ok((StatusCode::CREATED, Json(key)))
-}
-
-/// A key without its secret.
-#[derive(Serialize, serde::Deserialize, Debug)]
-pub struct KeyInfo {
-    id: KeyId,
-    role: Role,
-    name: String,
 }
 
 /// `GET /v1/keys` (admin).
@@ -106,6 +97,27 @@ pub async fn status(
         .list_provers(node.now_ms(), online_window(&node))
         .await?;
     Ok(Json(StatusView { tasks, provers }))
+}
+
+/// `GET /v1/me` (any key): the key's id, name and role, and a prover key's machines; the
+/// dashboard's sign-in.
+pub async fn me(State(node): State<Arc<Node>>, caller: Caller) -> Result<Json<MeView>, ApiError> {
+    let machines = match caller.0.role {
+        Role::Prover => node
+            .store
+            .provers_of(Some(caller.0.id))
+            .await?
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(Json(MeView {
+        key: caller.0.id,
+        name: caller.0.name.clone(),
+        role: caller.0.role,
+        machines,
+    }))
 }
 
 /// A prover is online when it heartbeated within three heartbeat intervals.

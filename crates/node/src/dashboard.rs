@@ -45,12 +45,20 @@ pub async fn data(State(node): State<Arc<Node>>) -> Result<Json<DashboardView>, 
                 .collect(),
         })
         .collect();
+    let proofs_per_minute = node.store.proofs_per_minute(now, 60).await?;
+    let epoch = match node.config.chain {
+        None => Some(crate::epochs::current(&node).await?),
+        Some(_) => None,
+    };
     Ok(Json(DashboardView {
         provers,
         tasks_by_state,
         tasks_by_cause,
         splits,
         now_ms: now,
+        proofs_per_minute,
+        queue_depth: node.queue_history(),
+        epoch,
     }))
 }
 

@@ -87,6 +87,35 @@ pub async fn close_epoch(node: &Node) -> Result<EpochView, ApiError> {
     Ok(view)
 }
 
+/// The epoch in progress: its work so far (counted as its close will count it) and the pool
+/// it will pay.
+pub async fn current(node: &Node) -> Result<zkpool_types::api::EpochNow, ApiError> {
+    let cfg = &node.config.settlement;
+    let books = node.settlement.books(&node.store, cfg).await?;
+    let now = node.now_ms();
+    let epoch = node.store.current_epoch(now).await?;
+    let done = node.store.done_tasks(epoch.started_ms, now).await?;
+    let work = aggregate_work(
+        &cfg.factors,
+        done.iter().map(|d| WorkRecord {
+            prover: d.key,
+            system: &d.system,
+            size: d.size,
+        }),
+    )?;
+    let pool = cfg
+        .epoch_reward
+        .min(books.ledger.balance(&Account::Treasury));
+    Ok(zkpool_types::api::EpochNow {
+        epoch: epoch.id,
+        started_ms: epoch.started_ms,
+        length_ms: cfg.epoch_length.as_millis() as u64,
+        work: u64::try_from(work.values().sum::<u128>()).unwrap_or(u64::MAX),
+        provers: work.len() as u64,
+        reward_pool: units(pool),
+    })
+}
+
 /// Closes the epoch when it has run for the configured length (the reaper calls this).
 pub async fn epoch_tick(node: &Node) -> Result<(), ApiError> {
     let epoch = node.store.current_epoch(node.now_ms()).await?;

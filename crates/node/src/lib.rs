@@ -164,6 +164,8 @@ pub struct Node {
     metrics: metrics::Metrics,
     /// The agent binary served to provers.
     agent: install::Agent,
+    /// Queue depth sampled once a minute for the dashboard: (minute start, depth), an hour.
+    queue_samples: std::sync::Mutex<std::collections::VecDeque<(i64, u64)>>,
 }
 
 impl Node {
@@ -181,6 +183,7 @@ impl Node {
             last_gc_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
             metrics: metrics::Metrics::new(),
             agent: install::Agent::default(),
+            queue_samples: std::sync::Mutex::new(std::collections::VecDeque::new()),
             config,
         })
     }
@@ -225,6 +228,34 @@ impl Node {
         Ok(total)
     }
 
+    /// Samples the queue depth when this minute has no sample yet (the reaper calls it).
+    pub(crate) async fn sample_queue(&self) -> Result<(), zkpool_store::StoreError> {
+        let minute = self.now_ms() / 60_000 * 60_000;
+        let due = self
+            .queue_samples
+            .lock()
+            .map(|q| q.back().is_none_or(|(m, _)| *m < minute))
+            .unwrap_or(false);
+        if due {
+            let depth = self.store.queued_count().await?;
+            if let Ok(mut q) = self.queue_samples.lock() {
+                q.push_back((minute, depth));
+                while q.front().is_some_and(|(m, _)| *m <= minute - 3_600_000) {
+                    q.pop_front();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The queue samples of the last hour, oldest first.
+    pub(crate) fn queue_history(&self) -> Vec<(i64, u64)> {
+        self.queue_samples
+            .lock()
+            .map(|q| q.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Whether the collector is due.
     pub(crate) fn gc_due(&self) -> bool {
         let last = self.last_gc_ms.load(std::sync::atomic::Ordering::Relaxed);
@@ -260,6 +291,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/tasks/{id}", get(requester_api::task))
         .route("/v1/tasks/{id}/proof", get(requester_api::proof))
         .route("/v1/status", get(admin::status))
+        .route("/v1/me", get(admin::me))
         .route("/v1/provers/hello", post(prover_api::hello))
         .route("/v1/provers/{id}/heartbeat", post(prover_api::heartbeat))
         .route("/v1/provers/{id}/lease", post(prover_api::lease))

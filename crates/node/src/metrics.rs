@@ -178,7 +178,7 @@ impl Metrics {
         );
         registry.register(
             "queue_depth",
-            "Tasks queued and waiting for a prover, now",
+            "Tasks and segments queued and waiting for a prover, now",
             m.queue_depth.clone(),
         );
         registry.register(
@@ -300,8 +300,7 @@ async fn refresh(node: &Node) -> Result<(), ApiError> {
             })
             .set(n as i64);
     }
-    m.queue_depth
-        .set(by_state.get("queued").copied().unwrap_or(0) as i64);
+    m.queue_depth.set(node.store.queued_count().await? as i64);
     let by_cause = node.store.count_tasks_by_cause().await?;
     for cause in TaskCause::ALL {
         let n = by_cause.get(cause.code()).copied().unwrap_or(0);

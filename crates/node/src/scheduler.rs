@@ -72,6 +72,9 @@ pub async fn sweep(node: &Node) {
     if let Err(e) = settlement::epoch_tick(node).await {
         tracing::error!(error = ?e, "epoch settlement failed");
     }
+    if let Err(e) = node.sample_queue().await {
+        tracing::error!(error = ?e, "sampling the queue depth failed");
+    }
     if node.gc_due() {
         if let Err(e) = node.collect_blobs().await {
             tracing::error!(error = ?e, "collecting unused blobs failed");

@@ -175,6 +175,43 @@ impl Store {
 }
 
 impl Store {
+    /// Tasks a prover could lease now: queued whole tasks and queued segments.
+    pub async fn queued_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE state = 'queued'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Verified proofs per minute in the `minutes` minutes that end with the one holding
+    /// `now_ms`, oldest first. A segment is a proof; a split task's join is not.
+    pub async fn proofs_per_minute(
+        &self,
+        now_ms: i64,
+        minutes: usize,
+    ) -> Result<Vec<u64>, StoreError> {
+        let first = (now_ms / 60_000 - minutes as i64 + 1) * 60_000;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT (t.finished_ms - ?1) / 60000, COUNT(*) FROM tasks t
+             WHERE t.state = 'done' AND t.finished_ms >= ?1 AND t.finished_ms <= ?2
+               AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = t.id)
+             GROUP BY 1",
+        )
+        .bind(first)
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = vec![0u64; minutes];
+        for (bucket, n) in rows {
+            if let Some(slot) = usize::try_from(bucket).ok().and_then(|b| out.get_mut(b)) {
+                *slot = n.max(0) as u64;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
     /// Every lease of a task, oldest first: the prover and how the lease ended (`None` while
     /// active).
     pub async fn leases_of(

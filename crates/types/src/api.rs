@@ -326,6 +326,59 @@ pub struct DashboardView {
     pub splits: Vec<SplitProgress>,
     /// The node's clock, Unix milliseconds.
     pub now_ms: i64,
+    /// Verified proofs (segments count one each) per minute over the last hour, oldest first:
+    /// 60 values, the last one the minute in progress.
+    #[serde(default)]
+    pub proofs_per_minute: Vec<u64>,
+    /// Tasks waiting in the queue, sampled once a minute over the last hour: (minute start,
+    /// Unix ms; depth), oldest first. Minutes the node was down have no sample.
+    #[serde(default)]
+    pub queue_depth: Vec<(i64, u64)>,
+    /// The Proof-of-ZK-Work epoch in progress.
+    #[serde(default)]
+    pub epoch: Option<EpochNow>,
+}
+
+/// The epoch in progress, as the dashboard shows it.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct EpochNow {
+    /// Its number.
+    pub epoch: u64,
+    /// When it started, Unix ms.
+    pub started_ms: i64,
+    /// How long it runs, ms.
+    pub length_ms: u64,
+    /// α-weighted work that counts towards it so far (paid, proved, each statement once).
+    pub work: u64,
+    /// Prover keys with work in it so far.
+    pub provers: u64,
+    /// The reward pool it will pay at its close, base units (the configured reward, or what
+    /// the treasury holds if that is less).
+    pub reward_pool: crate::settlement::Units,
+}
+
+/// `GET /v1/keys`: a key without its secret.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// Its id.
+    pub id: KeyId,
+    /// Its role.
+    pub role: Role,
+    /// Its name.
+    pub name: String,
+}
+
+/// `GET /v1/me`: who a key is.
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+pub struct MeView {
+    /// The key's id.
+    pub key: KeyId,
+    /// Its name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// For a prover key, the machines that said hello with it.
+    pub machines: Vec<ProverId>,
 }
 
 /// A split task on the dashboard.
