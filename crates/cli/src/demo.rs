@@ -99,6 +99,10 @@ pub struct LocalPool {
     pub store: Arc<Store>,
     /// The requester key's id (its ledger account is `requester:<id>`).
     pub requester_key: KeyId,
+    /// The requester key's secret, for clients outside this process (`zkpool devnet`).
+    pub requester_secret: String,
+    /// The admin key's secret.
+    pub admin_secret: String,
     /// The node itself, for tests that drive its clock and its reaper (`Node::sweep`).
     pub node: Arc<Node>,
     stop: CancellationToken,
@@ -137,6 +141,15 @@ impl LocalPool {
         data_dir: Option<PathBuf>,
         config: NodeConfig,
     ) -> anyhow::Result<Self> {
+        Self::listening(data_dir, config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// [`LocalPool::with_config`] with the node listening on `listen`.
+    pub async fn listening(
+        data_dir: Option<PathBuf>,
+        config: NodeConfig,
+        listen: SocketAddr,
+    ) -> anyhow::Result<Self> {
         let (dir, tmp) = match data_dir {
             Some(d) => (d, None),
             None => {
@@ -148,7 +161,9 @@ impl LocalPool {
         let mut config = config;
         config.settlement.signer = crate::settlement_cmd::load_pool_key(&dir)?;
         let node = Node::new(store.clone(), crate::backends(), config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         let stop = CancellationToken::new();
         let node_stop = stop.clone();
@@ -162,7 +177,8 @@ impl LocalPool {
         let admin = store
             .create_key(Role::Admin, "demo-admin", now_ms())
             .await?;
-        let admin = Client::new(&url, &admin.secret)?;
+        let admin_secret = admin.secret;
+        let admin = Client::new(&url, &admin_secret)?;
         // Money for the settlement flows: the requester's account, the pool's liability
         // stake (bonds) and the treasury (epoch reward pools).
         for (account, tokens) in [
@@ -180,6 +196,8 @@ impl LocalPool {
             requester: Client::new(&url, &req.secret)?,
             admin,
             requester_key: req.id,
+            requester_secret: req.secret,
+            admin_secret,
             store,
             node,
             stop,
@@ -352,6 +370,19 @@ pub async fn wait_online(client: &Client, n: usize) -> anyhow::Result<()> {
             "only {online} of {n} provers came online"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Polls task `id` until it is final (done or failed), for at most `limit`.
+pub async fn wait_final(client: &Client, id: TaskId, limit: Duration) -> anyhow::Result<TaskView> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let v = client.task(id).await?;
+        if v.state.is_final() {
+            return Ok(v);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "task {id} not final: {v:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

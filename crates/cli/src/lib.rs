@@ -7,6 +7,7 @@ pub mod bench_split;
 pub mod chain_cmd;
 pub mod chain_demo;
 pub mod demo;
+pub mod devnet;
 pub mod fixtures;
 pub mod keys_cmd;
 pub mod limits_cmd;

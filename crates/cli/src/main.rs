@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use zkpool::{
-    bench, chain_cmd, demo, keys_cmd, node_cmd, prover_cmd, requester_cmd, settlement_cmd,
+    bench, chain_cmd, demo, devnet, keys_cmd, node_cmd, prover_cmd, requester_cmd, settlement_cmd,
     verify_cmd,
 };
 
@@ -70,6 +70,9 @@ enum Command {
     /// Run a local pool on this machine: Groth16 tasks on four provers, then the zkML
     /// decision tree split over four provers (`demo groth16`, `demo zkml` for one of them).
     Demo(demo::DemoArgs),
+    /// Run a local pool that keeps running for requesters to rehearse against, with provers
+    /// that misbehave on purpose (`--preset silent|late|invalid|crash|flaky`).
+    Devnet(devnet::DevnetArgs),
     /// Measure pool overhead, prove speed against snarkjs, node memory with idle provers, and
     /// (`--split`) the split-proving speed-up, overhead and per-segment cost.
     Bench(bench::BenchArgs),
@@ -141,6 +144,7 @@ fn main() -> std::process::ExitCode {
             Command::Epochs(c) => settlement_cmd::epochs(c).await,
             Command::Chain(c) => chain_cmd::run(c).await,
             Command::Demo(a) => demo::run(a).await,
+            Command::Devnet(a) => devnet::run(a).await,
             Command::Bench(a) => bench::run(a).await,
         }
     });

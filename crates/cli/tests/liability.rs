@@ -48,15 +48,9 @@ fn tokens(n: u64) -> u128 {
 }
 
 async fn wait_final(client: &Client, id: TaskId) -> TaskView {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let v = client.task(id).await.unwrap();
-        if v.state.is_final() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "task {id} not final: {v:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    zkpool::demo::wait_final(client, id, Duration::from_secs(120))
+        .await
+        .unwrap()
 }
 
 async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {

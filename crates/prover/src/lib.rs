@@ -2,6 +2,7 @@
 //! says what the machine is, and then, in `jobs` parallel loops, leases a task, fetches its
 //! artifacts (cached by hash), proves it, and uploads the proof. A heartbeat loop keeps the
 //! held leases alive. When the pool is away the agent says so and retries with backoff.
+//! A [`Fault`] makes it misbehave on purpose, for rehearsals (`zkpool devnet`) and tests.
 //!
 //! ```text
 //!  hello ──► [lease ─► fetch ─► prove ─► upload] × jobs
@@ -14,11 +15,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use zkpool_backend::{Artifacts, BackendError, Backends, Blob};
 use zkpool_client::{Client, ClientError};
 use zkpool_types::api::{Hello, LeaseGrant, ReportKind, Welcome};
-use zkpool_types::{BlobHash, LeaseId, ProverId};
+use zkpool_types::{BlobHash, LeaseId, ProverId, TaskId};
 
 pub use hardware::{default_name, detect_hardware};
 
@@ -30,12 +34,81 @@ pub enum Fault {
     None,
     /// Upload proofs with a flipped byte (the node must refuse them and re-lease the task).
     InvalidProofs,
-    /// Take a lease and never finish it (the lease must expire and the task move on).
+    /// Take a lease and go silent on it: no heartbeat for it, no result, no report. The lease
+    /// expires one TTL after it was granted and the task moves on. The job waits two TTLs
+    /// (by then the pool has taken the task back) and leases again, to be silent again.
     Stall,
     /// Report every task's artifacts as unprovable without trying (a prover in league with a
     /// requester: the node must ask another key, and penalise this one when it is
     /// contradicted).
     FalseReports,
+    /// Prove and check the proof as an honest agent does, then hold it for `hold` while
+    /// heartbeating the lease (so the pool keeps it, up to its max lease), and upload it only
+    /// then, even when the pool has taken the lease back meanwhile. With `hold` longer than
+    /// the task's liability window the window closes first, and the node refuses the upload
+    /// (`stale_lease`: the claim at the window's close withdrew the lease).
+    Late {
+        /// How long the proof is held before it is uploaded.
+        hold: Duration,
+    },
+    /// Die mid-proof: once a task's artifacts are fetched, [`run`] ends at once with
+    /// [`AgentError::Crashed`] and every loop is dropped without a goodbye, as when the
+    /// process is killed. Heartbeats stop, so the lease expires one TTL later.
+    Crash,
+    /// Per lease, one behaviour drawn from an RNG seeded with `seed` (the same seed gives the
+    /// same sequence of draws): [`Fault::None`] half of the time, else [`Fault::InvalidProofs`],
+    /// [`Fault::Stall`] or [`Fault::Crash`]. Never late, so that another prover can always
+    /// rescue the task within its window.
+    Flaky {
+        /// The RNG's seed.
+        seed: u64,
+    },
+}
+
+impl Fault {
+    /// The behaviour for one lease: itself, or for [`Fault::Flaky`] a draw from `rng`.
+    fn draw(self, rng: &mut StdRng) -> Fault {
+        match self {
+            Fault::Flaky { .. } => match rng.gen_range(0..6) {
+                0..=2 => Fault::None,
+                3 => Fault::InvalidProofs,
+                4 => Fault::Stall,
+                _ => Fault::Crash,
+            },
+            other => other,
+        }
+    }
+}
+
+/// What the agent did with a lease, for an observer ([`run_observed`]): the devnet's log,
+/// tests. The pool's API shows the task's side; these show the prover's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentEvent {
+    /// A lease was granted; `behaviour` is what the agent does with it (for
+    /// [`Fault::Flaky`], this lease's draw).
+    Leased {
+        /// The leased task.
+        task: TaskId,
+        /// What the agent does with it.
+        behaviour: Fault,
+    },
+    /// The pool accepted the uploaded proof.
+    ProofAccepted {
+        /// The proved task.
+        task: TaskId,
+    },
+    /// The pool refused the uploaded proof.
+    ProofRefused {
+        /// The task.
+        task: TaskId,
+        /// The pool's stable error code (`invalid_proof`, `stale_lease`, `window_closed`…).
+        code: String,
+    },
+    /// The agent crashed on purpose ([`Fault::Crash`]) holding this task's lease.
+    Crashed {
+        /// The task whose lease was held.
+        task: TaskId,
+    },
 }
 
 /// How the agent runs.
@@ -66,6 +139,9 @@ pub enum AgentError {
     /// A setting is wrong.
     #[error("invalid agent configuration: {0}")]
     Config(String),
+    /// The agent died mid-proof on purpose ([`Fault::Crash`]).
+    #[error("the agent crashed mid-proof (fault injection)")]
+    Crashed,
 }
 
 struct Shared {
@@ -77,6 +153,20 @@ struct Shared {
     revoked: Mutex<HashSet<LeaseId>>,
     /// Artifact bytes by hash: a circuit's key is fetched once per agent, not once per task.
     cache: Mutex<HashMap<BlobHash, Arc<[u8]>>>,
+    /// Draws [`Fault::Flaky`]'s behaviour per lease.
+    rng: Mutex<StdRng>,
+    /// Cancelled by [`Fault::Crash`]: `run` ends at once, dropping every loop.
+    crashed: CancellationToken,
+    /// Where [`AgentEvent`]s go, when someone watches.
+    events: Option<UnboundedSender<AgentEvent>>,
+}
+
+impl Shared {
+    fn emit(&self, event: AgentEvent) {
+        if let Some(tx) = &self.events {
+            let _ = tx.send(event);
+        }
+    }
 }
 
 /// Runs the agent until `shutdown` is cancelled or the pool refuses it.
@@ -84,6 +174,16 @@ pub async fn run(
     config: AgentConfig,
     backends: Backends,
     shutdown: CancellationToken,
+) -> Result<(), AgentError> {
+    run_observed(config, backends, shutdown, None).await
+}
+
+/// [`run`], sending what the agent does with each lease to `events`.
+pub async fn run_observed(
+    config: AgentConfig,
+    backends: Backends,
+    shutdown: CancellationToken,
+    events: Option<UnboundedSender<AgentEvent>>,
 ) -> Result<(), AgentError> {
     if config.jobs == 0 {
         return Err(AgentError::Config("--jobs must be at least 1".into()));
@@ -101,6 +201,10 @@ pub async fn run(
     };
     tracing::info!(prover = %welcome.prover_id, pool = %config.pool, name = %config.name,
         systems = ?backends.systems(), jobs = config.jobs, "connected to pool; waiting for work");
+    let seed = match config.fault {
+        Fault::Flaky { seed } => seed,
+        _ => 0,
+    };
     let shared = Arc::new(Shared {
         client,
         backends,
@@ -109,6 +213,9 @@ pub async fn run(
         active: Mutex::default(),
         revoked: Mutex::default(),
         cache: Mutex::default(),
+        rng: Mutex::new(StdRng::seed_from_u64(seed)),
+        crashed: CancellationToken::new(),
+        events,
     });
     let mut loops = tokio::task::JoinSet::new();
     loops.spawn(heartbeat_loop(
@@ -119,7 +226,11 @@ pub async fn run(
     for _ in 0..shared.config.jobs {
         loops.spawn(work_loop(shared.clone(), shutdown.clone()));
     }
-    while loops.join_next().await.is_some() {}
+    tokio::select! {
+        _ = async { while loops.join_next().await.is_some() {} } => {}
+        // Returning drops the join set, which aborts every loop: no goodbye, no heartbeat.
+        _ = shared.crashed.cancelled() => return Err(AgentError::Crashed),
+    }
     tracing::info!(prover = %shared.prover, "agent stopped");
     Ok(())
 }
@@ -204,12 +315,20 @@ async fn work_loop(s: Arc<Shared>, shutdown: CancellationToken) {
 }
 
 async fn work_one(s: &Shared, g: &LeaseGrant) {
+    let behaviour = s.config.fault.draw(&mut lock(&s.rng));
+    s.emit(AgentEvent::Leased {
+        task: g.task_id,
+        behaviour,
+    });
     tracing::info!(task = %g.task_id, label = ?g.label, system = %g.system, work = g.work, "leased task; proving");
-    if s.config.fault == Fault::Stall {
-        tracing::warn!(task = %g.task_id, "fault injection: stalling on this lease");
-        std::future::pending::<()>().await;
+    if behaviour == Fault::Stall {
+        // Out of the heartbeats: the pool hears nothing more of this lease.
+        lock(&s.active).remove(&g.lease_id);
+        tracing::warn!(task = %g.task_id, "fault injection: silent on this lease (no heartbeat, no result)");
+        tokio::time::sleep(Duration::from_millis(g.ttl_ms.saturating_mul(2))).await;
+        return;
     }
-    if s.config.fault == Fault::FalseReports {
+    if behaviour == Fault::FalseReports {
         tracing::warn!(task = %g.task_id, "fault injection: reporting good artifacts as unprovable");
         let _ = s
             .client
@@ -238,6 +357,12 @@ async fn work_one(s: &Shared, g: &LeaseGrant) {
             return;
         }
     };
+    if behaviour == Fault::Crash {
+        tracing::error!(task = %g.task_id, "fault injection: crashing mid-proof");
+        s.emit(AgentEvent::Crashed { task: g.task_id });
+        s.crashed.cancel();
+        return std::future::pending().await;
+    }
     let Some(backend) = s.backends.get(g.system).cloned() else {
         let _ = s
             .client
@@ -286,12 +411,15 @@ async fn work_one(s: &Shared, g: &LeaseGrant) {
             .await
         }
     };
-    if lock(&s.revoked).contains(&g.lease_id) {
+    if let Fault::Late { hold } = behaviour {
+        tracing::warn!(task = %g.task_id, hold_s = hold.as_secs_f32(), "fault injection: holding the proof before uploading it, whatever the pool says");
+        tokio::time::sleep(hold).await;
+    } else if lock(&s.revoked).contains(&g.lease_id) {
         tracing::warn!(task = %g.task_id, "lease was revoked while proving; not uploading");
         return;
     }
     let mut bytes = proof.0;
-    if s.config.fault == Fault::InvalidProofs {
+    if behaviour == Fault::InvalidProofs {
         tamper(&mut bytes);
     }
     upload(s, g, prove_ms, bytes).await;
@@ -325,6 +453,7 @@ async fn upload(s: &Shared, g: &LeaseGrant, prove_ms: u64, bytes: Vec<u8>) {
         {
             Ok(ok) => {
                 tracing::info!(task = %g.task_id, prove_ms, verify_ms = ok.verify_ms, "proof accepted");
+                s.emit(AgentEvent::ProofAccepted { task: g.task_id });
                 return;
             }
             Err(e) if e.is_retryable() => {
@@ -334,6 +463,10 @@ async fn upload(s: &Shared, g: &LeaseGrant, prove_ms: u64, bytes: Vec<u8>) {
             }
             Err(e) => {
                 tracing::warn!(task = %g.task_id, error = %e, "proof not accepted");
+                s.emit(AgentEvent::ProofRefused {
+                    task: g.task_id,
+                    code: e.code().unwrap_or("none").to_string(),
+                });
                 return;
             }
         }
@@ -434,6 +567,31 @@ mod tests {
             b.next();
         }
         assert!(b.next() <= Duration::from_secs(33));
+    }
+
+    #[test]
+    fn flaky_draws_repeat_with_the_seed_and_cover_every_behaviour() {
+        let draws = |seed| {
+            let mut rng = StdRng::seed_from_u64(seed);
+            (0..64)
+                .map(|_| Fault::Flaky { seed }.draw(&mut rng))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(draws(7), draws(7));
+        assert_ne!(draws(7), draws(8));
+        for f in [
+            Fault::None,
+            Fault::InvalidProofs,
+            Fault::Stall,
+            Fault::Crash,
+        ] {
+            assert!(draws(7).contains(&f), "{f:?} never drawn");
+        }
+        assert!(!draws(7)
+            .iter()
+            .any(|f| matches!(f, Fault::Late { .. } | Fault::Flaky { .. })));
+        let mut rng = StdRng::seed_from_u64(0);
+        assert_eq!(Fault::Stall.draw(&mut rng), Fault::Stall);
     }
 
     #[test]
