@@ -71,7 +71,7 @@ pub async fn revoke_key(
     if key.role == Role::Prover {
         let taken = crate::liability::sweep(&node, crate::liability::Sweep::Revoked).await?;
         if !taken.is_empty() {
-            node.work_ready.notify_waiters();
+            node.work_ready.wake_all();
         }
     }
     Ok(Json(KeyInfo {

@@ -43,6 +43,7 @@ mod settlement_api;
 mod shapes;
 mod split;
 mod verify;
+pub mod wake;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -52,7 +53,6 @@ use std::time::Duration;
 use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use zkpool_backend::Backends;
 use zkpool_store::Store;
@@ -104,6 +104,9 @@ pub struct NodeConfig {
     pub gc_interval: Duration,
     /// Settle on the pool contract instead of the embedded ledger (`--settlement ethereum`).
     pub chain: Option<onchain::ChainConfig>,
+    /// How long-polling provers hear that work is ready: this process's own wake-ups by
+    /// default; replicas on one database share theirs through it.
+    pub work_signal: Arc<dyn wake::WorkSignal>,
     /// The `zkpool` binary served to provers by `GET /v1/agent/zkpool` and `/install.sh`
     /// (`zkpool node` serves itself); `None`: not served.
     pub agent_binary: Option<std::path::PathBuf>,
@@ -134,6 +137,7 @@ impl Default for NodeConfig {
             chain: None,
             agent_binary: None,
             public_url: None,
+            work_signal: Arc::new(wake::LocalWake::default()),
         }
     }
 }
@@ -148,7 +152,7 @@ pub struct Node {
     /// Tunables.
     pub config: NodeConfig,
     /// Woken when a task becomes leasable, so long-polling provers take it at once.
-    work_ready: Notify,
+    work_ready: Arc<dyn wake::WorkSignal>,
     /// Cancelled at shutdown: ends long-polls and the reaper.
     shutdown: CancellationToken,
     artifacts: ArtifactCache,
@@ -175,7 +179,7 @@ impl Node {
             artifacts: ArtifactCache::new(store.clone(), 512 * 1024 * 1024),
             store,
             backends,
-            work_ready: Notify::new(),
+            work_ready: config.work_signal.clone(),
             shutdown: CancellationToken::new(),
             settlement: settlement::Settlement::default(),
             guard: guard::Guard::new(config.guard.clone()),

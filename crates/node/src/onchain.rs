@@ -406,7 +406,7 @@ async fn follow_events(node: &Node, cfg: &ChainConfig, head: BlockHead) -> Resul
             tracing::info!(task = %t, "quote expired before it was published on chain (lapsed)");
         }
         if !progress.opened.is_empty() {
-            node.work_ready.notify_waiters();
+            node.work_ready.wake_all();
         }
         next = to + 1;
     }

@@ -80,7 +80,7 @@ pub async fn hello(
     tracing::info!(prover = %p.id, name = %hw.name, cores = hw.cpu_cores,
         memory_gib = hw.memory_bytes as f64 / (1u64 << 30) as f64, gpus = ?hw.gpus,
         systems = ?hw.systems, payout = ?payout, "prover connected");
-    node.work_ready.notify_waiters();
+    node.work_ready.wake_all();
     Ok(Json(Welcome {
         prover_id: p.id,
         heartbeat_ms: node.config.heartbeat.as_millis() as u64,
@@ -223,6 +223,6 @@ pub async fn failure(
     let verdict = crate::liability::end_lease(&node, &ending).await?;
     tracing::warn!(%lease, prover = %prover.id, %fault, state = %verdict.state, reason = %reason,
         "prover reported a failure");
-    node.work_ready.notify_waiters();
+    node.work_ready.wake_all();
     Ok(StatusCode::NO_CONTENT)
 }

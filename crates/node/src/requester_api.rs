@@ -160,7 +160,7 @@ pub async fn submit(
     let id = node.store.insert_task(&task, node.now_ms()).await?;
     tracing::info!(task = %id, system = %task.spec.system, label = ?task.spec.label, work = task.work,
         "task queued");
-    node.work_ready.notify_waiters();
+    node.work_ready.wake_all();
     Ok((
         StatusCode::CREATED,
         Json(Submitted {

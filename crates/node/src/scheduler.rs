@@ -22,9 +22,8 @@ pub async fn lease_wait(
     loop {
         // Register interest before looking, so a task queued between the look and the wait
         // still wakes us.
-        let ready = node.work_ready.notified();
+        let ready = node.work_ready.arm();
         tokio::pin!(ready);
-        ready.as_mut().enable();
         if let Some(g) = crate::liability::lease_one(node, prover).await? {
             return Ok(Some(g));
         }
@@ -54,12 +53,12 @@ pub async fn reap_forever(node: Arc<Node>) {
 /// failure and the next still runs.
 pub async fn sweep(node: &Node) {
     match crate::liability::sweep(node, crate::liability::Sweep::Revoked).await {
-        Ok(taken) if !taken.is_empty() => node.work_ready.notify_waiters(),
+        Ok(taken) if !taken.is_empty() => node.work_ready.wake_all(),
         Ok(_) => {}
         Err(e) => tracing::error!(error = ?e, "withdrawing revoked keys' leases failed"),
     }
     match crate::liability::sweep(node, crate::liability::Sweep::Expired).await {
-        Ok(expired) if !expired.is_empty() => node.work_ready.notify_waiters(),
+        Ok(expired) if !expired.is_empty() => node.work_ready.wake_all(),
         Ok(_) => {}
         Err(e) => tracing::error!(error = ?e, "lease sweep failed"),
     }

@@ -95,7 +95,7 @@ pub async fn submit_quoted(
     }
     let task = prepare_task(&node, caller.0.id, req.spec).await?;
     let id = settlement::accept_quote(&node, &task, &req.quote).await?;
-    node.work_ready.notify_waiters();
+    node.work_ready.wake_all();
     Ok((
         StatusCode::CREATED,
         Json(Submitted {

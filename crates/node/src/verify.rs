@@ -103,7 +103,7 @@ pub(crate) async fn uploaded(
             let verdict = liability::end_lease(node, &ending).await?;
             tracing::warn!(task = %task.id, prover = %prover.id, state = %verdict.state,
                 error = %e, "proof refused");
-            node.work_ready.notify_waiters();
+            node.work_ready.wake_all();
             Err(e.into())
         }
         Err(other) => Err(other.into()),
