@@ -18,7 +18,6 @@ use zkpool_client::{Client, ClientError};
 use zkpool_ledger::Amount;
 use zkpool_prover::{AgentEvent, Fault};
 use zkpool_types::api::TaskView;
-use zkpool_types::settlement::LedgerSummary;
 use zkpool_types::{TaskCause, TaskId, TaskState};
 
 /// A window that closes before a faulty prover alone can use up the task's attempts.
@@ -92,13 +91,6 @@ async fn wait_event(d: &Devnet, what: &str, matches: impl Fn(&ProverEvent) -> bo
     }
 }
 
-fn balance(s: &LedgerSummary, account: &str) -> u128 {
-    s.accounts
-        .iter()
-        .find(|(a, _)| a == account)
-        .map_or(0, |(_, b)| b.0)
-}
-
 fn tokens(n: u64) -> u128 {
     Amount::from_tokens(n).base_units()
 }
@@ -148,13 +140,13 @@ async fn assert_rescued(
     assert!(v.attempts >= 2, "{v:?}");
     let ledger = d.pool.admin.ledger().await.unwrap();
     let share = reward * 8_000 / 10_000;
-    assert_eq!(balance(&ledger, &format!("prover:{honest}")), share);
+    assert_eq!(ledger.balance(&format!("prover:{honest}")), share);
     assert_eq!(
-        balance(&ledger, "treasury"),
+        ledger.balance("treasury"),
         tokens(FUND_TREASURY) + reward - share
     );
     assert_eq!(
-        balance(&ledger, &format!("prover_stake:{honest}")),
+        ledger.balance(&format!("prover_stake:{honest}")),
         tokens(FUND_PROVER_STAKE),
         "the honest prover's collateral came back"
     );
@@ -304,7 +296,7 @@ async fn none_proves_and_pays_and_the_banner_names_keys_and_urls() {
     assert_eq!((v.state, v.attempts), (TaskState::Done, 1), "{v:?}");
     let ledger = d.pool.admin.ledger().await.unwrap();
     assert_eq!(
-        balance(&ledger, "treasury"),
+        ledger.balance("treasury"),
         tokens(FUND_TREASURY) + reward - reward * 8_000 / 10_000
     );
     let banner = d.banner();

@@ -34,6 +34,11 @@ fn code(e: ClientError) -> String {
 
 const MINUTE: Duration = Duration::from_secs(60);
 
+/// The task's state as its requester sees it.
+async fn task_state(world: &ChainPool, id: zkpool_types::TaskId) -> TaskState {
+    world.pool.requester.task(id).await.unwrap().state
+}
+
 /// A chain pool on `chain` with prover 0 online.
 async fn with_prover(chain: &Anvil) -> (ChainPool, tokio::task::JoinHandle<()>) {
     let world = ChainPool::start(&chain.url, &chain.keys, None)
@@ -50,13 +55,7 @@ async fn a_published_task_is_proved_fulfilled_in_its_window_and_its_prover_paid_
     let (world, _prover) = with_prover(&chain).await;
     let issued = world.quote(0, Duration::from_secs(120)).await.unwrap();
     assert_eq!(
-        world
-            .pool
-            .requester
-            .task(issued.task_id)
-            .await
-            .unwrap()
-            .state,
+        task_state(&world, issued.task_id).await,
         TaskState::Unpaid,
         "nothing is proved before the requester pays on chain"
     );
@@ -215,13 +214,7 @@ async fn a_proof_too_late_for_the_window_is_reported_and_never_sent() {
     assert!(view.fulfil_tx.is_none());
     assert!(view.note.unwrap().contains("--fulfil-margin"));
     assert_eq!(
-        world
-            .pool
-            .requester
-            .task(issued.task_id)
-            .await
-            .unwrap()
-            .state,
+        task_state(&world, issued.task_id).await,
         TaskState::Done,
         "the proof is the requester's to fetch; only the fulfil was not sent"
     );

@@ -20,7 +20,6 @@ use zkpool_ledger::Amount;
 use zkpool_node::{ManualClock, NodeConfig};
 use zkpool_prover::Fault;
 use zkpool_types::api::{Hello, TaskView};
-use zkpool_types::settlement::LedgerSummary;
 use zkpool_types::{
     ArtifactRole, HardwareReport, ProofSystem, TaskCause, TaskId, TaskSpec, TaskState,
 };
@@ -34,13 +33,6 @@ fn config() -> NodeConfig {
     };
     c.settlement.pricing.overhead_ms = 0;
     c
-}
-
-fn balance(s: &LedgerSummary, account: &str) -> u128 {
-    s.accounts
-        .iter()
-        .find(|(a, _)| a == account)
-        .map_or(0, |(_, b)| b.0)
 }
 
 fn tokens(n: u64) -> u128 {
@@ -143,18 +135,18 @@ async fn every_bond_drain_key_is_refused_or_ends_as_the_requesters_fault() {
     assert_eq!(code(pool.requester.claim(id).await), "already_settled");
     let after = pool.admin.ledger().await.unwrap();
     assert_eq!(
-        balance(&after, "pool_stake"),
-        balance(&before, "pool_stake"),
+        after.balance("pool_stake"),
+        before.balance("pool_stake"),
         "the bond went back to the pool"
     );
     let req = format!("requester:{}", pool.requester_key);
     let paid_out = reward * 2_000 / 10_000;
     assert_eq!(
-        balance(&after, &req),
-        balance(&before, &req) - paid_out,
+        after.balance(&req),
+        before.balance(&req) - paid_out,
         "refund less the provers' time"
     );
-    assert!(balance(&after, &req) <= tokens(FUND_REQUESTER));
+    assert!(after.balance(&req) <= tokens(FUND_REQUESTER));
     assert!(bond > 0);
     // Nobody was penalised: every honest stake is whole, nothing locked.
     for (account, b) in &after.accounts {
@@ -165,7 +157,7 @@ async fn every_bond_drain_key_is_refused_or_ends_as_the_requesters_fault() {
             assert_eq!(b.0, 0, "{account}");
         }
     }
-    assert_eq!(balance(&after, "pool_stake"), tokens(FUND_POOL_STAKE));
+    assert_eq!(after.balance("pool_stake"), tokens(FUND_POOL_STAKE));
     for p in provers {
         p.abort();
     }
@@ -224,11 +216,11 @@ async fn a_colluding_reporter_is_contradicted_and_loses_its_collateral() {
     );
     // The pool's stake gained the slashed collateral; no bond left it.
     assert_eq!(
-        balance(&after, "pool_stake"),
-        balance(&before, "pool_stake") + slashed
+        after.balance("pool_stake"),
+        before.balance("pool_stake") + slashed
     );
     let req = format!("requester:{}", pool.requester_key);
-    assert_eq!(balance(&after, &req), balance(&before, &req) - reward);
+    assert_eq!(after.balance(&req), before.balance(&req) - reward);
     colluder.abort();
     honest.abort();
     pool.stop().await;
@@ -411,7 +403,7 @@ async fn the_nodes_own_downtime_costs_nobody() {
     );
     let ledger = pool.admin.ledger().await.unwrap();
     assert_eq!(
-        balance(&ledger, &format!("prover_stake:{}", key_secret.0)),
+        ledger.balance(&format!("prover_stake:{}", key_secret.0)),
         tokens(FUND_PROVER_STAKE),
         "nobody penalised"
     );

@@ -17,15 +17,8 @@ use zkpool_node::{ManualClock, NodeConfig};
 use zkpool_prover::Fault;
 use zkpool_store::Store;
 use zkpool_types::api::{Hello, Role};
-use zkpool_types::settlement::{self as wire, LedgerSummary};
+use zkpool_types::settlement as wire;
 use zkpool_types::{HardwareReport, ProofSystem, TaskId, TaskState};
-
-fn balance(s: &LedgerSummary, account: &str) -> u128 {
-    s.accounts
-        .iter()
-        .find(|(a, _)| a == account)
-        .map_or(0, |(_, b)| b.0)
-}
 
 fn code(e: ClientError) -> String {
     e.code().unwrap_or("none").to_string()
@@ -126,7 +119,7 @@ async fn paid_in_window_replays_identically_and_the_epoch_settles_once() {
     let req = format!("requester:{}", pool.requester_key);
     let reward = q.reward.0;
     let (prover_share, fee) = Amount::from_base_units(reward).split_bps(8_000);
-    assert_eq!(balance(&after, &req), balance(&before, &req) - reward);
+    assert_eq!(after.balance(&req), before.balance(&req) - reward);
     // Prover accounts are per key: the one prover key of the pool earned the share.
     let prover_account = after
         .accounts
@@ -134,15 +127,12 @@ async fn paid_in_window_replays_identically_and_the_epoch_settles_once() {
         .map(|(a, _)| a.clone())
         .find(|a| a.starts_with("prover:k-"))
         .expect("a prover account");
-    assert_eq!(balance(&after, &prover_account), prover_share.base_units());
+    assert_eq!(after.balance(&prover_account), prover_share.base_units());
     assert_eq!(
-        balance(&after, "treasury"),
-        balance(&before, "treasury") + fee.base_units()
+        after.balance("treasury"),
+        before.balance("treasury") + fee.base_units()
     );
-    assert_eq!(
-        balance(&after, "pool_stake"),
-        balance(&before, "pool_stake")
-    );
+    assert_eq!(after.balance("pool_stake"), before.balance("pool_stake"));
     let b = pool.requester.balance().await.unwrap();
     assert_eq!((b.escrowed.0, b.claimable.0), (0, 0));
 

@@ -13,6 +13,22 @@ use zkpool_types::KeyId;
 use crate::settlement::units;
 use crate::{ApiError, Node};
 
+/// The epoch's work records: each task finished in it, by the prover key that proved it.
+fn work_records(done: &[zkpool_store::DoneTask]) -> Vec<WorkRecord<'_>> {
+    done.iter()
+        .map(|d| WorkRecord {
+            prover: d.key,
+            system: &d.system,
+            size: d.size,
+        })
+        .collect()
+}
+
+/// The reward pool an epoch pays: the configured reward, or what the treasury holds if less.
+fn reward_pool(cfg: &crate::SettlementConfig, ledger: &zkpool_ledger::Ledger) -> Amount {
+    cfg.epoch_reward.min(ledger.balance(&Account::Treasury))
+}
+
 /// Closes the current epoch now: counts α-weighted work of the tasks finished in it, funds
 /// its reward pool from the treasury and pays it by Cobb–Douglas over work and stake, in
 /// one transaction with the epoch's close. A second close of the same epoch writes nothing.
@@ -22,14 +38,7 @@ pub async fn close_epoch(node: &Node) -> Result<EpochView, ApiError> {
     let now = node.now_ms();
     let epoch = node.store.current_epoch(now).await?;
     let done = node.store.done_tasks(epoch.started_ms, now).await?;
-    let records: Vec<WorkRecord<'_>> = done
-        .iter()
-        .map(|d| WorkRecord {
-            prover: d.key,
-            system: &d.system,
-            size: d.size,
-        })
-        .collect();
+    let records = work_records(&done);
     let work = aggregate_work(&cfg.factors, records.iter().copied())?;
     // Locked collateral is still stake: a prover proving many paid tasks is not penalised.
     let stakes: HashMap<KeyId, Amount> = books
@@ -38,9 +47,7 @@ pub async fn close_epoch(node: &Node) -> Result<EpochView, ApiError> {
         .into_iter()
         .filter(|(_, b)| !b.is_zero())
         .collect();
-    let pool = cfg
-        .epoch_reward
-        .min(books.ledger.balance(&Account::Treasury));
+    let pool = reward_pool(cfg, &books.ledger);
     let id = EpochId(epoch.id);
     let mut scratch = books.ledger.clone();
     let mut entries = Vec::new();
@@ -95,17 +102,8 @@ pub async fn current(node: &Node) -> Result<zkpool_types::api::EpochNow, ApiErro
     let now = node.now_ms();
     let epoch = node.store.current_epoch(now).await?;
     let done = node.store.done_tasks(epoch.started_ms, now).await?;
-    let work = aggregate_work(
-        &cfg.factors,
-        done.iter().map(|d| WorkRecord {
-            prover: d.key,
-            system: &d.system,
-            size: d.size,
-        }),
-    )?;
-    let pool = cfg
-        .epoch_reward
-        .min(books.ledger.balance(&Account::Treasury));
+    let work = aggregate_work(&cfg.factors, work_records(&done))?;
+    let pool = reward_pool(cfg, &books.ledger);
     Ok(zkpool_types::api::EpochNow {
         epoch: epoch.id,
         started_ms: epoch.started_ms,

@@ -264,6 +264,17 @@ pub struct LedgerSummary {
     pub chain_id: u64,
 }
 
+impl LedgerSummary {
+    /// The balance of `account` (its display form, e.g. `treasury`), base units; 0 when the
+    /// ledger has no such account.
+    pub fn balance(&self, account: &str) -> u128 {
+        self.accounts
+            .iter()
+            .find(|(a, _)| a == account)
+            .map_or(0, |(_, b)| b.0)
+    }
+}
+
 /// `GET /v1/chain`: where a node settling on Ethereum settles (404 `not_on_chain` on the
 /// embedded ledger).
 #[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
