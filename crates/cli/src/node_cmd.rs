@@ -27,6 +27,10 @@ pub struct NodeArgs {
     /// Seconds between agent heartbeats.
     #[arg(long = "heartbeat", value_name = "SECS", default_value_t = 5)]
     pub heartbeat_secs: u64,
+    /// Longest a prover's lease request waits for work, in seconds, before it is answered
+    /// `204 No Content` (agents ask again at once).
+    #[arg(long = "max-long-poll", value_name = "SECS", default_value_t = 20)]
+    pub max_long_poll_secs: u64,
     /// Largest artifact upload accepted, in bytes (refused before it is buffered).
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     pub max_upload_bytes: u64,
@@ -75,6 +79,7 @@ impl NodeArgs {
             lease_ttl: Duration::from_secs(self.lease_ttl_secs),
             max_lease: Duration::from_secs(self.max_lease_secs.max(self.lease_ttl_secs)),
             heartbeat: Duration::from_secs(self.heartbeat_secs),
+            max_long_poll: Duration::from_secs(self.max_long_poll_secs),
             max_upload_bytes: self.max_upload_bytes,
             max_attempts: self.max_attempts,
             max_segment_rows: self.max_segment_rows,

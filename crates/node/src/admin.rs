@@ -2,16 +2,29 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use zkpool_types::api::{CreateKeyRequest, CreatedKey, KeyInfo, MeView, Role, StatusView};
+use zkpool_types::api::{
+    CreateKeyRequest, CreatedKey, ErrorBody, KeyInfo, MeView, Role, StatusView,
+};
 use zkpool_types::KeyId;
 
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::{ApiError, Caller, Node};
 
 /// `POST /v1/keys` (admin): a new access key; its secret is in this answer only.
+#[utoipa::path(
+    post,
+    path = "/v1/keys",
+    tag = "admin",
+    security(("key" = [])),
+    request_body = CreateKeyRequest,
+    responses(
+        (status = 201, description = "the key; its secret is in this answer only", body = CreatedKey),
+        (status = 400, description = "`bad_name`: the name is empty or longer than 64 bytes", body = ErrorBody),
+    )
+)]
 pub async fn create_key(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -33,6 +46,15 @@ pub async fn create_key(
 }
 
 /// `GET /v1/keys` (admin).
+#[utoipa::path(
+    get,
+    path = "/v1/keys",
+    tag = "admin",
+    security(("key" = [])),
+    responses(
+        (status = 200, description = "every key, without secrets", body = Vec<KeyInfo>),
+    )
+)]
 pub async fn list_keys(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -53,10 +75,23 @@ pub async fn list_keys(
 /// `POST /v1/keys/{id}/revoke` (admin): the key's next call gets 401; a prover key's open
 /// leases go back to the queue at once (collateral back, nobody penalised). The last admin key
 /// cannot be revoked (`409 last_admin`).
+#[utoipa::path(
+    post,
+    path = "/v1/keys/{id}/revoke",
+    tag = "admin",
+    security(("key" = [])),
+    params(("id" = String, Path, description = "key id: `2` or `k-2`", pattern = "^(k-)?[0-9]{1,18}$")),
+    responses(
+        (status = 200, description = "the revoked key; a prover key's open leases go back to the queue", body = KeyInfo),
+        (status = 400, description = "`bad_id`: not a key id; `bad_path`: not UTF-8", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such key", body = ErrorBody),
+        (status = 409, description = "`last_admin`: the last admin key cannot be revoked", body = ErrorBody),
+    )
+)]
 pub async fn revoke_key(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<KeyInfo>, ApiError> {
     caller.require(&[Role::Admin])?;
     let id: KeyId = id
@@ -83,6 +118,15 @@ pub async fn revoke_key(
 
 /// `GET /v1/status`: provers, and tasks (all for admin, a requester's own otherwise, none for
 /// a prover key).
+#[utoipa::path(
+    get,
+    path = "/v1/status",
+    tag = "account",
+    security(("key" = [])),
+    responses(
+        (status = 200, description = "provers, and tasks (all for the admin, the requester's own, none for a prover key)", body = StatusView),
+    )
+)]
 pub async fn status(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -101,6 +145,15 @@ pub async fn status(
 
 /// `GET /v1/me` (any key): the key's id, name and role, and a prover key's machines; the
 /// dashboard's sign-in.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "account",
+    security(("key" = [])),
+    responses(
+        (status = 200, description = "the key itself, and a prover key's machines", body = MeView),
+    )
+)]
 pub async fn me(State(node): State<Arc<Node>>, caller: Caller) -> Result<Json<MeView>, ApiError> {
     let machines = match caller.0.role {
         Role::Prover => node

@@ -17,6 +17,14 @@ use crate::{ApiError, Node};
 const DASHBOARD_SPLITS: u32 = 6;
 
 /// `GET /v1/dashboard`.
+#[utoipa::path(
+    get,
+    path = "/v1/dashboard",
+    tag = "public",
+    responses(
+        (status = 200, description = "the fleet, counters, throughput, queue depth and the epoch in progress", body = DashboardView),
+    )
+)]
 pub async fn data(State(node): State<Arc<Node>>) -> Result<Json<DashboardView>, ApiError> {
     let now = node.now_ms();
     let provers = node.store.list_provers(now, online_window(&node)).await?;
@@ -63,6 +71,14 @@ pub async fn data(State(node): State<Arc<Node>>) -> Result<Json<DashboardView>, 
 }
 
 /// `GET /`: the dashboard page; it polls `/v1/dashboard` every two seconds.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "public",
+    responses(
+        (status = 200, description = "the dashboard page (self-contained HTML)", content_type = "text/html", body = String),
+    )
+)]
 pub async fn page() -> Html<&'static str> {
     Html(include_str!("dashboard.html"))
 }

@@ -3,7 +3,8 @@
 //! axum's `Json` and `Query` reject a bad body or query string with a plain-text response; a
 //! client of this API always gets `{"code", "message"}` instead, with a stable code:
 //! `bad_content_type` (415), `bad_json` (400 for syntax, 422 for a body of the wrong shape),
-//! `body_too_large` (413), `bad_query` (400).
+//! `body_too_large` (413), `bad_query` (400), `bad_path` (400, a path segment that is not
+//! UTF-8 once decoded).
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -48,6 +49,25 @@ where
             .await
             .map(|axum::extract::Query(v)| ApiQuery(v))
             .map_err(ApiError::from)
+    }
+}
+
+/// A path parameter; a bad one is `400 bad_path`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|e| ApiError::bad_request("bad_path", e.body_text()))
     }
 }
 

@@ -17,6 +17,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::OnceCell;
 
+use zkpool_types::api::ErrorBody;
+
 use crate::{ApiError, Node};
 
 /// The agent binary this node serves, hashed once.
@@ -112,7 +114,20 @@ fn uname_os() -> &'static str {
     }
 }
 
+/// The 404 of both routes when the node was not started by the `zkpool` binary.
+const NO_AGENT: &str = "`no_agent_binary`: this node does not serve the agent";
+
 /// `GET /install.sh`: the installer, filled in with this pool's URL and the agent's digest.
+#[utoipa::path(
+    get,
+    path = "/install.sh",
+    tag = "public",
+    responses(
+        (status = 200, description = "the installer, for `curl -fsSL …/install.sh | sh -s -- --key KEY`", content_type = "text/x-shellscript", body = String),
+        (status = 400, description = "`bad_host`: no usable Host header and no --public-url", body = ErrorBody),
+        (status = 404, description = NO_AGENT, body = ErrorBody),
+    )
+)]
 pub async fn script(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
@@ -134,6 +149,15 @@ pub async fn script(
 }
 
 /// `GET /v1/agent/zkpool`: the agent binary, streamed, with its sha256 in a header.
+#[utoipa::path(
+    get,
+    path = "/v1/agent/zkpool",
+    tag = "public",
+    responses(
+        (status = 200, description = "the node's own `zkpool` binary (its sha256 is in the installer)", content_type = "application/octet-stream", body = String),
+        (status = 404, description = NO_AGENT, body = ErrorBody),
+    )
+)]
 pub async fn binary(State(node): State<Arc<Node>>) -> Result<Response, ApiError> {
     let path = agent_path(&node)?;
     let (sha, size) = node.agent.digest(path).await?.clone();

@@ -34,6 +34,7 @@ mod install;
 mod liability;
 mod metrics;
 pub mod onchain;
+mod openapi;
 mod prover_api;
 mod requester_api;
 mod scheduler;
@@ -50,10 +51,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 use zkpool_backend::Backends;
 use zkpool_store::Store;
 
@@ -268,62 +271,95 @@ impl Node {
     }
 }
 
-/// The HTTP routes.
-pub fn router(node: Arc<Node>) -> Router {
-    let uploads = Router::new()
-        .route("/v1/blobs", put(requester_api::upload_blob))
+/// Every route with its OpenAPI operation: `utoipa_axum::routes!` takes each path from the
+/// handler's `#[utoipa::path]`, so the router and the document cannot disagree. Two parts: the
+/// calls with a key (budgeted by key, see `auth.rs`) and the public pages (budgeted by
+/// address, a layer `router` adds).
+pub(crate) fn routes() -> (OpenApiRouter<Arc<Node>>, OpenApiRouter<Arc<Node>>) {
+    use utoipa_axum::routes;
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(requester_api::upload_blob))
         .layer(axum::extract::DefaultBodyLimit::disable());
-    let public = Router::new()
-        .route("/", get(dashboard::page))
-        .route("/v1/dashboard", get(dashboard::data))
-        .route("/install.sh", get(install::script))
-        .route("/v1/agent/zkpool", get(install::binary))
-        .route_layer(axum::middleware::from_fn_with_state(
-            node.clone(),
-            guard::anonymous,
-        ));
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics::scrape))
-        .route("/v1/keys", post(admin::create_key).get(admin::list_keys))
-        .route("/v1/keys/{id}/revoke", post(admin::revoke_key))
-        .route(
-            "/v1/blobs/{hash}",
-            get(requester_api::get_blob).head(requester_api::head_blob),
-        )
-        .route("/v1/tasks", post(requester_api::submit))
-        .route("/v1/tasks/{id}", get(requester_api::task))
-        .route("/v1/tasks/{id}/proof", get(requester_api::proof))
-        .route("/v1/status", get(admin::status))
-        .route("/v1/me", get(admin::me))
-        .route("/v1/provers/hello", post(prover_api::hello))
-        .route("/v1/provers/{id}/heartbeat", post(prover_api::heartbeat))
-        .route("/v1/provers/{id}/lease", post(prover_api::lease))
-        .route("/v1/leases/{id}/result", post(prover_api::result))
-        .route("/v1/leases/{id}/failure", post(prover_api::failure))
-        .route("/v1/quotes", post(settlement_api::quote))
-        .route("/v1/tasks/quoted", post(settlement_api::submit_quoted))
-        .route("/v1/tasks/{id}/claim", post(settlement_api::claim))
-        .route("/v1/chain", get(settlement_api::chain_info))
-        .route("/v1/tasks/chain", post(settlement_api::submit_chain))
-        .route("/v1/tasks/{id}/chain", get(settlement_api::chain_task))
-        .route("/v1/balance", get(settlement_api::balance))
-        .route("/v1/rewards", get(settlement_api::rewards))
-        .route("/v1/withdraw", post(settlement_api::withdraw))
-        .route("/v1/stake", post(settlement_api::stake))
-        .route("/v1/unstake", post(settlement_api::unstake))
-        .route("/v1/ledger", get(settlement_api::summary))
-        .route("/v1/ledger/deposit", post(settlement_api::deposit))
-        .route("/v1/epochs", get(settlement_api::epochs))
-        .route("/v1/epochs/close", post(settlement_api::close_epoch))
-        .merge(uploads)
-        .merge(public)
+    let mut public = OpenApiRouter::new()
+        .routes(routes!(dashboard::page))
+        .routes(routes!(dashboard::data))
+        .routes(routes!(install::script))
+        .routes(routes!(install::binary));
+    openapi::anonymous(public.get_openapi_mut());
+    let keyed = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(metrics::scrape))
+        .routes(routes!(admin::create_key, admin::list_keys))
+        .routes(routes!(admin::revoke_key))
+        .routes(routes!(requester_api::get_blob, requester_api::head_blob))
+        .routes(routes!(requester_api::submit))
+        .routes(routes!(requester_api::task))
+        .routes(routes!(requester_api::proof))
+        .routes(routes!(admin::status))
+        .routes(routes!(admin::me))
+        .routes(routes!(prover_api::hello))
+        .routes(routes!(prover_api::heartbeat))
+        .routes(routes!(prover_api::lease))
+        .routes(routes!(prover_api::result))
+        .routes(routes!(prover_api::failure))
+        .routes(routes!(settlement_api::quote))
+        .routes(routes!(settlement_api::submit_quoted))
+        .routes(routes!(settlement_api::claim))
+        .routes(routes!(settlement_api::chain_info))
+        .routes(routes!(settlement_api::submit_chain))
+        .routes(routes!(settlement_api::chain_task))
+        .routes(routes!(settlement_api::balance))
+        .routes(routes!(settlement_api::rewards))
+        .routes(routes!(settlement_api::withdraw))
+        .routes(routes!(settlement_api::stake))
+        .routes(routes!(settlement_api::unstake))
+        .routes(routes!(settlement_api::summary))
+        .routes(routes!(settlement_api::deposit))
+        .routes(routes!(settlement_api::epochs))
+        .routes(routes!(settlement_api::close_epoch))
+        .merge(uploads);
+    (keyed, public)
+}
+
+/// The HTTP routes, and `GET /openapi.json` describing them.
+pub fn router(node: Arc<Node>) -> Router {
+    let (keyed, public) = routes();
+    let public = public.route_layer(axum::middleware::from_fn_with_state(
+        node.clone(),
+        guard::anonymous,
+    ));
+    let (api, mut doc) = keyed.merge(public).split_for_parts();
+    openapi::complete(&mut doc);
+    let doc: Arc<str> = doc
+        .to_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+        .into();
+    let spec = move || {
+        let doc = doc.clone();
+        async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                doc.to_string(),
+            )
+        }
+    };
+    let spec = Router::new().route("/openapi.json", get(spec)).route_layer(
+        axum::middleware::from_fn_with_state(node.clone(), guard::anonymous),
+    );
+    api.merge(spec)
         .layer(axum::middleware::from_fn_with_state(
             node.clone(),
             metrics::count_requests,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(node)
+}
+
+/// `GET /healthz`: the process is up.
+#[utoipa::path(get, path = "/healthz", tag = "public",
+    responses((status = 200, description = "`ok`", content_type = "text/plain", body = String)))]
+async fn healthz() -> &'static str {
+    "ok"
 }
 
 /// Serves the node on `listener` until `shutdown` completes, with the lease reaper running

@@ -347,6 +347,15 @@ fn gauge(units: u128) -> i64 {
 }
 
 /// `GET /metrics` (admin): the OpenMetrics text exposition.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "admin",
+    security(("key" = [])),
+    responses(
+        (status = 200, description = "Prometheus metrics in the OpenMetrics text format", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
+    )
+)]
 pub async fn scrape(State(node): State<Arc<Node>>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(&[Role::Admin])?;
     refresh(&node).await?;

@@ -3,19 +3,19 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use zkpool_backend::ProofArtifact;
 use zkpool_store::{LeaseEnding, ProverRecord};
 use zkpool_types::api::{
-    FailureReport, Heartbeat, HeartbeatAck, Hello, LeaseGrant, LeaseRequest, ReportKind,
+    ErrorBody, FailureReport, Heartbeat, HeartbeatAck, Hello, LeaseGrant, LeaseRequest, ReportKind,
     ResultAccepted, ResultMeta, Role, Welcome,
 };
 use zkpool_types::{FaultKind, FencingToken, LeaseId, ProverId};
 
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::{scheduler, ApiError, Caller, Node};
 
 /// The prover `id`, if it belongs to the caller's key.
@@ -38,6 +38,17 @@ async fn own_prover(node: &Node, caller: &Caller, id: &str) -> Result<ProverReco
 }
 
 /// `POST /v1/provers/hello`.
+#[utoipa::path(
+    post,
+    path = "/v1/provers/hello",
+    tag = "prover",
+    security(("key" = [])),
+    request_body = Hello,
+    responses(
+        (status = 200, description = "registered; the heartbeat and lease times to keep", body = Welcome),
+        (status = 400, description = "`bad_hardware`: the machine name is empty or longer than 64 bytes; `bad_address`: the payout is not a non-zero address; `payout_required`: the pool pays on chain", body = ErrorBody),
+    )
+)]
 pub async fn hello(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -89,10 +100,23 @@ pub async fn hello(
 }
 
 /// `POST /v1/provers/{id}/heartbeat`.
+#[utoipa::path(
+    post,
+    path = "/v1/provers/{id}/heartbeat",
+    tag = "prover",
+    security(("key" = [])),
+    params(("id" = String, Path, description = "prover id: `3` or `p-3`", pattern = "^(p-)?[0-9]{1,18}$")),
+    request_body = Heartbeat,
+    responses(
+        (status = 200, description = "leases extended; those no longer the prover's are listed", body = HeartbeatAck),
+        (status = 400, description = "`bad_id`: not a prover id; `too_many_leases`: more than 1024 leases named", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such prover", body = ErrorBody),
+    )
+)]
 pub async fn heartbeat(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<Heartbeat>,
 ) -> Result<Json<HeartbeatAck>, ApiError> {
     let p = own_prover(&node, &caller, &id).await?;
@@ -112,10 +136,24 @@ pub async fn heartbeat(
 }
 
 /// `POST /v1/provers/{id}/lease`: a task, or `204 No Content` when none came within the wait.
+#[utoipa::path(
+    post,
+    path = "/v1/provers/{id}/lease",
+    tag = "prover",
+    security(("key" = [])),
+    params(("id" = String, Path, description = "prover id: `3` or `p-3`", pattern = "^(p-)?[0-9]{1,18}$")),
+    request_body = LeaseRequest,
+    responses(
+        (status = 200, description = "a task to prove", body = LeaseGrant),
+        (status = 204, description = "no task came within the wait"),
+        (status = 400, description = "`bad_id`: not a prover id", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such prover", body = ErrorBody),
+    )
+)]
 pub async fn lease(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<LeaseRequest>,
 ) -> Result<Response, ApiError> {
     let p = own_prover(&node, &caller, &id).await?;
@@ -176,10 +214,25 @@ async fn lease_holder(
 
 /// `POST /v1/leases/{id}/result?token=&prove_ms=`: the body is the proof, verified before it
 /// is accepted (`verify.rs` says what happens to it).
+#[utoipa::path(
+    post,
+    path = "/v1/leases/{id}/result",
+    tag = "prover",
+    security(("key" = [])),
+    params(("id" = String, Path, description = "lease id: `9` or `l-9`", pattern = "^(l-)?[0-9]{1,18}$"), ResultMeta),
+    request_body(content = String, content_type = "application/octet-stream", description = "the proof's bytes"),
+    responses(
+        (status = 200, description = "verified and accepted: the task is done", body = ResultAccepted),
+        (status = 400, description = "`bad_id`: not a lease id; `bad_query`: token or prove_ms missing", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such lease", body = ErrorBody),
+        (status = 409, description = "`stale_lease`: the lease expired, was revoked, is not the caller's, or the token is not its current one", body = ErrorBody),
+        (status = 422, description = "`invalid_proof`, `malformed_proof`: the proof does not verify; the lease ends and the task is re-leased", body = ErrorBody),
+    )
+)]
 pub async fn result(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(meta): ApiQuery<ResultMeta>,
     body: Bytes,
 ) -> Result<Json<ResultAccepted>, ApiError> {
@@ -200,10 +253,24 @@ pub async fn result(
 /// `POST /v1/leases/{id}/failure`: the prover gives the task back. Its report is evidence,
 /// not a verdict: an artifact fault is a claim that a prover of another key decides, and a
 /// prover error just sends the task to another machine. Neither fails a task by itself.
+#[utoipa::path(
+    post,
+    path = "/v1/leases/{id}/failure",
+    tag = "prover",
+    security(("key" = [])),
+    params(("id" = String, Path, description = "lease id: `9` or `l-9`", pattern = "^(l-)?[0-9]{1,18}$")),
+    request_body = FailureReport,
+    responses(
+        (status = 204, description = "the task is given back"),
+        (status = 400, description = "`bad_id`: not a lease id", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such lease", body = ErrorBody),
+        (status = 409, description = "`stale_lease`: the lease is not the caller's current one", body = ErrorBody),
+    )
+)]
 pub async fn failure(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<FailureReport>,
 ) -> Result<StatusCode, ApiError> {
     let lease = parse_lease(&id)?;

@@ -4,21 +4,33 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
 use zkpool_store::{NewTask, StoreError, Uploader};
-use zkpool_types::api::{BlobStored, Role, SubmitRequest, Submitted, TaskView};
-use zkpool_types::{BlobHash, KeyId, TaskId, TaskSpec, TaskState};
+use zkpool_types::api::{BlobStored, ErrorBody, Role, SubmitRequest, Submitted, TaskView};
+use zkpool_types::{BlobHash, KeyId, ProofSystem, TaskId, TaskSpec, TaskState};
 
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::{ApiError, Caller, Node};
 
 /// `PUT /v1/blobs`: streams the body to disk, hashing as it goes. An upload larger than the
 /// limit is refused from its `Content-Length` before any byte is read, or as soon as it
 /// passes the limit when it has none; nothing of it is kept.
+#[utoipa::path(
+    put,
+    path = "/v1/blobs",
+    tag = "requester",
+    security(("key" = [])),
+    request_body(content = String, content_type = "application/octet-stream", description = "the artifact's bytes, streamed"),
+    responses(
+        (status = 200, description = "stored (or already stored); the requester key may now read it", body = BlobStored),
+        (status = 400, description = "`empty_upload`: no bytes; `upload_interrupted`: the body broke off", body = ErrorBody),
+        (status = 413, description = "`upload_too_large`: larger than the node flag --max-upload-bytes; `quota_exceeded`: past the key's quota (--requester-quota)", body = ErrorBody),
+    )
+)]
 pub async fn upload_blob(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -105,10 +117,22 @@ async fn readable(node: &Node, caller: &Caller, hash: &BlobHash) -> Result<(), A
 /// `HEAD /v1/blobs/{hash}`: 200 when stored and readable by the caller (the requester keys
 /// that uploaded it, the admin, a prover leasing a task that uses it), 404 otherwise (lets
 /// clients skip re-uploads of their own artifacts).
+#[utoipa::path(
+    head,
+    path = "/v1/blobs/{hash}",
+    tag = "requester",
+    security(("key" = [])),
+    params(("hash" = String, Path, description = "the blob's sha256, 64 lower-case hex characters", pattern = "^[0-9a-f]{64}$")),
+    responses(
+        (status = 200, description = "stored and readable by the caller"),
+        (status = 400, description = "`bad_hash`: not 64 hex characters; `bad_path`: not UTF-8", body = ErrorBody),
+        (status = 404, description = "`not_found`: not stored, or not the caller's to read", body = ErrorBody),
+    )
+)]
 pub async fn head_blob(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Path(hash): Path<String>,
+    ApiPath(hash): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let hash = parse_hash(&hash)?;
     readable(&node, &caller, &hash).await?;
@@ -117,10 +141,22 @@ pub async fn head_blob(
 
 /// `GET /v1/blobs/{hash}`: the bytes, streamed from disk (never read whole into memory), for
 /// the same callers as `HEAD`.
+#[utoipa::path(
+    get,
+    path = "/v1/blobs/{hash}",
+    tag = "requester",
+    security(("key" = [])),
+    params(("hash" = String, Path, description = "the blob's sha256, 64 lower-case hex characters", pattern = "^[0-9a-f]{64}$")),
+    responses(
+        (status = 200, description = "the bytes", content_type = "application/octet-stream", body = String),
+        (status = 400, description = "`bad_hash`: not 64 hex characters; `bad_path`: not UTF-8", body = ErrorBody),
+        (status = 404, description = "`not_found`: not stored, or not the caller's to read", body = ErrorBody),
+    )
+)]
 pub async fn get_blob(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Path(hash): Path<String>,
+    ApiPath(hash): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(&hash)?;
     readable(&node, &caller, &hash).await?;
@@ -143,6 +179,20 @@ pub async fn get_blob(
 /// `POST /v1/tasks`: validates the task with its backend (artifacts parse and match, the
 /// witness satisfies the circuit) and queues it. A task that cannot be proved is refused here,
 /// not discovered by a prover later.
+#[utoipa::path(
+    post,
+    path = "/v1/tasks",
+    tag = "requester",
+    security(("key" = [])),
+    request_body = SubmitRequest,
+    responses(
+        (status = 201, description = "checked and queued", body = Submitted),
+        (status = 400, description = crate::openapi::INSPECT_400, body = ErrorBody),
+        (status = 402, description = "`quote_required`: this pool takes quoted tasks only (POST /v1/quotes)", body = ErrorBody),
+        (status = 422, description = crate::openapi::INSPECT_422, body = ErrorBody),
+        (status = 503, description = crate::openapi::INSPECT_503, body = ErrorBody),
+    )
+)]
 pub async fn submit(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -270,10 +320,22 @@ pub(crate) async fn owned_task(node: &Node, caller: &Caller, id: &str) -> Result
 }
 
 /// `GET /v1/tasks/{id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/tasks/{id}",
+    tag = "requester",
+    security(("key" = [])),
+    params(("id" = String, Path, description = "task id: `42` or `t-42`", pattern = "^(t-)?[0-9]{1,18}$")),
+    responses(
+        (status = 200, description = "the task, its progress and, once it ended, its cause", body = TaskView),
+        (status = 400, description = crate::openapi::TASK_400, body = ErrorBody),
+        (status = 404, description = crate::openapi::TASK_404, body = ErrorBody),
+    )
+)]
 pub async fn task(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TaskView>, ApiError> {
     let id = owned_task(&node, &caller, &id).await?;
     let view = node
@@ -285,11 +347,28 @@ pub async fn task(
 }
 
 /// `GET /v1/tasks/{id}/proof`: the verified proof's bytes (for Groth16, snarkjs JSON
-/// `{"proof": …, "public": […]}`); 409 `not_done` before then.
+/// `{"proof": …, "public": […]}`, for Miden the proof's bytes); 409 `not_done` before then.
+#[utoipa::path(
+    get,
+    path = "/v1/tasks/{id}/proof",
+    tag = "requester",
+    security(("key" = [])),
+    params(("id" = String, Path, description = "task id: `42` or `t-42`", pattern = "^(t-)?[0-9]{1,18}$")),
+    responses(
+        (status = 200, description = "the verified proof: for Groth16 snarkjs JSON `{proof, public}`, for Miden the proof's bytes", content(
+            (Object = "application/json"),
+            (String = "application/octet-stream"),
+        )),
+        (status = 400, description = crate::openapi::TASK_400, body = ErrorBody),
+        (status = 404, description = crate::openapi::TASK_404, body = ErrorBody),
+        (status = 409, description = "`not_done`: the task is not done", body = ErrorBody),
+        (status = 410, description = "`proof_expired`: removed after the retention period (--blob-retention)", body = ErrorBody),
+    )
+)]
 pub async fn proof(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let id = owned_task(&node, &caller, &id).await?;
     let task = node
@@ -316,5 +395,9 @@ pub async fn proof(
             ),
         )
     })?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+    let media = match task.spec.system {
+        ProofSystem::Groth16 => "application/json",
+        ProofSystem::MidenVm => "application/octet-stream",
+    };
+    Ok(([(header::CONTENT_TYPE, media)], bytes).into_response())
 }

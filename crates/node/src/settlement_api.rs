@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use zkpool_ledger::{Account, Amount, EpochId};
-use zkpool_types::api::{Role, Submitted};
+use zkpool_types::api::{ErrorBody, Role, Submitted};
 use zkpool_types::settlement::{
     BalanceView, ChainInfo, ChainTaskIssued, ChainTaskRequest, ChainTaskView, Claimed,
     DepositRequest, EpochView, LedgerSummary, Moved, ProverFunds, QuoteIssued, QuoteRequest,
@@ -16,7 +16,7 @@ use zkpool_types::settlement::{
 };
 use zkpool_types::KeyId;
 
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::requester_api::{owned_task, prepare_task};
 use crate::{onchain, settlement, ApiError, Caller, Node};
 
@@ -26,6 +26,20 @@ fn amount(u: Units) -> Amount {
 
 /// `POST /v1/quotes` (requester): inspect the task, admit it against the window, price and
 /// sign. Nothing is reserved; the quote binds the pool until it expires.
+#[utoipa::path(
+    post,
+    path = "/v1/quotes",
+    tag = "settlement",
+    security(("key" = [])),
+    request_body = QuoteRequest,
+    responses(
+        (status = 200, description = "the signed, binding quote; nothing is reserved until it is accepted", body = QuoteIssued),
+        (status = 400, description = crate::openapi::INSPECT_400, body = ErrorBody),
+        (status = 409, description = "`settles_on_chain`: this pool settles on its Ethereum contract (POST /v1/tasks/chain)", body = ErrorBody),
+        (status = 422, description = crate::openapi::INSPECT_422, body = ErrorBody),
+        (status = 503, description = crate::openapi::INSPECT_503, body = ErrorBody),
+    )
+)]
 pub async fn quote(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -46,6 +60,16 @@ pub async fn quote(
 
 /// `GET /v1/chain` (any key): the contract, token and trusted verifiers of a pool that settles
 /// on chain.
+#[utoipa::path(
+    get,
+    path = "/v1/chain",
+    tag = "settlement",
+    security(("key" = [])),
+    responses(
+        (status = 200, description = "the contract, token and trusted verifiers", body = ChainInfo),
+        (status = 404, description = "`not_on_chain`: this pool settles on its own ledger", body = ErrorBody),
+    )
+)]
 pub async fn chain_info(
     State(node): State<Arc<Node>>,
     _caller: Caller,
@@ -55,6 +79,20 @@ pub async fn chain_info(
 
 /// `POST /v1/tasks/chain` (requester): inspect, quote for the pool contract and register the
 /// task `unpaid`; it is queued when the requester's `submitTask` is seen on chain.
+#[utoipa::path(
+    post,
+    path = "/v1/tasks/chain",
+    tag = "settlement",
+    security(("key" = [])),
+    request_body = ChainTaskRequest,
+    responses(
+        (status = 201, description = "quoted for the contract and registered unpaid; queued once `submitTask` is seen on chain", body = ChainTaskIssued),
+        (status = 400, description = crate::openapi::INSPECT_400, body = ErrorBody),
+        (status = 404, description = "`not_on_chain`: this pool settles on its own ledger", body = ErrorBody),
+        (status = 422, description = crate::openapi::INSPECT_422, body = ErrorBody),
+        (status = 503, description = crate::openapi::INSPECT_503, body = ErrorBody),
+    )
+)]
 pub async fn submit_chain(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -73,10 +111,22 @@ pub async fn submit_chain(
 }
 
 /// `GET /v1/tasks/{id}/chain` (the task's requester): where its settlement on chain stands.
+#[utoipa::path(
+    get,
+    path = "/v1/tasks/{id}/chain",
+    tag = "settlement",
+    security(("key" = [])),
+    params(("id" = String, Path, description = "task id: `42` or `t-42`", pattern = "^(t-)?[0-9]{1,18}$")),
+    responses(
+        (status = 200, description = "where the task's settlement on chain stands", body = ChainTaskView),
+        (status = 400, description = crate::openapi::TASK_400, body = ErrorBody),
+        (status = 404, description = crate::openapi::TASK_404, body = ErrorBody),
+    )
+)]
 pub async fn chain_task(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChainTaskView>, ApiError> {
     caller.require(&[Role::Requester, Role::Admin])?;
     let id = owned_task(&node, &caller, &id).await?;
@@ -84,6 +134,21 @@ pub async fn chain_task(
 }
 
 /// `POST /v1/tasks/quoted` (requester): accept a quote; escrow, bond and task in one go.
+#[utoipa::path(
+    post,
+    path = "/v1/tasks/quoted",
+    tag = "settlement",
+    security(("key" = [])),
+    request_body = QuotedSubmitRequest,
+    responses(
+        (status = 201, description = "escrow, bond and task in one transaction", body = Submitted),
+        (status = 400, description = crate::openapi::INSPECT_400, body = ErrorBody),
+        (status = 402, description = "`insufficient_funds`: the balance is smaller than the amount", body = ErrorBody),
+        (status = 409, description = "`nonce_reused`: the quote was accepted already; `settles_on_chain`: this pool settles on its contract", body = ErrorBody),
+        (status = 422, description = crate::openapi::INSPECT_422, body = ErrorBody),
+        (status = 503, description = crate::openapi::INSPECT_503, body = ErrorBody),
+    )
+)]
 pub async fn submit_quoted(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -108,10 +173,23 @@ pub async fn submit_quoted(
 /// `POST /v1/tasks/{id}/claim` (requester): refund and bond once the window has closed
 /// without a proof. The reaper does the same automatically; whichever comes first wins and
 /// the other gets `already_settled`.
+#[utoipa::path(
+    post,
+    path = "/v1/tasks/{id}/claim",
+    tag = "settlement",
+    security(("key" = [])),
+    params(("id" = String, Path, description = "task id: `42` or `t-42`", pattern = "^(t-)?[0-9]{1,18}$")),
+    responses(
+        (status = 200, description = "the refund and the bond, paid", body = Claimed),
+        (status = 400, description = crate::openapi::TASK_400, body = ErrorBody),
+        (status = 404, description = crate::openapi::TASK_404, body = ErrorBody),
+        (status = 409, description = "`window_not_closed`: the window is still open; `already_settled`: paid already (the reaper claims on its own)", body = ErrorBody),
+    )
+)]
 pub async fn claim(
     State(node): State<Arc<Node>>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Claimed>, ApiError> {
     caller.require(&[Role::Requester])?;
     let id = owned_task(&node, &caller, &id).await?;
@@ -121,6 +199,15 @@ pub async fn claim(
 }
 
 /// `GET /v1/balance` (requester).
+#[utoipa::path(
+    get,
+    path = "/v1/balance",
+    tag = "settlement",
+    security(("key" = [])),
+    responses(
+        (status = 200, description = "the requester's balance, escrow and open tasks", body = BalanceView),
+    )
+)]
 pub async fn balance(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -130,6 +217,19 @@ pub async fn balance(
 }
 
 /// `POST /v1/withdraw` (requester or prover: the key's own account).
+#[utoipa::path(
+    post,
+    path = "/v1/withdraw",
+    tag = "settlement",
+    security(("key" = [])),
+    request_body = WithdrawRequest,
+    responses(
+        (status = 200, description = "moved out of the ledger", body = Moved),
+        (status = 400, description = "`overflow`, `invalid`: the amount is out of range", body = ErrorBody),
+        (status = 404, description = "`unknown_account`: the account has never held funds", body = ErrorBody),
+        (status = 402, description = "`insufficient_funds`: the balance is smaller than the amount", body = ErrorBody),
+    )
+)]
 pub async fn withdraw(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -146,6 +246,19 @@ pub async fn withdraw(
 }
 
 /// `POST /v1/stake` (prover): balance → stake, which backs the collateral of paid leases.
+#[utoipa::path(
+    post,
+    path = "/v1/stake",
+    tag = "settlement",
+    security(("key" = [])),
+    request_body = StakeRequest,
+    responses(
+        (status = 200, description = "moved from the prover's balance to its stake", body = Moved),
+        (status = 400, description = "`overflow`, `invalid`: the amount is out of range", body = ErrorBody),
+        (status = 404, description = "`unknown_account`: the account has never held funds", body = ErrorBody),
+        (status = 402, description = "`insufficient_funds`: the balance is smaller than the amount", body = ErrorBody),
+    )
+)]
 pub async fn stake(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -159,6 +272,20 @@ pub async fn stake(
 
 /// `POST /v1/unstake` (prover): stake → balance, once no open lease and no recent paid lease
 /// can still be charged to it (`409 unstake_not_yet` says when).
+#[utoipa::path(
+    post,
+    path = "/v1/unstake",
+    tag = "settlement",
+    security(("key" = [])),
+    request_body = StakeRequest,
+    responses(
+        (status = 200, description = "moved from the stake back to the balance", body = Moved),
+        (status = 400, description = "`overflow`, `invalid`: the amount is out of range", body = ErrorBody),
+        (status = 404, description = "`unknown_account`: the account has never held funds", body = ErrorBody),
+        (status = 402, description = "`insufficient_funds`: the balance is smaller than the amount", body = ErrorBody),
+        (status = 409, description = "`unstake_not_yet`: collateral is locked, or the unstake delay has not passed", body = ErrorBody),
+    )
+)]
 pub async fn unstake(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -172,6 +299,18 @@ pub async fn unstake(
 
 /// `POST /v1/ledger/deposit` (admin): money from outside into a requester, prover, treasury
 /// or pool-stake account. Requester and prover accounts must name an existing key/machine.
+#[utoipa::path(
+    post,
+    path = "/v1/ledger/deposit",
+    tag = "admin",
+    security(("key" = [])),
+    request_body = DepositRequest,
+    responses(
+        (status = 201, description = "credited", body = Moved),
+        (status = 400, description = "`bad_account`: not an account name; `overflow`, `invalid`: the amount is out of range", body = ErrorBody),
+        (status = 404, description = "`unknown_account`: no key behind the account", body = ErrorBody),
+    )
+)]
 pub async fn deposit(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -212,6 +351,15 @@ pub async fn deposit(
 }
 
 /// `GET /v1/ledger` (admin): every account's balance.
+#[utoipa::path(
+    get,
+    path = "/v1/ledger",
+    tag = "admin",
+    security(("key" = [])),
+    responses(
+        (status = 200, description = "every account's balance and the totals", body = LedgerSummary),
+    )
+)]
 pub async fn summary(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -235,6 +383,16 @@ pub async fn summary(
 }
 
 /// `POST /v1/epochs/close` (admin): settle the current epoch now.
+#[utoipa::path(
+    post,
+    path = "/v1/epochs/close",
+    tag = "admin",
+    security(("key" = [])),
+    responses(
+        (status = 200, description = "the epoch closed now and its rewards", body = EpochView),
+        (status = 409, description = "`epoch_settled`: closed already", body = ErrorBody),
+    )
+)]
 pub async fn close_epoch(
     State(node): State<Arc<Node>>,
     caller: Caller,
@@ -244,6 +402,15 @@ pub async fn close_epoch(
 }
 
 /// `GET /v1/epochs`: closed epochs with their settlement, and the open one.
+#[utoipa::path(
+    get,
+    path = "/v1/epochs",
+    tag = "settlement",
+    security(("key" = [])),
+    responses(
+        (status = 200, description = "every epoch, the open one last", body = Vec<EpochView>),
+    )
+)]
 pub async fn epochs(
     State(node): State<Arc<Node>>,
     _caller: Caller,
@@ -271,6 +438,15 @@ pub async fn epochs(
 /// `GET /v1/rewards` (prover: its own key; admin: every prover key): per key and epoch,
 /// tasks done, work, task rewards, epoch rewards and slashed collateral, plus each key's
 /// withdrawable balance, stake and locked collateral.
+#[utoipa::path(
+    get,
+    path = "/v1/rewards",
+    tag = "settlement",
+    security(("key" = [])),
+    responses(
+        (status = 200, description = "rewards per epoch, penalties and balances of the prover key (all keys for the admin)", body = RewardsView),
+    )
+)]
 pub async fn rewards(
     State(node): State<Arc<Node>>,
     caller: Caller,

@@ -1,6 +1,7 @@
 //! Request and response bodies of the node's HTTP API (`/v1/...`). See the README's API table.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{
     ArtifactMap, BlobHash, FencingToken, HardwareReport, KeyId, LeaseId, ProofSystem, ProverId,
@@ -8,7 +9,7 @@ use crate::{
 };
 
 /// Every error the API returns: a stable machine-readable `code` and a message for people.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug, ToSchema)]
 pub struct ErrorBody {
     /// Stable, snake_case; clients match on it.
     pub code: String,
@@ -17,7 +18,7 @@ pub struct ErrorBody {
 }
 
 /// Who an access key belongs to. Each endpoint accepts one or more roles.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The pool operator: issues keys, sees everything.
@@ -50,7 +51,7 @@ impl Role {
 }
 
 /// `POST /v1/keys` (admin).
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct CreateKeyRequest {
     /// The role the key grants.
     pub role: Role,
@@ -59,7 +60,7 @@ pub struct CreateKeyRequest {
 }
 
 /// The answer to [`CreateKeyRequest`]: the only time the secret is shown.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct CreatedKey {
     /// The key's row.
     pub id: KeyId,
@@ -72,7 +73,7 @@ pub struct CreatedKey {
 }
 
 /// `PUT /v1/blobs` answer: where the upload is stored.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct BlobStored {
     /// sha256 of the bytes.
     pub hash: BlobHash,
@@ -83,14 +84,14 @@ pub struct BlobStored {
 }
 
 /// `POST /v1/tasks` (requester).
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct SubmitRequest {
     /// What to prove.
     pub spec: TaskSpec,
 }
 
 /// The answer to [`SubmitRequest`].
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct Submitted {
     /// The new task.
     pub task_id: TaskId,
@@ -99,7 +100,7 @@ pub struct Submitted {
 }
 
 /// A task as the API shows it.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, ToSchema)]
 pub struct TaskView {
     /// The task.
     pub id: TaskId,
@@ -138,6 +139,7 @@ pub struct TaskView {
     /// For a split task: its segments in chain order, each with its own prover, work (rows),
     /// time and attempts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(no_recursion)]
     pub segments: Vec<TaskView>,
     /// Why the task ended (`None` while it runs): proved, or whose fault it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,7 +147,7 @@ pub struct TaskView {
 }
 
 /// A prover machine as the API shows it.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, ToSchema)]
 pub struct ProverView {
     /// The prover.
     pub id: ProverId,
@@ -172,7 +174,7 @@ pub struct ProverView {
 }
 
 /// `GET /v1/status`.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct StatusView {
     /// Tasks visible to the caller, newest first.
     pub tasks: Vec<TaskView>,
@@ -181,7 +183,7 @@ pub struct StatusView {
 }
 
 /// `POST /v1/provers/hello` (prover): register or re-register a machine.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct Hello {
     /// The machine.
     pub hardware: HardwareReport,
@@ -192,7 +194,7 @@ pub struct Hello {
 }
 
 /// The answer to [`Hello`].
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct Welcome {
     /// The machine's id; the same name under the same key gets the same id back.
     pub prover_id: ProverId,
@@ -203,14 +205,14 @@ pub struct Welcome {
 }
 
 /// `POST /v1/provers/{id}/lease` (prover): ask for work, waiting up to `wait_ms`.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct LeaseRequest {
     /// Long-poll time; the node caps it.
     pub wait_ms: u64,
 }
 
 /// A task leased to a prover. `204 No Content` when there was none within the wait.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct LeaseGrant {
     /// The lease.
     pub lease_id: LeaseId,
@@ -231,6 +233,7 @@ pub struct LeaseGrant {
     /// The public statement the proof must prove, hex: an honest agent verifies its own
     /// proof against it before uploading, and reports an artifact fault when it does not hold.
     #[serde(default, with = "hex_bytes")]
+    #[schema(value_type = String, pattern = "^([0-9a-f]{2})*$")]
     pub statement: Vec<u8>,
     /// Collateral locked from the key's stake for this lease (base units; 0 for a free-tier
     /// task): given back with a valid proof, taken for an invalid one or an expired lease.
@@ -252,21 +255,22 @@ mod hex_bytes {
 }
 
 /// `POST /v1/provers/{id}/heartbeat` (prover).
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct Heartbeat {
     /// Leases the agent is working on; each is extended.
     pub leases: Vec<LeaseId>,
 }
 
 /// The answer to [`Heartbeat`].
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct HeartbeatAck {
     /// Leases that are no longer the prover's (expired or the task ended): stop working on them.
     pub revoked: Vec<LeaseId>,
 }
 
 /// Query of `POST /v1/leases/{id}/result`; the body is the proof bytes.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ResultMeta {
     /// The lease's fencing token.
     pub token: i64,
@@ -275,7 +279,7 @@ pub struct ResultMeta {
 }
 
 /// The answer to an accepted result.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct ResultAccepted {
     /// The task now done.
     pub task_id: TaskId,
@@ -284,7 +288,7 @@ pub struct ResultAccepted {
 }
 
 /// `POST /v1/leases/{id}/failure` (prover): the prover could not prove the task.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct FailureReport {
     /// The lease's fencing token.
     pub token: i64,
@@ -297,7 +301,7 @@ pub struct FailureReport {
 }
 
 /// What kind of failure a prover reports.
-#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug, Default, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportKind {
     /// The artifacts cannot be proved: they are malformed, inconsistent, the witness does not
@@ -311,7 +315,7 @@ pub enum ReportKind {
 
 /// `GET /v1/dashboard` (public): the fleet and the work in flight, machine names and counters
 /// only (no labels, artifacts, proofs or keys).
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct DashboardView {
     /// Every prover machine.
     pub provers: Vec<ProverView>,
@@ -340,7 +344,7 @@ pub struct DashboardView {
 }
 
 /// The epoch in progress, as the dashboard shows it.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct EpochNow {
     /// Its number.
     pub epoch: u64,
@@ -358,7 +362,7 @@ pub struct EpochNow {
 }
 
 /// `GET /v1/keys`: a key without its secret.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct KeyInfo {
     /// Its id.
     pub id: KeyId,
@@ -369,7 +373,7 @@ pub struct KeyInfo {
 }
 
 /// `GET /v1/me`: who a key is.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct MeView {
     /// The key's id.
     pub key: KeyId,
@@ -382,7 +386,7 @@ pub struct MeView {
 }
 
 /// A split task on the dashboard.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, ToSchema)]
 pub struct SplitProgress {
     /// The split task.
     pub task: TaskId,
@@ -395,7 +399,7 @@ pub struct SplitProgress {
 }
 
 /// One segment on the dashboard.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, ToSchema)]
 pub struct SegmentProgress {
     /// The segment's own task (what provers lease).
     pub task: TaskId,

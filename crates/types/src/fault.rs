@@ -19,11 +19,12 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{LeaseId, ProverId, TaskId};
 
 /// Who a fault is attributed to.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
     /// The requester: artifacts or witness no honest prover can prove.
@@ -38,7 +39,7 @@ pub enum Party {
 
 /// Why one lease ended without an accepted proof, as the node decided it. Stored as its
 /// [`FaultKind::code`] on the lease.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// The prover uploaded a proof that does not verify, or cannot be read.
@@ -159,7 +160,7 @@ impl fmt::Display for FaultKind {
 }
 
 /// One fault with its context: which lease of which task on which prover machine.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug, ToSchema)]
 pub struct TaskFault {
     /// The task.
     pub task: TaskId,
@@ -186,7 +187,7 @@ impl fmt::Display for TaskFault {
 }
 
 /// Why a task ended: exactly one cause per finished task, stored as its code.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskCause {
     /// A verified proof was delivered.

@@ -5,7 +5,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The sha256 of a blob: the address under which the node stores an artifact exactly once.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// On the wire: 64 lower-case hex characters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, utoipa::ToSchema)]
+#[schema(
+    value_type = String,
+    pattern = "^[0-9a-f]{64}$",
+    example = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+)]
 pub struct BlobHash(pub [u8; 32]);
 
 impl BlobHash {

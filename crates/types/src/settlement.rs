@@ -7,11 +7,13 @@
 //! through this JSON form and a test pins it), because this crate sits below the ledger.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{KeyId, TaskId, TaskSpec};
 
-/// An amount in base units on the wire (a decimal string in JSON).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// An amount in base units on the wire (a decimal string in JSON, within u128).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, ToSchema)]
+#[schema(value_type = String, pattern = "^[0-9]{1,39}$", example = "2500000")]
 pub struct Units(pub u128);
 
 impl Serialize for Units {
@@ -30,7 +32,7 @@ impl<'de> Deserialize<'de> for Units {
 }
 
 /// `POST /v1/quotes` (requester): price this task, to be delivered within `window_ms`.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct QuoteRequest {
     /// What to prove (artifacts uploaded already).
     pub spec: TaskSpec,
@@ -39,7 +41,7 @@ pub struct QuoteRequest {
 }
 
 /// The pool's binding offer (mirrors `zkpool_ledger::Quote`).
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct QuoteTerms {
     /// `0x` + 32 bytes: digest of proof system, artifact hashes and public statement.
     pub task_digest: String,
@@ -70,7 +72,7 @@ pub struct QuoteTerms {
 }
 
 /// A quote with the pool's EIP-712 secp256k1 signature (what `quote.json` holds).
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct SignedQuote {
     /// The offer.
     pub quote: QuoteTerms,
@@ -79,7 +81,7 @@ pub struct SignedQuote {
 }
 
 /// The answer to [`QuoteRequest`].
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct QuoteIssued {
     /// The signed quote, to pass back with the submission.
     pub signed: SignedQuote,
@@ -90,7 +92,7 @@ pub struct QuoteIssued {
 }
 
 /// `POST /v1/tasks/quoted` (requester): accept a quote, escrow its reward and submit.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct QuotedSubmitRequest {
     /// What to prove; must be the task the quote covers.
     pub spec: TaskSpec,
@@ -99,7 +101,7 @@ pub struct QuotedSubmitRequest {
 }
 
 /// `GET /v1/balance` (requester): the caller's money.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct BalanceView {
     /// The requester's key.
     pub key: KeyId,
@@ -114,7 +116,7 @@ pub struct BalanceView {
 }
 
 /// One unsettled task of a requester.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct OpenTask {
     /// The task.
     pub task: TaskId,
@@ -127,7 +129,7 @@ pub struct OpenTask {
 }
 
 /// `POST /v1/tasks/{id}/claim` answer: what the requester received.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct Claimed {
     /// The task.
     pub task: TaskId,
@@ -138,7 +140,7 @@ pub struct Claimed {
 }
 
 /// `GET /v1/rewards` (prover or admin): one row per machine and epoch.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct RewardsView {
     /// Rows, by prover key then epoch.
     pub rows: Vec<RewardRow>,
@@ -147,7 +149,7 @@ pub struct RewardsView {
 }
 
 /// One prover key's money.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct ProverFunds {
     /// The key.
     pub key: KeyId,
@@ -161,14 +163,14 @@ pub struct ProverFunds {
 
 /// `POST /v1/stake` and `POST /v1/unstake` (prover): move money between the key's balance
 /// and its stake.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct StakeRequest {
     /// How much.
     pub amount: Units,
 }
 
 /// One machine's activity in one epoch.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct RewardRow {
     /// The prover key.
     pub key: KeyId,
@@ -191,7 +193,7 @@ pub struct RewardRow {
 }
 
 /// `POST /v1/withdraw`: move money out of one of the caller's accounts.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct WithdrawRequest {
     /// How much, from the caller key's own account (a prover key's earnings are its key's,
     /// whichever machine earned them).
@@ -199,7 +201,7 @@ pub struct WithdrawRequest {
 }
 
 /// `POST /v1/ledger/deposit` (admin): money enters an account from outside.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct DepositRequest {
     /// `requester:k-2`, `prover:k-3`, `prover_stake:k-3` (deposited and staked), `treasury`
     /// or `pool_stake`. Provers' accounts are keyed by their access key.
@@ -209,7 +211,7 @@ pub struct DepositRequest {
 }
 
 /// Answer to deposits and withdrawals: the account's balance afterwards.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct Moved {
     /// The account.
     pub account: String,
@@ -220,7 +222,7 @@ pub struct Moved {
 }
 
 /// `POST /v1/epochs/close` (admin) answer, also one element of `GET /v1/epochs`.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct EpochView {
     /// The epoch number.
     pub epoch: u64,
@@ -237,7 +239,7 @@ pub struct EpochView {
 }
 
 /// One prover's line in an epoch settlement.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct EpochShare {
     /// The prover's key (a prover's identity for rewards; its machines are labels).
     pub prover: KeyId,
@@ -250,7 +252,7 @@ pub struct EpochShare {
 }
 
 /// `GET /v1/ledger/summary` (admin): the pool's accounts.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct LedgerSummary {
     /// Every account with its balance, sorted by name.
     pub accounts: Vec<(String, Units)>,
@@ -277,7 +279,7 @@ impl LedgerSummary {
 
 /// `GET /v1/chain`: where a node settling on Ethereum settles (404 `not_on_chain` on the
 /// embedded ledger).
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct ChainInfo {
     /// The chain id quotes are signed for.
     pub chain_id: u64,
@@ -297,7 +299,7 @@ pub struct ChainInfo {
 }
 
 /// A verifier contract the operator vouched for: the snarkjs export of one circuit key.
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct TrustedVerifier {
     /// Its address (`0x` + 20 bytes).
     pub address: String,
@@ -308,7 +310,7 @@ pub struct TrustedVerifier {
 /// `POST /v1/tasks/chain` (requester): quote a task for the pool contract and register it,
 /// artifacts and all, so that the node proves it once the requester publishes the quote on
 /// chain with `submitTask`.
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct ChainTaskRequest {
     /// What to prove (artifacts uploaded already): a Groth16 task.
     pub spec: TaskSpec,
@@ -322,7 +324,7 @@ pub struct ChainTaskRequest {
 }
 
 /// The answer to [`ChainTaskRequest`].
-#[derive(Clone, Serialize, Deserialize, Debug)]
+#[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct ChainTaskIssued {
     /// The node's task, `unpaid` until `submitTask` is seen on chain.
     pub task_id: TaskId,
@@ -338,7 +340,7 @@ pub struct ChainTaskIssued {
 }
 
 /// A task settled on chain, as the node tracks it (part of `GET /v1/tasks/{id}/chain`).
-#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, Debug, PartialEq, Eq, ToSchema)]
 pub struct ChainTaskView {
     /// The node's task.
     pub task_id: TaskId,

@@ -2,11 +2,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{BlobHash, ProofSystem};
 
 /// What an uploaded artifact is to a task. A task names each role at most once.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Debug)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Debug, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ArtifactRole {
     /// circom constraint system (`.r1cs`).
@@ -51,7 +54,7 @@ pub enum WitnessSource {
 
 /// What a requester asks the pool to prove: the proof system and the content hashes of the
 /// artifacts, all uploaded beforehand. Hashes make a spec small, comparable and cacheable.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug, ToSchema)]
 pub struct TaskSpec {
     /// The proof system to use.
     pub system: ProofSystem,
@@ -112,7 +115,7 @@ impl TaskSpec {
 /// `Done` and `Failed` are final. A task quoted for the pool contract starts `Unpaid` and is
 /// queued when the requester's `submitTask` is seen on chain (or fails as `lapsed` when the
 /// quote expires unpublished).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskState {
     /// Quoted for settlement on chain; waiting for the requester to publish it there.
@@ -179,12 +182,14 @@ impl fmt::Display for TaskState {
 
 /// A number that grows with every lease of a task. A result is accepted only with the token of
 /// the task's current, unexpired lease, so a prover whose lease expired cannot overwrite work.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug, ToSchema,
+)]
 #[serde(transparent)]
 pub struct FencingToken(pub i64);
 
 /// What a prover agent tells the node about its machine when it connects.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug, ToSchema)]
 pub struct HardwareReport {
     /// The machine's name as the operator wants to see it (defaults to the hostname).
     pub name: String,
