@@ -37,6 +37,14 @@ pub struct BenchArgs {
     /// Only the settlement rows (quote issuance, epoch settlement).
     #[arg(long)]
     settlement_only: bool,
+    /// Only the store rows: tasks queued, and leased and completed, per second (see
+    /// `bench_store.rs`).
+    #[arg(long)]
+    store: bool,
+    /// Store rows: also on this PostgreSQL database (`postgres://USER@HOST/DB`; its tables are
+    /// created if missing, and the rows it writes are left there).
+    #[arg(long, value_name = "URL", requires = "store")]
+    database: Option<String>,
     /// Only the split-proving benchmarks: speed-up on 1, 2, 4 provers, plan and join overhead,
     /// prove time and memory per segment size (minutes).
     #[arg(long)]
@@ -205,6 +213,18 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
     }
     if a.flood {
         return crate::bench_flood::run(a.flood_seconds, a.flood_clients).await;
+    }
+    if a.store {
+        let mut table = Table::new(&["measurement", "value", "target"]);
+        let dir = tempfile::tempdir()?;
+        let store = zkpool_store::Store::open(dir.path()).await?;
+        crate::bench_store::rows(&mut table, store, "SQLite").await?;
+        if let Some(url) = &a.database {
+            let store = zkpool_store::Store::open_postgres(url, dir.path()).await?;
+            crate::bench_store::rows(&mut table, store, "PostgreSQL").await?;
+        }
+        println!("{table}");
+        return Ok(());
     }
     let mut table = Table::new(&["measurement", "value", "target"]);
     eprintln!("measuring quote issuance and epoch settlement…");

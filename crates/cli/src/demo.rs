@@ -157,7 +157,7 @@ impl LocalPool {
                 (t.path().to_path_buf(), Some(t))
             }
         };
-        let store = crate::node_cmd::open_store(&dir).await?;
+        let store = crate::node_cmd::open_store(&dir, None).await?;
         let mut config = config;
         config.settlement.signer = crate::settlement_cmd::load_pool_key(&dir)?;
         let node = Node::new(store.clone(), crate::backends(), config);

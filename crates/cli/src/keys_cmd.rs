@@ -32,6 +32,9 @@ pub struct Target {
     /// The node's data directory (used when --pool is not given).
     #[arg(long, env = "ZKPOOL_DATA_DIR", default_value = "./pool")]
     data_dir: PathBuf,
+    /// The node's PostgreSQL database, when it runs with --database.
+    #[arg(long, env = "ZKPOOL_DATABASE", value_name = "URL")]
+    database: Option<String>,
     /// A running pool's URL, to manage keys remotely with --admin-key.
     #[arg(long)]
     pool: Option<String>,
@@ -91,7 +94,11 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<()> {
                     "--pool needs --admin-key (the node writes it to data-dir/admin.key)"
                 ),
                 _ => {
-                    let store = crate::node_cmd::open_store(&a.target.data_dir).await?;
+                    let store = crate::node_cmd::open_store(
+                        &a.target.data_dir,
+                        a.target.database.as_deref(),
+                    )
+                    .await?;
                     let k = store
                         .create_key(a.role.into(), a.name.trim(), now_ms())
                         .await?;
@@ -116,7 +123,11 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<()> {
                     "--pool needs --admin-key (the node writes it to data-dir/admin.key)"
                 ),
                 _ => {
-                    let store = crate::node_cmd::open_store(&a.target.data_dir).await?;
+                    let store = crate::node_cmd::open_store(
+                        &a.target.data_dir,
+                        a.target.database.as_deref(),
+                    )
+                    .await?;
                     let revoked = store.revoke_key(a.key).await;
                     store.close().await;
                     anyhow::ensure!(revoked?.is_some(), "no live key {}", a.key);
@@ -125,7 +136,7 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<()> {
             eprintln!("revoked key {}; its next call is refused", a.key);
         }
         KeysCommand::List(t) => {
-            let store = crate::node_cmd::open_store(&t.data_dir).await?;
+            let store = crate::node_cmd::open_store(&t.data_dir, t.database.as_deref()).await?;
             let mut table = crate::table::Table::new(&["id", "role", "name"]);
             for k in store.list_keys().await? {
                 table.row(vec![k.id.to_string(), k.role.as_str().to_string(), k.name]);

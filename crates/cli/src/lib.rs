@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod bench_flood;
 pub mod bench_split;
+pub mod bench_store;
 pub mod chain_cmd;
 pub mod chain_demo;
 pub mod demo;

@@ -15,6 +15,11 @@ pub struct NodeArgs {
     /// Directory for the database and stored artifacts (created if missing).
     #[arg(long, env = "ZKPOOL_DATA_DIR", default_value = "./pool")]
     pub data_dir: PathBuf,
+    /// The database, when not SQLite in the data directory: a PostgreSQL URL
+    /// (`postgres://USER@HOST/DB`). Artifacts, `admin.key` and `pool.key` stay in the data
+    /// directory.
+    #[arg(long, env = "ZKPOOL_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
     /// Address to listen on. Use 0.0.0.0:7070 to accept provers from other machines.
     #[arg(long, env = "ZKPOOL_LISTEN", default_value = "127.0.0.1:7070")]
     pub listen: SocketAddr,
@@ -101,15 +106,28 @@ impl NodeArgs {
     }
 }
 
-/// Opens the store, making sure an admin key exists; a new one is written to
-/// `data-dir/admin.key` (readable by the owner only).
-pub async fn open_store(data_dir: &Path) -> anyhow::Result<Arc<Store>> {
+/// Opens the store — SQLite in `data_dir`, or the PostgreSQL database at `database` —
+/// making sure an admin key exists; a new one is written to `data-dir/admin.key` (readable by
+/// the owner only).
+pub async fn open_store(data_dir: &Path, database: Option<&str>) -> anyhow::Result<Arc<Store>> {
     tokio::fs::create_dir_all(data_dir)
         .await
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
-    let store = Store::open(data_dir)
-        .await
-        .with_context(|| format!("cannot open the pool database in {}", data_dir.display()))?;
+    let store = match database {
+        None => Store::open(data_dir)
+            .await
+            .with_context(|| format!("cannot open the pool database in {}", data_dir.display()))?,
+        Some(url) => {
+            anyhow::ensure!(
+                url.starts_with("postgres://") || url.starts_with("postgresql://"),
+                "--database must be a postgres:// URL (without it the node uses SQLite in the \
+                 data directory)"
+            );
+            Store::open_postgres(url, data_dir)
+                .await
+                .context("cannot open the PostgreSQL database given by --database")?
+        }
+    };
     let key_file = data_dir.join("admin.key");
     let has_admin = store
         .list_keys()
@@ -148,7 +166,7 @@ pub(crate) fn write_private(path: &Path, secret: &str) -> anyhow::Result<()> {
 /// Runs the node until Ctrl-C.
 pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let mut config = args.config()?;
-    let store = open_store(&args.data_dir).await?;
+    let store = open_store(&args.data_dir, args.database.as_deref()).await?;
     let signer = crate::settlement_cmd::load_pool_key(&args.data_dir)?;
     config.chain = args.chain.config(&signer).await?;
     match &config.chain {
@@ -183,9 +201,14 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     eprintln!("zkpool node on http://{addr}  (dashboard: http://{addr}/)");
     eprintln!(
-        "data dir {}; admin key in {}",
+        "data dir {}; admin key in {}; database: {}",
         args.data_dir.display(),
-        args.data_dir.join("admin.key").display()
+        args.data_dir.join("admin.key").display(),
+        if args.database.is_some() {
+            "PostgreSQL (--database)"
+        } else {
+            "SQLite in the data dir"
+        }
     );
     eprintln!(
         "create keys with: zkpool keys create --data-dir {} --role prover --name rig-1",

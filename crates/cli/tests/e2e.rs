@@ -18,7 +18,7 @@ use zkpool_types::api::TaskView;
 use zkpool_types::{TaskId, TaskState};
 
 mod common;
-use common::{create_key, start_node, start_node_with, zkpool, Child};
+use common::{create_key, start_node, start_node_with, zkpool, Child, Postgres};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -298,6 +298,93 @@ async fn node_killed_mid_run_restarts_and_loses_nothing() {
             .count();
         assert_eq!(done, 1, "task {id} leases: {leases:?}");
     }
+}
+
+/// `zkpool node --database postgres://…`: keys created in the database, a prover proves
+/// through the node, the node is killed (`kill -9`) and started again on the same database, and
+/// every task ends done with exactly one done lease; nothing is written to SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_on_postgres_proves_survives_a_kill_and_keeps_its_state() {
+    let Some(db) = Postgres::create().await else {
+        return;
+    };
+    let url = db.url();
+    let dir = tempfile::tempdir().unwrap();
+    let key = |role: &str, name: &str| {
+        let out = zkpool(&[
+            "keys",
+            "create",
+            "--role",
+            role,
+            "--name",
+            name,
+            "--database",
+            &url,
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let requester_key = key("requester", "req");
+    let prover_key = key("prover", "rig-1");
+    let (mut node, port) = start_node_with(dir.path(), 0, &["--database", &url]);
+    let pool = format!("http://127.0.0.1:{port}");
+    let client = Client::new(&pool, &requester_key).unwrap();
+    wait_for("the node to listen", Duration::from_secs(30), async || {
+        client.status().await.is_ok()
+    })
+    .await;
+    let _prover = Child(
+        zkpool(&[
+            "prover",
+            "--pool",
+            &pool,
+            "--key",
+            &prover_key,
+            "--name",
+            "rig-1",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(submit_circuit(&client, &MULTIPLIER, i).await.unwrap());
+    }
+    wait_final(&client, ids[0], Duration::from_secs(60)).await;
+    node.0.kill().unwrap();
+    node.0.wait().unwrap();
+    node = start_node_with(dir.path(), port, &["--database", &url]).0;
+    ids.push(submit_circuit(&client, &MULTIPLIER, 3).await.unwrap());
+    for id in &ids {
+        let v = wait_final(&client, *id, Duration::from_secs(120)).await;
+        assert_eq!(v.state, TaskState::Done, "{v:?}");
+    }
+    drop(node);
+    let store = zkpool_store::Store::open_postgres(&url, dir.path())
+        .await
+        .unwrap();
+    for id in &ids {
+        let leases = store.leases_of(*id).await.unwrap();
+        let done = leases
+            .iter()
+            .filter(|(_, o)| o.as_deref() == Some("done"))
+            .count();
+        assert_eq!(done, 1, "task {id} leases: {leases:?}");
+    }
+    store.close().await;
+    assert!(
+        !dir.path().join("zkpool.db").exists(),
+        "with --database the node must not write SQLite"
+    );
 }
 
 /// The wasm module and `input.json` of a committed fuzz seed (`u16` input length, `input.json`,

@@ -62,13 +62,13 @@ pub struct Collected {
 }
 
 async fn owns(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     hash: &BlobHash,
     key: KeyId,
 ) -> Result<bool, StoreError> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM blob_owners o JOIN blobs b ON b.hash = o.hash
-         WHERE o.hash = ? AND o.key_id = ?",
+         WHERE o.hash = $1 AND o.key_id = $2",
     )
     .bind(hash.to_hex())
     .bind(key.0)
@@ -77,10 +77,10 @@ async fn owns(
     Ok(n > 0)
 }
 
-async fn stored_bytes(conn: &mut sqlx::SqliteConnection, key: KeyId) -> Result<u64, StoreError> {
+async fn stored_bytes(conn: &mut sqlx::AnyConnection, key: KeyId) -> Result<u64, StoreError> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(b.size), 0) FROM blob_owners o JOIN blobs b ON b.hash = o.hash
-         WHERE o.key_id = ?",
+        "SELECT CAST(COALESCE(SUM(b.size), 0) AS BIGINT) FROM blob_owners o JOIN blobs b ON b.hash = o.hash
+         WHERE o.key_id = $1",
     )
     .bind(key.0)
     .fetch_one(&mut *conn)
@@ -132,8 +132,7 @@ impl Store {
         let size = w.size;
         // Under the writer lock, like the collector: a blob is never removed between the
         // check that it exists and the rows that keep it.
-        let _g = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_g, mut tx) = self.begin_write().await?;
         let r: Result<bool, StoreError> = async {
             let owned = match uploader {
                 None => None,
@@ -149,12 +148,15 @@ impl Store {
                     });
                 }
             }
-            let touched = sqlx::query("UPDATE blobs SET used_ms = MAX(used_ms, ?) WHERE hash = ?")
-                .bind(now_ms)
-                .bind(hash.to_hex())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let touched = sqlx::query(
+                "UPDATE blobs SET used_ms = CASE WHEN used_ms > $1 THEN used_ms ELSE $1 END
+                 WHERE hash = $2",
+            )
+            .bind(now_ms)
+            .bind(hash.to_hex())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             let stored = touched > 0;
             if !stored {
                 let dest = self.blob_path(&hash);
@@ -167,7 +169,7 @@ impl Store {
                     .map_err(|e| StoreError::io(&dest, e))?;
                 w.committed = true;
                 sqlx::query(
-                    "INSERT INTO blobs (hash, size, created_ms, used_ms) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO blobs (hash, size, created_ms, used_ms) VALUES ($1, $2, $3, $4)",
                 )
                 .bind(hash.to_hex())
                 .bind(size as i64)
@@ -180,7 +182,7 @@ impl Store {
                 None => stored,
                 Some((_, true)) => true,
                 Some((u, false)) => {
-                    sqlx::query("INSERT INTO blob_owners (hash, key_id) VALUES (?, ?)")
+                    sqlx::query("INSERT INTO blob_owners (hash, key_id) VALUES ($1, $2)")
                         .bind(hash.to_hex())
                         .bind(u.key.0)
                         .execute(&mut *tx)
@@ -218,38 +220,37 @@ impl Store {
         max: u32,
     ) -> Result<Collected, StoreError> {
         let cutoff = now_ms.saturating_sub(retention_ms);
-        let _g = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_g, mut tx) = self.begin_write().await?;
         let r: Result<Vec<(String, i64)>, StoreError> = async {
             let doomed: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT b.hash, b.size FROM blobs b WHERE b.used_ms < ?1
+                "SELECT b.hash, b.size FROM blobs b WHERE b.used_ms < $1
                    AND NOT EXISTS (
                      SELECT 1 FROM task_blobs tb JOIN tasks t ON t.id = tb.task_id
                      LEFT JOIN tasks p ON p.id = t.parent_id
                      WHERE tb.hash = b.hash AND (
                        t.state IN ('queued', 'leased', 'proving') OR t.finished_ms IS NULL
-                       OR t.finished_ms >= ?1
+                       OR t.finished_ms >= $1
                        OR (p.id IS NOT NULL AND (p.state IN ('queued', 'leased', 'proving')
-                           OR p.finished_ms IS NULL OR p.finished_ms >= ?1))))
+                           OR p.finished_ms IS NULL OR p.finished_ms >= $1))))
                    AND NOT EXISTS (
                      SELECT 1 FROM tasks t LEFT JOIN tasks p ON p.id = t.parent_id
                      WHERE t.proof_hash = b.hash AND (
                        t.state IN ('queued', 'leased', 'proving') OR t.finished_ms IS NULL
-                       OR t.finished_ms >= ?1
+                       OR t.finished_ms >= $1
                        OR (p.id IS NOT NULL AND (p.state IN ('queued', 'leased', 'proving')
-                           OR p.finished_ms IS NULL OR p.finished_ms >= ?1))))
-                 ORDER BY b.used_ms LIMIT ?2",
+                           OR p.finished_ms IS NULL OR p.finished_ms >= $1))))
+                 ORDER BY b.used_ms, b.hash LIMIT $2",
             )
             .bind(cutoff)
             .bind(i64::from(max))
             .fetch_all(&mut *tx)
             .await?;
             for (hash, _) in &doomed {
-                sqlx::query("DELETE FROM blob_owners WHERE hash = ?")
+                sqlx::query("DELETE FROM blob_owners WHERE hash = $1")
                     .bind(hash)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("DELETE FROM blobs WHERE hash = ?")
+                sqlx::query("DELETE FROM blobs WHERE hash = $1")
                     .bind(hash)
                     .execute(&mut *tx)
                     .await?;
@@ -288,13 +289,13 @@ impl Store {
         let sql = match role {
             Role::Admin => return self.has_blob(hash).await,
             Role::Requester => {
-                "SELECT COUNT(*) FROM blob_owners WHERE hash = ?1 AND key_id = ?2 AND ?3 IS NOT NULL"
+                "SELECT COUNT(*) FROM blob_owners WHERE hash = $1 AND key_id = $2 AND $3 IS NOT NULL"
             }
             Role::Prover => {
                 "SELECT COUNT(*) FROM task_blobs tb JOIN tasks t ON t.id = tb.task_id
                  JOIN leases l ON l.id = t.lease_id
-                 WHERE tb.hash = ?1 AND t.state = 'leased' AND l.key_id = ?2
-                   AND l.outcome IS NULL AND t.lease_expires_ms >= ?3"
+                 WHERE tb.hash = $1 AND t.state = 'leased' AND l.key_id = $2
+                   AND l.outcome IS NULL AND t.lease_expires_ms >= $3"
             }
         };
         let n: i64 = sqlx::query_scalar(sql)
@@ -335,7 +336,7 @@ impl Store {
 
     /// True when a blob with this hash is stored.
     pub async fn has_blob(&self, hash: &BlobHash) -> Result<bool, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM blobs WHERE hash = ?")
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM blobs WHERE hash = $1")
             .bind(hash.to_hex())
             .fetch_one(&self.pool)
             .await?;

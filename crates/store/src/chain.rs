@@ -12,7 +12,6 @@
 //! a chain task is due for `fulfill` exactly when its proof is committed and it is still
 //! `open`, so the state change and "send the fulfil" are one commit by construction.
 
-use sqlx::Sqlite;
 use zkpool_types::{TaskCause, TaskId, TaskState};
 
 use crate::tasks::{insert_task_tx, NewTask};
@@ -123,16 +122,15 @@ impl Store {
         q: &ChainQuoted,
         now_ms: i64,
     ) -> Result<TaskId, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let id = insert_task_tx(&mut tx, t, now_ms).await?;
-            sqlx::query("UPDATE tasks SET state = ? WHERE id = ?")
+            sqlx::query("UPDATE tasks SET state = $1 WHERE id = $2")
                 .bind(TaskState::Unpaid.as_str())
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO quote_nonces (nonce, task_id, used_ms) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO quote_nonces (nonce, task_id, used_ms) VALUES ($1, $2, $3)")
                 .bind(int(q.nonce))
                 .bind(id.0)
                 .bind(now_ms)
@@ -141,7 +139,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO chain_tasks (task_id, chain_task, payer, verifier, nonce, reward,
                     bond, deadline_ms, expires_ms, state)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'quoted')",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'quoted')",
             )
             .bind(id.0)
             .bind(hex32(&q.chain_task))
@@ -182,14 +180,13 @@ impl Store {
         range_end_ms: u64,
         now_ms: i64,
     ) -> Result<ChainProgress, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let mut progress = ChainProgress::default();
             for (id, block) in published {
                 let opened: Option<(i64,)> = sqlx::query_as(
-                    "UPDATE chain_tasks SET state = 'open', block = ?
-                     WHERE chain_task = ? AND state = 'quoted' RETURNING task_id",
+                    "UPDATE chain_tasks SET state = 'open', block = $1
+                     WHERE chain_task = $2 AND state = 'quoted' RETURNING task_id",
                 )
                 .bind(int(*block))
                 .bind(hex32(id))
@@ -197,11 +194,13 @@ impl Store {
                 .await?;
                 match opened {
                     Some((task,)) => {
-                        sqlx::query("UPDATE tasks SET state = 'queued' WHERE id = ? AND state = ?")
-                            .bind(task)
-                            .bind(TaskState::Unpaid.as_str())
-                            .execute(&mut *tx)
-                            .await?;
+                        sqlx::query(
+                            "UPDATE tasks SET state = 'queued' WHERE id = $1 AND state = $2",
+                        )
+                        .bind(task)
+                        .bind(TaskState::Unpaid.as_str())
+                        .execute(&mut *tx)
+                        .await?;
                         progress.opened.push(TaskId(task));
                     }
                     None => progress.ignored.push(*id),
@@ -209,15 +208,15 @@ impl Store {
             }
             let lapsed: Vec<(i64,)> = sqlx::query_as(
                 "UPDATE chain_tasks SET state = 'lapsed'
-                 WHERE state = 'quoted' AND expires_ms <= ? RETURNING task_id",
+                 WHERE state = 'quoted' AND expires_ms <= $1 RETURNING task_id",
             )
             .bind(int(range_end_ms))
             .fetch_all(&mut *tx)
             .await?;
             for (task,) in lapsed {
                 sqlx::query(
-                    "UPDATE tasks SET state = 'failed', cause = ?, finished_ms = ?
-                     WHERE id = ? AND state = ?",
+                    "UPDATE tasks SET state = 'failed', cause = $1, finished_ms = $2
+                     WHERE id = $3 AND state = $4",
                 )
                 .bind(TaskCause::Lapsed.code())
                 .bind(now_ms)
@@ -228,7 +227,7 @@ impl Store {
                 progress.lapsed.push(TaskId(task));
             }
             sqlx::query(
-                "INSERT INTO chain_cursor (id, next_block) VALUES (1, ?)
+                "INSERT INTO chain_cursor (id, next_block) VALUES (1, $1)
                  ON CONFLICT (id) DO UPDATE SET next_block = excluded.next_block",
             )
             .bind(int(next_block))
@@ -250,7 +249,7 @@ impl Store {
                 t.work
              FROM chain_tasks c JOIN tasks t ON t.id = c.task_id
              WHERE c.state = 'open' AND t.state = 'done'
-             ORDER BY c.deadline_ms LIMIT ?",
+             ORDER BY c.deadline_ms LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -279,7 +278,7 @@ impl Store {
     pub async fn chain_overdue(&self, now_ms: i64) -> Result<Vec<TaskId>, StoreError> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT c.task_id FROM chain_tasks c JOIN tasks t ON t.id = c.task_id
-             WHERE c.state = 'open' AND c.deadline_ms <= ? AND t.state <> 'done'",
+             WHERE c.state = 'open' AND c.deadline_ms <= $1 AND t.state <> 'done' ORDER BY c.task_id",
         )
         .bind(now_ms)
         .fetch_all(&self.pool)
@@ -313,19 +312,21 @@ impl Store {
         gas: Option<u64>,
         note: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let _w = self.write.lock().await;
-        let done = sqlx::query::<Sqlite>(
-            "UPDATE chain_tasks SET state = ?, fulfil_tx = ?, fulfil_gas = ?, note = ?
-             WHERE task_id = ? AND state = 'open'",
+        let (_w, mut tx) = self.begin_write().await?;
+        let r = sqlx::query(
+            "UPDATE chain_tasks SET state = $1, fulfil_tx = $2, fulfil_gas = $3, note = $4
+             WHERE task_id = $5 AND state = 'open'",
         )
         .bind(state)
         .bind(tx_hash)
         .bind(gas.map(int))
         .bind(note)
         .bind(task.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .execute(&mut *tx)
+        .await
+        .map(|done| done.rows_affected() == 1)
+        .map_err(StoreError::from);
+        crate::finish_tx(tx, r).await
     }
 
     /// The chain record of `task`, if it was quoted for the contract.
@@ -340,7 +341,7 @@ impl Store {
         );
         let row: Option<Row> = sqlx::query_as(
             "SELECT chain_task, state, deadline_ms, fulfil_tx, fulfil_gas, note
-             FROM chain_tasks WHERE task_id = ?",
+             FROM chain_tasks WHERE task_id = $1",
         )
         .bind(task.0)
         .fetch_optional(&self.pool)
@@ -365,12 +366,14 @@ impl Store {
         prover: zkpool_types::ProverId,
         payout: Option<&str>,
     ) -> Result<(), StoreError> {
-        let _w = self.write.lock().await;
-        sqlx::query("UPDATE provers SET payout = ? WHERE id = ?")
+        let (_w, mut tx) = self.begin_write().await?;
+        let r = sqlx::query("UPDATE provers SET payout = $1 WHERE id = $2")
             .bind(payout)
             .bind(prover.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+            .execute(&mut *tx)
+            .await
+            .map(drop)
+            .map_err(StoreError::from);
+        crate::finish_tx(tx, r).await
     }
 }

@@ -19,10 +19,9 @@
 //! transaction appends, so a collateral movement or a settlement never happens apart from the
 //! state change it pays for.
 
-use sqlx::{Sqlite, Transaction};
 use zkpool_types::{FaultKind, KeyId, LeaseId, ProverId, TaskCause, TaskId, TaskState};
 
-use crate::StoreError;
+use crate::{StoreError, Tx};
 
 /// Collateral that a lease's end frees or takes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,7 +80,7 @@ fn outcome_of(fault: FaultKind) -> &'static str {
 /// Ends `lease` of `task` with `fault`, records `reason`, and decides the task. The lease must
 /// be the task's current one (the caller checked the fence in this transaction).
 pub(crate) async fn end_with_fault(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     task: TaskId,
     lease: LeaseId,
     fault: FaultKind,
@@ -89,7 +88,7 @@ pub(crate) async fn end_with_fault(
     now_ms: i64,
 ) -> Result<Verdict, StoreError> {
     let (prover, key, collateral): (i64, Option<i64>, i64) =
-        sqlx::query_as("SELECT prover_id, key_id, collateral FROM leases WHERE id = ?")
+        sqlx::query_as("SELECT prover_id, key_id, collateral FROM leases WHERE id = $1")
             .bind(lease.0)
             .fetch_one(&mut **tx)
             .await?;
@@ -101,8 +100,8 @@ pub(crate) async fn end_with_fault(
         Some("released")
     };
     sqlx::query(
-        "UPDATE leases SET outcome = ?, fault = ?, ended_ms = ?, collateral_end = ?
-         WHERE id = ? AND outcome IS NULL",
+        "UPDATE leases SET outcome = $1, fault = $2, ended_ms = $3, collateral_end = $4
+         WHERE id = $5 AND outcome IS NULL",
     )
     .bind(outcome_of(fault))
     .bind(fault.code())
@@ -114,7 +113,7 @@ pub(crate) async fn end_with_fault(
     let invalid = i64::from(fault == FaultKind::InvalidProof);
     let failed = i64::from(fault.penalises());
     sqlx::query(
-        "UPDATE provers SET failures = failures + ?, invalid_proofs = invalid_proofs + ? WHERE id = ?",
+        "UPDATE provers SET failures = failures + $1, invalid_proofs = invalid_proofs + $2 WHERE id = $3",
     )
     .bind(failed)
     .bind(invalid)
@@ -122,7 +121,7 @@ pub(crate) async fn end_with_fault(
     .execute(&mut **tx)
     .await?;
     sqlx::query(
-        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, ?, ?, ?)",
+        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES ($1, $2, $3, $4)",
     )
     .bind(task.0)
     .bind(prover)
@@ -153,13 +152,13 @@ pub(crate) async fn end_with_fault(
 
 /// After a lease of `task` ended without a proof: re-queues it, or ends it with its cause.
 async fn decide(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     task: TaskId,
     now_ms: i64,
     moves: &mut Vec<CollateralMove>,
 ) -> Result<(TaskState, Option<Settle>), StoreError> {
     let (attempts, max, paid, state): (i64, i64, i64, String) =
-        sqlx::query_as("SELECT attempts, max_attempts, paid, state FROM tasks WHERE id = ?")
+        sqlx::query_as("SELECT attempts, max_attempts, paid, state FROM tasks WHERE id = $1")
             .bind(task.0)
             .fetch_one(&mut **tx)
             .await?;
@@ -168,7 +167,7 @@ async fn decide(
         return Ok((crate::tasks::decode_state(&state)?, None));
     }
     let (reporters,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(DISTINCT key_id) FROM leases WHERE task_id = ? AND fault = 'artifact_report'",
+        "SELECT COUNT(DISTINCT key_id) FROM leases WHERE task_id = $1 AND fault = 'artifact_report'",
     )
     .bind(task.0)
     .fetch_one(&mut **tx)
@@ -187,7 +186,7 @@ async fn decide(
     let Some(cause) = cause else {
         sqlx::query(
             "UPDATE tasks SET state = 'queued', lease_id = NULL, lease_expires_ms = NULL,
-                prover_id = NULL WHERE id = ?",
+                prover_id = NULL WHERE id = $1",
         )
         .bind(task.0)
         .execute(&mut **tx)
@@ -202,15 +201,15 @@ async fn decide(
 /// returns what settlement must do when it is paid. Pending artifact reports are released:
 /// nobody contradicted them.
 pub(crate) async fn end_task(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     task: TaskId,
     cause: TaskCause,
     now_ms: i64,
     moves: &mut Vec<CollateralMove>,
 ) -> Result<Option<Settle>, StoreError> {
     sqlx::query(
-        "UPDATE tasks SET state = 'failed', cause = ?, finished_ms = ?, lease_id = NULL,
-            lease_expires_ms = NULL WHERE id = ?",
+        "UPDATE tasks SET state = 'failed', cause = $1, finished_ms = $2, lease_id = NULL,
+            lease_expires_ms = NULL WHERE id = $3",
     )
     .bind(cause.code())
     .bind(now_ms)
@@ -219,7 +218,7 @@ pub(crate) async fn end_task(
     .await?;
     let workers = release_pending_reports(tx, task, moves).await?;
     let (paid, parent): (i64, Option<i64>) =
-        sqlx::query_as("SELECT paid, parent_id FROM tasks WHERE id = ?")
+        sqlx::query_as("SELECT paid, parent_id FROM tasks WHERE id = $1")
             .bind(task.0)
             .fetch_one(&mut **tx)
             .await?;
@@ -240,13 +239,13 @@ pub(crate) async fn end_task(
 /// Releases the collateral of every undecided artifact report on `task`; returns the keys
 /// that reported, with the task's work each spent.
 pub(crate) async fn release_pending_reports(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     task: TaskId,
     moves: &mut Vec<CollateralMove>,
 ) -> Result<Vec<(KeyId, u64)>, StoreError> {
     let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT l.id, l.key_id, l.collateral, t.work FROM leases l JOIN tasks t ON t.id = l.task_id
-         WHERE l.task_id = ? AND l.fault = 'artifact_report' AND l.key_id IS NOT NULL
+         WHERE l.task_id = $1 AND l.fault = 'artifact_report' AND l.key_id IS NOT NULL
          ORDER BY l.id",
     )
     .bind(task.0)
@@ -256,7 +255,7 @@ pub(crate) async fn release_pending_reports(
     for (lease, key, collateral, work) in rows {
         if collateral > 0 {
             let n = sqlx::query(
-                "UPDATE leases SET collateral_end = 'released' WHERE id = ? AND collateral_end IS NULL",
+                "UPDATE leases SET collateral_end = 'released' WHERE id = $1 AND collateral_end IS NULL",
             )
             .bind(lease)
             .execute(&mut **tx)
@@ -283,18 +282,18 @@ pub(crate) async fn release_pending_reports(
 /// task still pending was contradicted by this valid proof: each becomes a false report and
 /// its collateral is slashed.
 pub(crate) async fn on_proved(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     task: TaskId,
     lease: LeaseId,
 ) -> Result<Vec<CollateralMove>, StoreError> {
     let mut moves = Vec::new();
     let (key, collateral): (Option<i64>, i64) =
-        sqlx::query_as("SELECT key_id, collateral FROM leases WHERE id = ?")
+        sqlx::query_as("SELECT key_id, collateral FROM leases WHERE id = $1")
             .bind(lease.0)
             .fetch_one(&mut **tx)
             .await?;
     if let (Some(key), true) = (key, collateral > 0) {
-        sqlx::query("UPDATE leases SET collateral_end = 'released' WHERE id = ?")
+        sqlx::query("UPDATE leases SET collateral_end = 'released' WHERE id = $1")
             .bind(lease.0)
             .execute(&mut **tx)
             .await?;
@@ -308,7 +307,8 @@ pub(crate) async fn on_proved(
     }
     let reports: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT id, key_id, prover_id, CASE WHEN collateral_end IS NULL THEN collateral ELSE 0 END
-         FROM leases WHERE task_id = ? AND fault = 'artifact_report' AND key_id IS NOT NULL",
+         FROM leases WHERE task_id = $1 AND fault = 'artifact_report' AND key_id IS NOT NULL
+         ORDER BY id",
     )
     .bind(task.0)
     .fetch_all(&mut **tx)
@@ -316,14 +316,14 @@ pub(crate) async fn on_proved(
     for (id, key, prover, collateral) in reports {
         let end = (collateral > 0).then_some("slashed");
         sqlx::query(
-            "UPDATE leases SET fault = 'false_report', collateral_end = COALESCE(collateral_end, ?)
-             WHERE id = ?",
+            "UPDATE leases SET fault = 'false_report', collateral_end = COALESCE(collateral_end, $1)
+             WHERE id = $2",
         )
         .bind(end)
         .bind(id)
         .execute(&mut **tx)
         .await?;
-        sqlx::query("UPDATE provers SET failures = failures + 1 WHERE id = ?")
+        sqlx::query("UPDATE provers SET failures = failures + 1 WHERE id = $1")
             .bind(prover)
             .execute(&mut **tx)
             .await?;
@@ -343,22 +343,22 @@ pub(crate) async fn on_proved(
 /// Ends `lease` of `task` as withdrawn by the node: nobody's fault, its collateral back. The
 /// task's own state is the caller's to decide.
 pub(crate) async fn withdraw_lease(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     task: TaskId,
     lease: LeaseId,
     now_ms: i64,
     moves: &mut Vec<CollateralMove>,
 ) -> Result<(), StoreError> {
     let (key, collateral): (Option<i64>, i64) =
-        sqlx::query_as("SELECT key_id, collateral FROM leases WHERE id = ? AND outcome IS NULL")
+        sqlx::query_as("SELECT key_id, collateral FROM leases WHERE id = $1 AND outcome IS NULL")
             .bind(lease.0)
             .fetch_optional(&mut **tx)
             .await?
             .unwrap_or((None, 0));
     let end = (collateral > 0).then_some("released");
     sqlx::query(
-        "UPDATE leases SET outcome = 'revoked', fault = 'withdrawn', ended_ms = ?, collateral_end = ?
-         WHERE id = ? AND outcome IS NULL",
+        "UPDATE leases SET outcome = 'revoked', fault = 'withdrawn', ended_ms = $1, collateral_end = $2
+         WHERE id = $3 AND outcome IS NULL",
     )
     .bind(now_ms)
     .bind(end)

@@ -31,16 +31,18 @@ impl Store {
         let mut raw = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let secret = format!("zkp_{}_{}", role.as_str(), hex::encode(raw));
-        let _w = self.write.lock().await;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO keys (role, name, secret_hash, created_ms) VALUES (?, ?, ?, ?) RETURNING id",
+        let (_w, mut tx) = self.begin_write().await?;
+        let r = sqlx::query_scalar(
+            "INSERT INTO keys (role, name, secret_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(role.as_str())
         .bind(name)
         .bind(hash_secret(&secret))
         .bind(now_ms)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from);
+        let id: i64 = crate::finish_tx(tx, r).await?;
         Ok(CreatedKey {
             id: KeyId(id),
             role,
@@ -51,11 +53,12 @@ impl Store {
 
     /// The live key whose secret is `secret`, if any.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<KeyRecord>, StoreError> {
-        let row: Option<(i64, String, String)> =
-            sqlx::query_as("SELECT id, role, name FROM keys WHERE secret_hash = ? AND revoked = 0")
-                .bind(hash_secret(secret))
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, role, name FROM keys WHERE secret_hash = $1 AND revoked = 0",
+        )
+        .bind(hash_secret(secret))
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(decode_key).transpose()
     }
 
@@ -63,11 +66,10 @@ impl Store {
     /// there is no such live key. The last live admin key cannot be revoked (the pool would be
     /// left without an operator): [`StoreError::LastAdmin`].
     pub async fn revoke_key(&self, id: KeyId) -> Result<Option<KeyRecord>, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let row: Option<(i64, String, String)> =
-                sqlx::query_as("SELECT id, role, name FROM keys WHERE id = ? AND revoked = 0")
+                sqlx::query_as("SELECT id, role, name FROM keys WHERE id = $1 AND revoked = 0")
                     .bind(id.0)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -85,7 +87,7 @@ impl Store {
                     return Err(StoreError::LastAdmin);
                 }
             }
-            sqlx::query("UPDATE keys SET revoked = 1 WHERE id = ?")
+            sqlx::query("UPDATE keys SET revoked = 1 WHERE id = $1")
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;

@@ -11,13 +11,12 @@
 
 use std::ops::Range;
 
-use sqlx::{Sqlite, Transaction};
 use zkpool_ledger::{Account, Amount, Entry, Op, Posting};
 use zkpool_types::{KeyId, ProverId, TaskId};
 
 use crate::faults::CollateralMove;
 use crate::tasks::{check_fence, end_lease, insert_task_tx, Completion, NewTask};
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Tx};
 
 /// One posting with its entry's kind and time, for per-account reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,13 +81,13 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 pub(crate) async fn append_tx(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     entries: &[Entry],
     now_ms: i64,
 ) -> Result<(), StoreError> {
     for e in entries {
         let op = serde_json::to_string(&e.op).map_err(corrupt)?;
-        sqlx::query("INSERT INTO ledger_entries (seq, kind, op, at_ms) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO ledger_entries (seq, kind, op, at_ms) VALUES ($1, $2, $3, $4)")
             .bind(e.seq as i64)
             .bind(e.op.name())
             .bind(op)
@@ -98,7 +97,7 @@ pub(crate) async fn append_tx(
         for (i, p) in e.postings.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO ledger_postings (seq, idx, from_acct, to_acct, amount)
-                 VALUES (?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(e.seq as i64)
             .bind(i as i64)
@@ -155,8 +154,7 @@ impl Store {
     /// Appends entries that belong to no task change (deposits, withdrawals, claims,
     /// penalties), in one transaction.
     pub async fn append_entries(&self, entries: &[Entry], now_ms: i64) -> Result<(), StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             append_tx(&mut tx, entries, now_ms).await?;
             Ok(())
@@ -173,7 +171,7 @@ impl Store {
             let rows: Vec<(i64, String, i64, String, String, String)> = sqlx::query_as(
                 "SELECT p.seq, e.kind, e.at_ms, p.from_acct, p.to_acct, p.amount
                  FROM ledger_postings p JOIN ledger_entries e ON e.seq = p.seq
-                 WHERE p.from_acct = ?1 OR p.to_acct = ?1 ORDER BY p.seq, p.idx",
+                 WHERE p.from_acct = $1 OR p.to_acct = $1 ORDER BY p.seq, p.idx",
             )
             .bind(&name)
             .fetch_all(&self.pool)
@@ -195,14 +193,16 @@ impl Store {
     /// Hands out `block` fresh quote nonces. Crash-safe: a restart reserves a new block
     /// past every nonce ever handed out, so a nonce is never issued twice.
     pub async fn reserve_nonces(&self, block: u64) -> Result<Range<u64>, StoreError> {
-        let _w = self.write.lock().await;
-        let end: i64 = sqlx::query_scalar(
-            "UPDATE settlement_meta SET value = value + ? WHERE name = 'quote_nonce_next'
+        let (_w, mut tx) = self.begin_write().await?;
+        let r = sqlx::query_scalar(
+            "UPDATE settlement_meta SET value = value + $1 WHERE name = 'quote_nonce_next'
              RETURNING value",
         )
         .bind(block as i64)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from);
+        let end: i64 = crate::finish_tx(tx, r).await?;
         let end = end as u64;
         Ok(end - block..end)
     }
@@ -228,12 +228,11 @@ impl Store {
         now_ms: i64,
         plan: impl FnOnce(TaskId) -> Result<Vec<Entry>, E>,
     ) -> Result<Result<TaskId, E>, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let id = insert_task_tx(&mut tx, t, now_ms).await?;
             sqlx::query(
-                "UPDATE tasks SET paid = 1, collateral = ?1 WHERE id = ?2 OR parent_id = ?2",
+                "UPDATE tasks SET paid = 1, collateral = $1 WHERE id = $2 OR parent_id = $2",
             )
             .bind(i64::try_from(collateral).unwrap_or(i64::MAX))
             .bind(id.0)
@@ -243,7 +242,7 @@ impl Store {
                 Ok(e) => e,
                 Err(e) => return Ok(Err(e)),
             };
-            sqlx::query("INSERT INTO quote_nonces (nonce, task_id, used_ms) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO quote_nonces (nonce, task_id, used_ms) VALUES ($1, $2, $3)")
                 .bind(nonce as i64)
                 .bind(id.0)
                 .bind(now_ms)
@@ -274,13 +273,12 @@ impl Store {
             prove_ms,
             verify_ms,
         } = *c;
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
             let (work, system, paid, parent): (i64, String, i64, Option<i64>) = sqlx::query_as(
-                "UPDATE tasks SET state = 'done', cause = 'proved', proof_hash = ?, prove_ms = ?,
-                    verify_ms = ?, finished_ms = ?, lease_expires_ms = NULL WHERE id = ?
+                "UPDATE tasks SET state = 'done', cause = 'proved', proof_hash = $1, prove_ms = $2,
+                    verify_ms = $3, finished_ms = $4, lease_expires_ms = NULL WHERE id = $5
                  RETURNING work, system, paid, parent_id",
             )
             .bind(proof.to_hex())
@@ -291,14 +289,14 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             let (granted, key): (i64, Option<i64>) =
-                sqlx::query_as("SELECT granted_ms, key_id FROM leases WHERE id = ?")
+                sqlx::query_as("SELECT granted_ms, key_id FROM leases WHERE id = $1")
                     .bind(lease.0)
                     .fetch_one(&mut *tx)
                     .await?;
             end_lease(&mut tx, lease, "done", now_ms).await?;
             sqlx::query(
-                "UPDATE provers SET tasks_done = tasks_done + 1, work_done = work_done + ?,
-                    busy_ms = busy_ms + ?, last_seen_ms = ? WHERE id = ?",
+                "UPDATE provers SET tasks_done = tasks_done + 1, work_done = work_done + $1,
+                    busy_ms = busy_ms + $2, last_seen_ms = $3 WHERE id = $4",
             )
             .bind(work)
             .bind((now_ms - granted).max(1))
@@ -325,19 +323,24 @@ impl Store {
 
     /// The open epoch, opening epoch 1 at `now_ms` if there is none yet.
     pub async fn current_epoch(&self, now_ms: i64) -> Result<EpochRecord, StoreError> {
-        let _w = self.write.lock().await;
-        sqlx::query(
-            "INSERT INTO epochs (id, started_ms) SELECT 1, ?
-             WHERE NOT EXISTS (SELECT 1 FROM epochs)",
-        )
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        let (id, started): (i64, i64) = sqlx::query_as(
-            "SELECT id, started_ms FROM epochs WHERE closed_ms IS NULL ORDER BY id DESC LIMIT 1",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+        let (_w, mut tx) = self.begin_write().await?;
+        let r: Result<_, StoreError> = async {
+            sqlx::query(
+                "INSERT INTO epochs (id, started_ms) SELECT 1, $1
+                 WHERE NOT EXISTS (SELECT 1 FROM epochs)",
+            )
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            let row: (i64, i64) = sqlx::query_as(
+                "SELECT id, started_ms FROM epochs WHERE closed_ms IS NULL ORDER BY id DESC LIMIT 1",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            Ok(row)
+        }
+        .await;
+        let (id, started) = crate::finish_tx(tx, r).await?;
         Ok(EpochRecord {
             id: id as u64,
             started_ms: started,
@@ -375,7 +378,7 @@ impl Store {
              WHERE t.state = 'done' AND t.cause = 'proved' AND t.paid = 1 AND l.key_id IS NOT NULL
                AND (t.parent_id IS NULL
                     OR EXISTS (SELECT 1 FROM tasks p WHERE p.id = t.parent_id AND p.cause = 'proved'))
-               AND t.finished_ms >= ? AND t.finished_ms < ? ORDER BY t.finished_ms, t.id",
+               AND t.finished_ms >= $1 AND t.finished_ms < $2 ORDER BY t.finished_ms, t.id",
         )
         .bind(from_ms)
         .bind(to_ms)
@@ -409,11 +412,10 @@ impl Store {
         summary: &str,
         entries: &[Entry],
     ) -> Result<bool, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let n = sqlx::query(
-                "UPDATE epochs SET closed_ms = ?, summary = ? WHERE id = ? AND closed_ms IS NULL",
+                "UPDATE epochs SET closed_ms = $1, summary = $2 WHERE id = $3 AND closed_ms IS NULL",
             )
             .bind(now_ms)
             .bind(summary)
@@ -425,7 +427,7 @@ impl Store {
                 return Ok(false);
             }
             append_tx(&mut tx, entries, now_ms).await?;
-            sqlx::query("INSERT INTO epochs (id, started_ms) VALUES (?, ?)")
+            sqlx::query("INSERT INTO epochs (id, started_ms) VALUES ($1, $2)")
                 .bind(id as i64 + 1)
                 .bind(now_ms)
                 .execute(&mut *tx)
@@ -443,7 +445,7 @@ impl Store {
         since_ms: i64,
     ) -> Result<Vec<(String, u64, u64)>, StoreError> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT systems, work_done, busy_ms FROM provers WHERE last_seen_ms >= ?",
+            "SELECT systems, work_done, busy_ms FROM provers WHERE last_seen_ms >= $1",
         )
         .bind(since_ms)
         .fetch_all(&self.pool)
@@ -457,7 +459,7 @@ impl Store {
     /// Work not yet proved (queued or leased tasks), summed per proof system.
     pub async fn pending_work(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT system, SUM(work) FROM tasks WHERE state IN ('queued', 'leased') GROUP BY system",
+            "SELECT system, CAST(SUM(work) AS BIGINT) FROM tasks WHERE state IN ('queued', 'leased') GROUP BY system",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -473,7 +475,7 @@ impl Store {
         key: Option<zkpool_types::KeyId>,
     ) -> Result<Vec<(ProverId, String, zkpool_types::KeyId)>, StoreError> {
         let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT id, name, key_id FROM provers WHERE (?1 IS NULL OR key_id = ?1) ORDER BY id",
+            "SELECT id, name, key_id FROM provers WHERE ($1 IS NULL OR key_id = $1) ORDER BY id",
         )
         .bind(key.map(|k| k.0))
         .fetch_all(&self.pool)

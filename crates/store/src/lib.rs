@@ -2,19 +2,29 @@
 //!
 //! ```text
 //!   data-dir/
-//!     zkpool.db      SQLite (WAL): keys, provers, tasks (split tasks own segment tasks),
-//!                    leases, task_failures, blobs index,
+//!     zkpool.db      SQLite (WAL), the embedded default: keys, provers, tasks (split tasks
+//!                    own segment tasks), leases, task_failures, blobs index,
 //!                    the settlement journal, quote nonces and epochs (see ledger.rs),
 //!                    tasks settled on the pool contract and the event cursor (chain.rs)
 //!     blobs/ab/cd…   artifact and proof bytes, named by their sha256, written once
+//!
+//!   or, with Store::open_postgres, the same tables in a PostgreSQL database (blobs stay in
+//!   the data directory)
 //! ```
 //!
-//! Guarantees: every change of a task, a lease or a prover's counters is one SQLite
-//! transaction, taken under one writer lock so that transactions never fail with `BUSY`
-//! half-way. A blob file is complete before its row exists (write to a temp file, fsync,
-//! rename, then insert), so a crash never leaves a row pointing at half a file. With WAL and
-//! `synchronous = NORMAL` a committed transaction survives a `kill -9` of the node; a power
-//! loss may lose the last commits but never corrupts the database.
+//! One body of SQL serves both databases: queries go through sqlx's `Any` driver with `$1`
+//! placeholders, which SQLite reads as well as PostgreSQL. What differs — connecting,
+//! migrations, how writers are serialised, the row lock a lease takes — lives in `sqlite.rs`
+//! and `postgres.rs`.
+//!
+//! Guarantees: every change of a task, a lease or a prover's counters is one transaction,
+//! taken as the only writer: on SQLite under one writer lock in this process, so that
+//! transactions never fail with `BUSY` half-way; on PostgreSQL under one advisory lock of the
+//! database, so that writers in several processes are serialised too. A blob file is
+//! complete before its row exists (write to a temp file, fsync, rename, then insert), so a
+//! crash never leaves a row pointing at half a file. With WAL and `synchronous = NORMAL` a
+//! committed SQLite transaction survives a `kill -9` of the node; a power loss may lose the
+//! last commits but never corrupts the database.
 //!
 //! Time is passed in (`now_ms`) rather than read here, so tests control it.
 
@@ -24,18 +34,17 @@ mod error;
 mod faults;
 mod keys;
 mod ledger;
+mod postgres;
 mod provers;
 mod split;
+mod sqlite;
 mod tasks;
 mod views;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
-use tokio::sync::Mutex;
+use sqlx::{Any, AnyPool, Transaction};
+use tokio::sync::{Mutex, MutexGuard};
 
 pub use blobs::{BlobWriter, Collected, Uploader};
 pub use chain::{ChainDue, ChainProgress, ChainQuoted, ChainTaskRow};
@@ -49,86 +58,103 @@ pub use tasks::{
     ActiveLease, Completion, Grant, LeaseEnding, LeaseLimits, NewSegment, NewTask, TaskRecord,
 };
 
-/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_ledger.sql"),
-    include_str!("../migrations/0003_split.sql"),
-    include_str!("../migrations/0004_faults.sql"),
-    include_str!("../migrations/0005_blob_access.sql"),
-    include_str!("../migrations/0006_blob_retention.sql"),
-    include_str!("../migrations/0007_chain.sql"),
-];
-
 /// Handle to the database and the blob directory. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
     blob_dir: PathBuf,
-    /// Serialises write transactions: SQLite has one writer anyway, and taking the lock in
-    /// Rust first means a transaction never meets `SQLITE_BUSY` after it has begun.
-    write: Mutex<()>,
+    backend: Backend,
 }
 
+/// The database under the store, and what it needs around a write.
+#[derive(Debug)]
+enum Backend {
+    /// SQLite in the data directory.
+    Sqlite {
+        /// Serialises write transactions: SQLite has one writer anyway, and taking the lock
+        /// in Rust first means a transaction never meets `SQLITE_BUSY` after it has begun.
+        write: Mutex<()>,
+    },
+    /// PostgreSQL: writers are serialised by the database itself (see `postgres.rs`), so
+    /// that several node processes on one database take turns as one process's tasks do.
+    Postgres,
+}
+
+/// A write transaction as every state change takes it.
+pub(crate) type Tx = Transaction<'static, Any>;
+
+/// Held for as long as a write transaction runs: the SQLite writer lock (PostgreSQL holds
+/// its lock inside the transaction).
+pub(crate) type WriteGuard<'a> = Option<MutexGuard<'a, ()>>;
+
 impl Store {
-    /// Opens (creating if needed) the store in `data_dir` and migrates the schema.
+    /// Opens (creating if needed) the store in `data_dir` on SQLite (`zkpool.db`) and
+    /// migrates the schema.
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        let blob_dir = data_dir.join("blobs");
-        tokio::fs::create_dir_all(blob_dir.join("tmp"))
-            .await
-            .map_err(|e| StoreError::io(&blob_dir, e))?;
-        let db_path = data_dir.join("zkpool.db");
-        let opts = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(&db_path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await?;
-        let store = Self {
+        let blob_dir = blob_dir(data_dir).await?;
+        let pool = sqlite::connect(&data_dir.join("zkpool.db")).await?;
+        sqlite::migrate(&pool).await?;
+        Ok(Self {
             pool,
             blob_dir,
-            write: Mutex::new(()),
-        };
-        store.migrate().await?;
-        Ok(store)
+            backend: Backend::Sqlite {
+                write: Mutex::new(()),
+            },
+        })
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
-        let r: Result<_, StoreError> = async {
-            let (version,): (i64,) = sqlx::query_as("PRAGMA user_version")
-                .fetch_one(&mut *tx)
-                .await?;
-            let done = usize::try_from(version).unwrap_or(0);
-            if done > MIGRATIONS.len() {
-                return Err(StoreError::SchemaTooNew {
-                    found: done,
-                    known: MIGRATIONS.len(),
-                });
+    /// Opens the store on the PostgreSQL database at `url` (`postgres://USER@HOST/DB`),
+    /// migrating its schema, with blobs in `data_dir`. Several processes may open the same
+    /// database: migrations run once, and their write transactions take turns.
+    pub async fn open_postgres(url: &str, data_dir: &Path) -> Result<Self, StoreError> {
+        let blob_dir = blob_dir(data_dir).await?;
+        let pool = postgres::connect(url).await?;
+        postgres::migrate(&pool).await?;
+        Ok(Self {
+            pool,
+            blob_dir,
+            backend: Backend::Postgres,
+        })
+    }
+
+    /// Begins a write transaction as the database's only writer. Hold the guard until the
+    /// transaction has ended ([`finish_tx`]).
+    pub(crate) async fn begin_write(&self) -> Result<(WriteGuard<'_>, Tx), StoreError> {
+        match &self.backend {
+            Backend::Sqlite { write } => {
+                let guard = write.lock().await;
+                Ok((Some(guard), self.pool.begin().await?))
             }
-            for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
-                sqlx::raw_sql(sql).execute(&mut *tx).await?;
-                sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1))
-                    .execute(&mut *tx)
-                    .await?;
-                tracing::info!(migration = i + 1, "applied schema migration");
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                postgres::lock_writers(&mut tx).await?;
+                Ok((None, tx))
             }
-            Ok(())
         }
-        .await;
-        crate::finish_tx(tx, r).await
+    }
+
+    /// What the lease query appends to lock the task it picks: nothing on SQLite (the
+    /// writer lock is enough), `FOR UPDATE … SKIP LOCKED` on PostgreSQL.
+    pub(crate) fn lease_row_lock(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite { .. } => "",
+            Backend::Postgres => postgres::LEASE_ROW_LOCK,
+        }
     }
 
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Creates the blob directory (and its temp folder) under `data_dir`.
+async fn blob_dir(data_dir: &Path) -> Result<PathBuf, StoreError> {
+    let blob_dir = data_dir.join("blobs");
+    tokio::fs::create_dir_all(blob_dir.join("tmp"))
+        .await
+        .map_err(|e| StoreError::io(&blob_dir, e))?;
+    Ok(blob_dir)
 }
 
 /// Milliseconds since the Unix epoch.
@@ -142,7 +168,7 @@ pub fn now_ms() -> i64 {
 /// [`finish_tx`] for a transaction whose body may be refused by the caller's plan (a ledger
 /// refusal, the inner `Err`): a refusal writes nothing, so it rolls back like an error.
 pub(crate) async fn finish_planned<T, E>(
-    tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: Tx,
     r: Result<Result<T, E>, StoreError>,
 ) -> Result<Result<T, E>, StoreError> {
     match r {
@@ -157,11 +183,9 @@ pub(crate) async fn finish_planned<T, E>(
 /// Ends a write transaction taken under the writer lock: commits when its body succeeded,
 /// rolls back when it failed. Both happen here, before the caller releases the lock: a dropped
 /// transaction's rollback runs later and would keep SQLite's write lock past the writer mutex,
-/// so that the next writer meets `database is locked`.
-pub(crate) async fn finish_tx<T>(
-    tx: sqlx::Transaction<'_, sqlx::Sqlite>,
-    r: Result<T, StoreError>,
-) -> Result<T, StoreError> {
+/// so that the next writer meets `database is locked`; on PostgreSQL the
+/// transaction's end is what releases its writer lock.
+pub(crate) async fn finish_tx<T>(tx: Tx, r: Result<T, StoreError>) -> Result<T, StoreError> {
     match r {
         Ok(v) => {
             tx.commit().await?;

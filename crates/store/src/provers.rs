@@ -34,10 +34,10 @@ impl Store {
     ) -> Result<ProverRecord, StoreError> {
         let hardware = serde_json::to_string(hw).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let systems: Vec<&str> = hw.systems.iter().map(|s| s.as_str()).collect();
-        let _w = self.write.lock().await;
-        let id: i64 = sqlx::query_scalar(
+        let (_w, mut tx) = self.begin_write().await?;
+        let r = sqlx::query_scalar(
             "INSERT INTO provers (key_id, name, hardware, memory_bytes, systems, last_seen_ms)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (key_id, name) DO UPDATE SET hardware = excluded.hardware,
                 memory_bytes = excluded.memory_bytes, systems = excluded.systems,
                 last_seen_ms = excluded.last_seen_ms
@@ -49,8 +49,10 @@ impl Store {
         .bind(hw.memory_bytes as i64)
         .bind(systems.join(","))
         .bind(now_ms)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from);
+        let id: i64 = crate::finish_tx(tx, r).await?;
         Ok(ProverRecord {
             id: ProverId(id),
             key_id,
@@ -61,7 +63,7 @@ impl Store {
     /// The prover with this id.
     pub async fn prover(&self, id: ProverId) -> Result<Option<ProverRecord>, StoreError> {
         let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT key_id, hardware FROM provers WHERE id = ?")
+            sqlx::query_as("SELECT key_id, hardware FROM provers WHERE id = $1")
                 .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -89,10 +91,9 @@ impl Store {
         ttl_ms: i64,
         max_lease_ms: i64,
     ) -> Result<Vec<LeaseId>, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
-            sqlx::query("UPDATE provers SET last_seen_ms = ? WHERE id = ?")
+            sqlx::query("UPDATE provers SET last_seen_ms = $1 WHERE id = $2")
                 .bind(now_ms)
                 .bind(prover.0)
                 .execute(&mut *tx)
@@ -102,10 +103,10 @@ impl Store {
                 // A lease lives at most until its own longest life (set at grant from the
                 // task's estimate), or `max_lease_ms` for leases granted before that existed.
                 let n = sqlx::query(
-                    "UPDATE tasks SET lease_expires_ms = ?1
-                     WHERE lease_id = ?2 AND prover_id = ?3 AND state = 'leased' AND lease_expires_ms >= ?4
+                    "UPDATE tasks SET lease_expires_ms = $1
+                     WHERE lease_id = $2 AND prover_id = $3 AND state = 'leased' AND lease_expires_ms >= $4
                        AND lease_id IN (SELECT id FROM leases
-                                        WHERE COALESCE(max_ms, granted_ms + ?5) > ?4)",
+                                        WHERE COALESCE(max_ms, granted_ms + $5) > $4)",
                 )
                 .bind(now_ms + ttl_ms)
                 .bind(lease.0)
@@ -174,7 +175,7 @@ impl Store {
     /// grants to their verified results (0 before its first proof).
     pub async fn measured_speed(&self, prover: ProverId) -> Result<u64, StoreError> {
         let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT work_done, busy_ms FROM provers WHERE id = ?")
+            sqlx::query_as("SELECT work_done, busy_ms FROM provers WHERE id = $1")
                 .bind(prover.0)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -190,9 +191,9 @@ impl Store {
     /// a report awaiting a verdict), and when its last paid lease ended.
     pub async fn key_collateral(&self, key: KeyId) -> Result<(u64, Option<i64>), StoreError> {
         let (locked, last): (Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT SUM(CASE WHEN collateral_end IS NULL THEN collateral ELSE 0 END),
+            "SELECT CAST(SUM(CASE WHEN collateral_end IS NULL THEN collateral ELSE 0 END) AS BIGINT),
                     MAX(ended_ms)
-             FROM leases WHERE key_id = ? AND collateral > 0",
+             FROM leases WHERE key_id = $1 AND collateral > 0",
         )
         .bind(key.0)
         .fetch_one(&self.pool)

@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{Sqlite, Transaction};
 use zkpool_ledger::Entry;
 use zkpool_types::{
     BlobHash, FaultKind, KeyId, ProofSystem, ProverId, TaskCause, TaskId, TaskState,
@@ -20,7 +19,7 @@ use zkpool_types::{
 
 use crate::faults::{CollateralMove, Settle, Verdict};
 use crate::ledger::append_tx;
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Tx};
 
 /// A proved segment, for the join.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,7 +55,7 @@ impl Store {
     /// The split task a segment belongs to; `None` for any other task.
     pub async fn parent_of(&self, task: TaskId) -> Result<Option<TaskId>, StoreError> {
         let row: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT parent_id FROM tasks WHERE id = ?")
+            sqlx::query_as("SELECT parent_id FROM tasks WHERE id = $1")
                 .bind(task.0)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -66,7 +65,7 @@ impl Store {
     /// The parts of split task `task` if it is still `proving` and every segment is done.
     pub async fn split_ready(&self, task: TaskId) -> Result<Option<SplitParts>, StoreError> {
         let head: Option<(String, Vec<u8>)> = sqlx::query_as(
-            "SELECT system, statement FROM tasks WHERE id = ? AND state = 'proving'",
+            "SELECT system, statement FROM tasks WHERE id = $1 AND state = 'proving'",
         )
         .bind(task.0)
         .fetch_optional(&self.pool)
@@ -76,7 +75,7 @@ impl Store {
         };
         let rows: Vec<SegmentRow> = sqlx::query_as(
             "SELECT id, state, prover_id, statement, proof_hash, work FROM tasks
-             WHERE parent_id = ? ORDER BY segment_index",
+             WHERE parent_id = $1 ORDER BY segment_index",
         )
         .bind(task.0)
         .fetch_all(&self.pool)
@@ -138,15 +137,14 @@ impl Store {
         now_ms: i64,
         plan: impl FnOnce(TaskId, &[(KeyId, u64)]) -> Vec<Entry>,
     ) -> Result<bool, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let n = sqlx::query(
-                "UPDATE tasks SET state = 'done', cause = 'proved', proof_hash = ?2, verify_ms = ?3,
-                    finished_ms = ?4,
-                    prove_ms = (SELECT SUM(prove_ms) FROM tasks WHERE parent_id = ?1)
-                 WHERE id = ?1 AND state = 'proving'
-                   AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = ?1 AND s.state != 'done')",
+                "UPDATE tasks SET state = 'done', cause = 'proved', proof_hash = $2, verify_ms = $3,
+                    finished_ms = $4,
+                    prove_ms = (SELECT CAST(SUM(prove_ms) AS BIGINT) FROM tasks WHERE parent_id = $1)
+                 WHERE id = $1 AND state = 'proving'
+                   AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = $1 AND s.state != 'done')",
             )
             .bind(task.0)
             .bind(proof.to_hex())
@@ -161,7 +159,7 @@ impl Store {
             // Pay goes to the keys that proved the segments (a key is the prover's identity).
             let rows: Vec<(i64, i64)> = sqlx::query_as(
                 "SELECT l.key_id, t.work FROM tasks t JOIN leases l ON l.id = t.lease_id
-                 WHERE t.parent_id = ? AND l.key_id IS NOT NULL ORDER BY t.segment_index",
+                 WHERE t.parent_id = $1 AND l.key_id IS NOT NULL ORDER BY t.segment_index",
             )
             .bind(task.0)
             .fetch_all(&mut *tx)
@@ -189,17 +187,16 @@ impl Store {
         now_ms: i64,
         plan: impl FnOnce(&Verdict) -> Result<Vec<Entry>, E>,
     ) -> Result<Result<(), E>, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
-            let (paid,): (i64,) = sqlx::query_as("SELECT paid FROM tasks WHERE id = ?")
+            let (paid,): (i64,) = sqlx::query_as("SELECT paid FROM tasks WHERE id = $1")
                 .bind(task.0)
                 .fetch_one(&mut *tx)
                 .await?;
             let mut moves = Vec::new();
             fail_split_tx(&mut tx, task, TaskCause::PoolFault, task, now_ms, &mut moves).await?;
             sqlx::query(
-                "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, NULL, ?, ?)",
+                "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES ($1, NULL, $2, $3)",
             )
             .bind(task.0)
             .bind(now_ms)
@@ -236,7 +233,7 @@ impl Store {
 /// segments: their proofs could no longer be joined into anything. Their leases are
 /// withdrawn (collateral back, nobody penalised) and they end with the same cause.
 pub(crate) async fn fail_split_tx(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     task: TaskId,
     cause: TaskCause,
     segment: TaskId,
@@ -244,7 +241,7 @@ pub(crate) async fn fail_split_tx(
     moves: &mut Vec<CollateralMove>,
 ) -> Result<(), StoreError> {
     let n = sqlx::query(
-        "UPDATE tasks SET state = 'failed', cause = ?, finished_ms = ? WHERE id = ? AND state = 'proving'",
+        "UPDATE tasks SET state = 'failed', cause = $1, finished_ms = $2 WHERE id = $3 AND state = 'proving'",
     )
     .bind(cause.code())
     .bind(now_ms)
@@ -259,14 +256,14 @@ pub(crate) async fn fail_split_tx(
         format!("{cause}: the join was refused")
     } else {
         let (index,): (Option<i64>,) =
-            sqlx::query_as("SELECT segment_index FROM tasks WHERE id = ?")
+            sqlx::query_as("SELECT segment_index FROM tasks WHERE id = $1")
                 .bind(segment.0)
                 .fetch_one(&mut **tx)
                 .await?;
         format!("{cause}: segment {} ({segment}) failed", index.unwrap_or(0))
     };
     sqlx::query(
-        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, NULL, ?, ?)",
+        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES ($1, NULL, $2, $3)",
     )
     .bind(task.0)
     .bind(now_ms)
@@ -275,7 +272,8 @@ pub(crate) async fn fail_split_tx(
     .await?;
     let active: Vec<(i64, i64, Option<i64>, i64)> = sqlx::query_as(
         "SELECT l.id, l.task_id, l.key_id, l.collateral FROM leases l JOIN tasks t ON t.id = l.task_id
-         WHERE t.parent_id = ? AND t.state = 'leased' AND l.id = t.lease_id AND l.outcome IS NULL",
+         WHERE t.parent_id = $1 AND t.state = 'leased' AND l.id = t.lease_id AND l.outcome IS NULL
+         ORDER BY l.id",
     )
     .bind(task.0)
     .fetch_all(&mut **tx)
@@ -283,8 +281,8 @@ pub(crate) async fn fail_split_tx(
     for (lease, seg, key, collateral) in active {
         let end = (collateral > 0).then_some("released");
         sqlx::query(
-            "UPDATE leases SET outcome = 'revoked', fault = 'withdrawn', ended_ms = ?,
-                collateral_end = ? WHERE id = ?",
+            "UPDATE leases SET outcome = 'revoked', fault = 'withdrawn', ended_ms = $1,
+                collateral_end = $2 WHERE id = $3",
         )
         .bind(now_ms)
         .bind(end)
@@ -302,17 +300,18 @@ pub(crate) async fn fail_split_tx(
         }
     }
     // Reports awaiting a second opinion on any segment are moot now: their collateral back.
-    let segments: Vec<(i64,)> = sqlx::query_as("SELECT id FROM tasks WHERE parent_id = ?")
-        .bind(task.0)
-        .fetch_all(&mut **tx)
-        .await?;
+    let segments: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM tasks WHERE parent_id = $1 ORDER BY id")
+            .bind(task.0)
+            .fetch_all(&mut **tx)
+            .await?;
     for (seg,) in segments {
         crate::faults::release_pending_reports(tx, TaskId(seg), moves).await?;
     }
     let stop = format!("stopped: split task {task} failed");
     sqlx::query(
-        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason)
-         SELECT id, NULL, ?, ? FROM tasks WHERE parent_id = ? AND state IN ('queued', 'leased')",
+        "INSERT INTO task_failures (task_id, at_ms, reason)
+         SELECT id, $1, $2 FROM tasks WHERE parent_id = $3 AND state IN ('queued', 'leased')",
     )
     .bind(now_ms)
     .bind(&stop)
@@ -320,9 +319,9 @@ pub(crate) async fn fail_split_tx(
     .execute(&mut **tx)
     .await?;
     sqlx::query(
-        "UPDATE tasks SET state = 'failed', cause = ?, finished_ms = ?, lease_id = NULL,
+        "UPDATE tasks SET state = 'failed', cause = $1, finished_ms = $2, lease_id = NULL,
             lease_expires_ms = NULL
-         WHERE parent_id = ? AND state IN ('queued', 'leased')",
+         WHERE parent_id = $3 AND state IN ('queued', 'leased')",
     )
     .bind(cause.code())
     .bind(now_ms)

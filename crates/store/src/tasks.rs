@@ -1,6 +1,5 @@
 //! Task and lease state changes. Each public method is one transaction under the writer lock.
 
-use sqlx::{Sqlite, Transaction};
 use zkpool_ledger::Entry;
 use zkpool_types::{
     ArtifactMap, BlobHash, FaultKind, FencingToken, KeyId, LeaseId, ProofSystem, ProverId,
@@ -10,7 +9,7 @@ use zkpool_types::{
 use crate::faults::{self, Verdict};
 use crate::ledger::append_tx;
 use crate::provers::ProverRecord;
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Tx};
 
 /// A validated task ready to queue.
 #[derive(Clone, Debug)]
@@ -159,8 +158,7 @@ type TaskRecordRow = (i64, String, Vec<u8>, String, Option<String>);
 impl Store {
     /// Queues a task.
     pub async fn insert_task(&self, t: &NewTask, now_ms: i64) -> Result<TaskId, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let id = insert_task_tx(&mut tx, t, now_ms).await?;
             Ok(id)
@@ -199,25 +197,25 @@ impl Store {
         // `systems` holds only our own enum's fixed names, so formatting them in is safe.
         let sql = format!(
             "SELECT t.id, t.spec, t.work, t.token, t.statement, t.collateral,
-                    MAX(t.created_ms, COALESCE((SELECT MAX(l.ended_ms) FROM leases l
-                                                WHERE l.task_id = t.id), 0))
+                    COALESCE((SELECT MAX(l.ended_ms) FROM leases l
+                              WHERE l.task_id = t.id AND l.ended_ms > t.created_ms), t.created_ms)
              FROM tasks t
              WHERE t.state = 'queued' AND t.system IN ({})
-               AND t.memory_bytes <= ?1 - (SELECT COALESCE(SUM(h.memory_bytes), 0) FROM tasks h
-                                           WHERE h.state = 'leased' AND h.prover_id = ?2)
-               AND t.collateral <= ?4
-               AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = ?3
+               AND t.memory_bytes <= $1 - (SELECT COALESCE(SUM(h.memory_bytes), 0) FROM tasks h
+                                           WHERE h.state = 'leased' AND h.prover_id = $2)
+               AND t.collateral <= $4
+               AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
                                AND l.fault IN ('invalid_proof', 'artifact_report', 'false_report'))
-             ORDER BY EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = ?3
+             ORDER BY EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
                               AND l.outcome IS NOT NULL AND l.outcome != 'done'),
                EXISTS (SELECT 1 FROM tasks s WHERE t.parent_id IS NOT NULL
-                       AND s.parent_id = t.parent_id AND s.state = 'leased' AND s.prover_id = ?2),
+                       AND s.parent_id = t.parent_id AND s.state = 'leased' AND s.prover_id = $2),
                t.id
-             LIMIT 1",
-            systems.join(",")
+             LIMIT 1 {}",
+            systems.join(","),
+            self.lease_row_lock(),
         );
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let row: Option<LeaseRow> = sqlx::query_as(&sql)
                 .bind(prover.hardware.memory_bytes as i64)
@@ -241,7 +239,7 @@ impl Store {
                 .saturating_add(limits.max_lease_ms.max(i64::try_from(estimate_ms).unwrap_or(i64::MAX)));
             let lease: i64 = sqlx::query_scalar(
                 "INSERT INTO leases (task_id, prover_id, key_id, token, granted_ms, collateral, max_ms)
-                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(task)
             .bind(prover.id.0)
@@ -253,8 +251,8 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             sqlx::query(
-                "UPDATE tasks SET state = 'leased', attempts = attempts + 1, token = ?, lease_id = ?,
-                    prover_id = ?, lease_expires_ms = ? WHERE id = ?",
+                "UPDATE tasks SET state = 'leased', attempts = attempts + 1, token = $1, lease_id = $2,
+                    prover_id = $3, lease_expires_ms = $4 WHERE id = $5",
             )
             .bind(token)
             .bind(lease)
@@ -339,8 +337,7 @@ impl Store {
         now_ms: i64,
         plan: impl FnOnce(&Verdict) -> Result<Vec<Entry>, E>,
     ) -> Result<Result<Verdict, E>, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let active = check_fence(&mut tx, e.lease, e.token, e.prover, now_ms).await?;
             let verdict =
@@ -366,11 +363,11 @@ impl Store {
         now_ms: i64,
         mut plan: impl FnMut(&Verdict) -> Result<Vec<Entry>, E>,
     ) -> Result<Result<Vec<Verdict>, E>, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let expired: Vec<(i64, i64, i64)> = sqlx::query_as(
-                "SELECT id, lease_id, prover_id FROM tasks WHERE state = 'leased' AND lease_expires_ms < ?",
+                "SELECT id, lease_id, prover_id FROM tasks WHERE state = 'leased' AND lease_expires_ms < $1
+                 ORDER BY id",
             )
             .bind(now_ms)
             .fetch_all(&mut *tx)
@@ -380,7 +377,7 @@ impl Store {
                 // A segment whose sibling ran out of attempts earlier in this sweep was
                 // stopped with its split task: it must not come back to the queue.
                 let still: Option<(i64,)> = sqlx::query_as(
-                    "SELECT 1 FROM tasks WHERE id = ? AND state = 'leased' AND lease_id = ?",
+                    "SELECT 1 FROM tasks WHERE id = $1 AND state = 'leased' AND lease_id = $2",
                 )
                 .bind(task)
                 .bind(lease)
@@ -416,19 +413,18 @@ impl Store {
     /// far, so that nobody is penalised for time the pool itself was down. Returns how many
     /// leases were extended.
     pub async fn grace_leases(&self, until_ms: i64) -> Result<u64, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             sqlx::query(
-                "UPDATE leases SET max_ms = MAX(COALESCE(max_ms, 0), ?)
+                "UPDATE leases SET max_ms = CASE WHEN max_ms > $1 THEN max_ms ELSE $1 END
                  WHERE outcome IS NULL AND id IN (SELECT lease_id FROM tasks WHERE state = 'leased')",
             )
             .bind(until_ms)
             .execute(&mut *tx)
             .await?;
             let n = sqlx::query(
-                "UPDATE tasks SET lease_expires_ms = ? WHERE state = 'leased'
-                   AND (lease_expires_ms IS NULL OR lease_expires_ms < ?)",
+                "UPDATE tasks SET lease_expires_ms = $1 WHERE state = 'leased'
+                   AND (lease_expires_ms IS NULL OR lease_expires_ms < $2)",
             )
             .bind(until_ms)
             .bind(until_ms)
@@ -452,11 +448,10 @@ impl Store {
         now_ms: i64,
         plan: impl FnOnce(&Verdict) -> Result<Vec<Entry>, E>,
     ) -> Result<Result<Option<Verdict>, E>, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let row: Option<(String, Option<i64>, i64)> =
-                sqlx::query_as("SELECT state, lease_id, paid FROM tasks WHERE id = ?")
+                sqlx::query_as("SELECT state, lease_id, paid FROM tasks WHERE id = $1")
                     .bind(task.0)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -477,7 +472,7 @@ impl Store {
                     }
                     let reason = format!("{cause}: the pool ended the task");
                     sqlx::query(
-                        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, NULL, ?, ?)",
+                        "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES ($1, NULL, $2, $3)",
                     )
                     .bind(task.0)
                     .bind(now_ms)
@@ -520,13 +515,12 @@ impl Store {
         now_ms: i64,
         mut plan: impl FnMut(&Verdict) -> Result<Vec<Entry>, E>,
     ) -> Result<Result<Vec<Verdict>, E>, StoreError> {
-        let _w = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let held: Vec<(i64, i64, i64)> = sqlx::query_as(
                 "SELECT t.id, t.lease_id, t.prover_id FROM tasks t
                  JOIN leases l ON l.id = t.lease_id JOIN keys k ON k.id = l.key_id
-                 WHERE t.state = 'leased' AND l.outcome IS NULL AND k.revoked = 1",
+                 WHERE t.state = 'leased' AND l.outcome IS NULL AND k.revoked = 1 ORDER BY t.id",
             )
             .fetch_all(&mut *tx)
             .await?;
@@ -537,13 +531,14 @@ impl Store {
                     .await?;
                 sqlx::query(
                     "UPDATE tasks SET state = 'queued', lease_id = NULL, lease_expires_ms = NULL,
-                        prover_id = NULL, attempts = MAX(attempts - 1, 0) WHERE id = ?",
+                        prover_id = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+                      WHERE id = $1",
                 )
                 .bind(task)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query(
-                    "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO task_failures (task_id, prover_id, at_ms, reason) VALUES ($1, $2, $3, $4)",
                 )
                 .bind(task)
                 .bind(prover)
@@ -574,7 +569,7 @@ impl Store {
     /// A task's record.
     pub async fn task(&self, id: TaskId) -> Result<Option<TaskRecord>, StoreError> {
         let row: Option<TaskRecordRow> = sqlx::query_as(
-            "SELECT requester_key, spec, statement, state, proof_hash FROM tasks WHERE id = ?",
+            "SELECT requester_key, spec, statement, state, proof_hash FROM tasks WHERE id = $1",
         )
         .bind(id.0)
         .fetch_optional(&self.pool)
@@ -600,7 +595,7 @@ impl Store {
 }
 
 pub(crate) async fn insert_task_tx(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     t: &NewTask,
     now_ms: i64,
 ) -> Result<TaskId, StoreError> {
@@ -644,7 +639,7 @@ struct Row<'a> {
 }
 
 async fn insert_row(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     t: &NewTask,
     row: &Row<'_>,
     now_ms: i64,
@@ -661,7 +656,7 @@ async fn insert_row(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO tasks (requester_key, system, label, spec, work, memory_bytes, statement,
             state, max_attempts, created_ms, parent_id, segment_index)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(t.requester.0)
     .bind(spec.system.as_str())
@@ -681,20 +676,26 @@ async fn insert_row(
     // Each must still be stored (the collector may have taken a blob uploaded long ago); the
     // retention clock restarts for it.
     for hash in spec.artifacts.values() {
-        let stored = sqlx::query("UPDATE blobs SET used_ms = MAX(used_ms, ?) WHERE hash = ?")
-            .bind(now_ms)
-            .bind(hash.to_hex())
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
+        let stored = sqlx::query(
+            "UPDATE blobs SET used_ms = CASE WHEN used_ms > $1 THEN used_ms ELSE $1 END
+             WHERE hash = $2",
+        )
+        .bind(now_ms)
+        .bind(hash.to_hex())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
         if stored == 0 {
             return Err(StoreError::MissingBlob(hash.to_hex()));
         }
-        sqlx::query("INSERT OR IGNORE INTO task_blobs (task_id, hash) VALUES (?, ?)")
-            .bind(id)
-            .bind(hash.to_hex())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO task_blobs (task_id, hash) VALUES ($1, $2)
+             ON CONFLICT (task_id, hash) DO NOTHING",
+        )
+        .bind(id)
+        .bind(hash.to_hex())
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(TaskId(id))
 }
@@ -704,13 +705,13 @@ pub(crate) fn decode_state(s: &str) -> Result<TaskState, StoreError> {
 }
 
 async fn current_lease(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     lease: LeaseId,
     now_ms: i64,
 ) -> Result<ActiveLease, StoreError> {
     let row: Option<(i64, i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
         "SELECT l.task_id, l.prover_id, l.token, t.token, t.state, t.lease_expires_ms
-         FROM leases l JOIN tasks t ON t.id = l.task_id WHERE l.id = ?",
+         FROM leases l JOIN tasks t ON t.id = l.task_id WHERE l.id = $1",
     )
     .bind(lease.0)
     .fetch_optional(&mut *conn)
@@ -742,7 +743,7 @@ async fn current_lease(
 }
 
 pub(crate) async fn check_fence(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     lease: LeaseId,
     token: FencingToken,
     prover: ProverId,
@@ -765,12 +766,12 @@ pub(crate) async fn check_fence(
 }
 
 pub(crate) async fn end_lease(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     lease: LeaseId,
     outcome: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE leases SET outcome = ?, ended_ms = ? WHERE id = ? AND outcome IS NULL")
+    sqlx::query("UPDATE leases SET outcome = $1, ended_ms = $2 WHERE id = $3 AND outcome IS NULL")
         .bind(outcome)
         .bind(now_ms)
         .bind(lease.0)

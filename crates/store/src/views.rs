@@ -36,7 +36,7 @@ const TASK_VIEW_SQL: &str =
 impl Store {
     /// One task as the API shows it.
     pub async fn task_view(&self, id: TaskId) -> Result<Option<TaskView>, StoreError> {
-        let row: Option<TaskRow> = sqlx::query_as(&format!("{TASK_VIEW_SQL} WHERE t.id = ?"))
+        let row: Option<TaskRow> = sqlx::query_as(&format!("{TASK_VIEW_SQL} WHERE t.id = $1"))
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await?;
@@ -54,8 +54,8 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<TaskView>, StoreError> {
         let rows: Vec<TaskRow> = sqlx::query_as(&format!(
-            "{TASK_VIEW_SQL} WHERE (? IS NULL OR t.requester_key = ?) AND t.parent_id IS NULL
-             ORDER BY t.id DESC LIMIT ?"
+            "{TASK_VIEW_SQL} WHERE ($1 IS NULL OR t.requester_key = $2) AND t.parent_id IS NULL
+             ORDER BY t.id DESC LIMIT $3"
         ))
         .bind(requester.map(|k| k.0))
         .bind(requester.map(|k| k.0))
@@ -70,7 +70,7 @@ impl Store {
         let rows: Vec<TaskRow> = sqlx::query_as(&format!(
             "{TASK_VIEW_SQL} WHERE t.parent_id IS NULL
                AND EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = t.id)
-             ORDER BY t.id DESC LIMIT ?"
+             ORDER BY t.id DESC LIMIT $1"
         ))
         .bind(limit as i64)
         .fetch_all(&self.pool)
@@ -91,7 +91,7 @@ impl Store {
         let mut view = self.decode_row(r).await?;
         if view.parent.is_none() {
             let rows: Vec<TaskRow> = sqlx::query_as(&format!(
-                "{TASK_VIEW_SQL} WHERE t.parent_id = ? ORDER BY t.segment_index"
+                "{TASK_VIEW_SQL} WHERE t.parent_id = $1 ORDER BY t.segment_index"
             ))
             .bind(view.id.0)
             .fetch_all(&self.pool)
@@ -123,7 +123,7 @@ impl Store {
             cause,
         ) = r;
         let failures: Vec<(String,)> =
-            sqlx::query_as("SELECT reason FROM task_failures WHERE task_id = ? ORDER BY id")
+            sqlx::query_as("SELECT reason FROM task_failures WHERE task_id = $1 ORDER BY id")
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -192,8 +192,8 @@ impl Store {
     ) -> Result<Vec<u64>, StoreError> {
         let first = (now_ms / 60_000 - minutes as i64 + 1) * 60_000;
         let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT (t.finished_ms - ?1) / 60000, COUNT(*) FROM tasks t
-             WHERE t.state = 'done' AND t.finished_ms >= ?1 AND t.finished_ms <= ?2
+            "SELECT (t.finished_ms - $1) / 60000, COUNT(*) FROM tasks t
+             WHERE t.state = 'done' AND t.finished_ms >= $1 AND t.finished_ms <= $2
                AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = t.id)
              GROUP BY 1",
         )
@@ -219,7 +219,7 @@ impl Store {
         task: TaskId,
     ) -> Result<Vec<(ProverId, Option<String>)>, StoreError> {
         let rows: Vec<(i64, Option<String>)> =
-            sqlx::query_as("SELECT prover_id, outcome FROM leases WHERE task_id = ? ORDER BY id")
+            sqlx::query_as("SELECT prover_id, outcome FROM leases WHERE task_id = $1 ORDER BY id")
                 .bind(task.0)
                 .fetch_all(&self.pool)
                 .await?;
@@ -246,7 +246,7 @@ impl Store {
     /// neither released nor slashed yet — open leases and artifact reports awaiting a verdict.
     pub async fn locked_collateral(&self) -> Result<Vec<(KeyId, u64)>, StoreError> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT key_id, SUM(collateral) FROM leases
+            "SELECT key_id, CAST(SUM(collateral) AS BIGINT) FROM leases
              WHERE collateral > 0 AND collateral_end IS NULL AND key_id IS NOT NULL
              GROUP BY key_id ORDER BY key_id",
         )
@@ -265,7 +265,7 @@ impl Store {
         task: TaskId,
     ) -> Result<Vec<(KeyId, Option<String>)>, StoreError> {
         let rows: Vec<(Option<i64>, Option<String>)> =
-            sqlx::query_as("SELECT key_id, fault FROM leases WHERE task_id = ? ORDER BY id")
+            sqlx::query_as("SELECT key_id, fault FROM leases WHERE task_id = $1 ORDER BY id")
                 .bind(task.0)
                 .fetch_all(&self.pool)
                 .await?;

@@ -12,12 +12,19 @@
 //!   leased; segments obey every task invariant above; a join succeeds exactly once;
 //! - the blob collector never removes an artifact of a task that is not final, nor of a
 //!   segment whose split task is not.
+//!
+//! Every test body runs twice, on SQLite and on PostgreSQL (`common::Db`); the PostgreSQL
+//! tests also race two stores on one database.
 
 // Tests unwrap freely: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+mod common;
+
 use std::collections::HashMap;
 
+use common::Db;
 use proptest::prelude::*;
 use zkpool_store::{
     Completion, Grant, LeaseEnding, NewTask, ProverRecord, Store, StoreError, Verdict,
@@ -185,9 +192,8 @@ async fn check_task(store: &Store, provers: &[ProverRecord], t: &zkpool_types::a
     }
 }
 
-async fn run(ops: Vec<Op>) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path()).await.unwrap();
+async fn run(db: Db, ops: Vec<Op>) {
+    let mut store = db.open().await;
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let mut provers = Vec::new();
     for i in 0..3 {
@@ -298,7 +304,7 @@ async fn run(ops: Vec<Op>) {
             }
             Op::Reopen => {
                 store.close().await;
-                store = Store::open(dir.path()).await.unwrap();
+                store = db.open().await;
             }
             Op::Collect { retention } => {
                 store.collect_blobs(now, retention, 1000).await.unwrap();
@@ -312,10 +318,45 @@ async fn run(ops: Vec<Op>) {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
     #[test]
-    fn task_and_lease_invariants_hold(ops in proptest::collection::vec(op(), 1..60)) {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run(ops));
+    fn task_and_lease_invariants_hold_on_sqlite(ops in proptest::collection::vec(op(), 1..60)) {
+        block_on(run(Db::sqlite(), ops));
     }
 }
+
+proptest! {
+    // Fewer cases: each is a database of its own, and each step's check is a few hundred
+    // round trips to the server (about ten times SQLite's time per case).
+    #![proptest_config(ProptestConfig { cases: 16, .. ProptestConfig::default() })]
+    #[test]
+    fn task_and_lease_invariants_hold_on_postgres(ops in proptest::collection::vec(op(), 1..60)) {
+        block_on(async {
+            if let Some(db) = Db::postgres().await {
+                run(db, ops).await
+            }
+        });
+    }
+}
+
+fn block_on(f: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f);
+}
+
+on_both_stores!(
+    a_task_out_of_attempts_fails_with_its_reasons,
+    a_prover_that_cheated_waits_for_others,
+    heartbeats_cannot_hold_a_lease_past_its_cap,
+    a_prover_is_offered_only_what_fits_beside_what_it_holds,
+    a_failed_split_task_frees_the_collateral_of_its_pending_reports,
+    each_key_stores_within_its_quota,
+    the_collector_keeps_what_live_tasks_need_and_removes_the_rest,
+    a_split_task_is_joined_once_and_only_when_every_segment_is_done,
+    a_segment_out_of_attempts_fails_its_split_task_and_stops_the_others,
+    a_segment_stopped_earlier_in_the_same_sweep_stays_stopped,
+);
 
 fn done(g: &Grant, prover: ProverId, proof: &BlobHash) -> Completion {
     Completion {
@@ -355,10 +396,8 @@ async fn expire(store: &Store, now: i64) -> Vec<Verdict> {
     }
 }
 
-#[tokio::test]
-async fn a_task_out_of_attempts_fails_with_its_reasons() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+async fn a_task_out_of_attempts_fails_with_its_reasons(db: Db) {
+    let store = db.open().await;
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
     let p = store.register_prover(k.id, &hw("p"), 0).await.unwrap();
@@ -432,10 +471,8 @@ async fn a_task_out_of_attempts_fails_with_its_reasons() {
     assert_eq!(first.cause, Some(TaskCause::ProverFault), "{first:?}");
 }
 
-#[tokio::test]
-async fn a_prover_that_cheated_waits_for_others() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+async fn a_prover_that_cheated_waits_for_others(db: Db) {
+    let store = db.open().await;
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
     let other = store.create_key(Role::Prover, "other", 0).await.unwrap();
@@ -490,10 +527,8 @@ async fn a_prover_that_cheated_waits_for_others() {
     );
 }
 
-#[tokio::test]
-async fn heartbeats_cannot_hold_a_lease_past_its_cap() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+async fn heartbeats_cannot_hold_a_lease_past_its_cap(db: Db) {
+    let store = db.open().await;
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
     let p = store.register_prover(k.id, &hw("hung"), 0).await.unwrap();
@@ -589,11 +624,11 @@ async fn split_task(
 
 /// A store with two provers and one split task of `segments` segments.
 async fn split_setup(
+    db: &Db,
     segments: usize,
     max_attempts: u32,
-) -> (tempfile::TempDir, Store, ProverRecord, ProverRecord, TaskId) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+) -> (Store, ProverRecord, ProverRecord, TaskId) {
+    let store = db.open().await;
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
     let k2 = store.create_key(Role::Prover, "q", 0).await.unwrap();
@@ -601,12 +636,11 @@ async fn split_setup(
     let b = store.register_prover(k2.id, &hw("b"), 0).await.unwrap();
     let task = split_task(&store, req.id, segments, max_attempts).await;
     let id = store.insert_task(&task, 0).await.unwrap();
-    (dir, store, a, b, id)
+    (store, a, b, id)
 }
 
-#[tokio::test]
-async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done() {
-    let (_dir, store, a, b, id) = split_setup(3, 3).await;
+async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done(db: Db) {
+    let (store, a, b, id) = split_setup(&db, 3, 3).await;
     let v = store.task_view(id).await.unwrap().unwrap();
     assert_eq!((v.state, v.segments.len()), (TaskState::Proving, 3));
     // The split task itself is never leased; `a` gets segment 0, then `b` is offered segment 1
@@ -655,9 +689,8 @@ async fn a_split_task_is_joined_once_and_only_when_every_segment_is_done() {
     assert_eq!(store.list_tasks(None, 10).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn a_segment_out_of_attempts_fails_its_split_task_and_stops_the_others() {
-    let (_dir, store, a, b, id) = split_setup(2, 1).await;
+async fn a_segment_out_of_attempts_fails_its_split_task_and_stops_the_others(db: Db) {
+    let (store, a, b, id) = split_setup(&db, 2, 1).await;
     let g0 = store.lease_unpaid(&a, 1, TTL).await.unwrap().unwrap();
     let g1 = store.lease_unpaid(&b, 1, TTL).await.unwrap().unwrap();
     let state = end(
@@ -681,10 +714,8 @@ async fn a_segment_out_of_attempts_fails_its_split_task_and_stops_the_others() {
     assert!(store.split_ready(id).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn a_prover_is_offered_only_what_fits_beside_what_it_holds() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+async fn a_prover_is_offered_only_what_fits_beside_what_it_holds(db: Db) {
+    let store = db.open().await;
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
     // A 1 GiB machine whose agent asks for work again while it proves; segments of 400 MiB.
@@ -709,9 +740,8 @@ async fn a_prover_is_offered_only_what_fits_beside_what_it_holds() {
 
 /// Found by the property test: two segments whose leases expire in the same sweep, the first
 /// out of attempts. Failing it stops the second; the sweep must not then re-queue the second.
-#[tokio::test]
-async fn a_segment_stopped_earlier_in_the_same_sweep_stays_stopped() {
-    let (_dir, store, a, b, id) = split_setup(2, 1).await;
+async fn a_segment_stopped_earlier_in_the_same_sweep_stays_stopped(db: Db) {
+    let (store, a, b, id) = split_setup(&db, 2, 1).await;
     store.lease_unpaid(&a, 1, TTL).await.unwrap().unwrap();
     store.lease_unpaid(&b, 1, TTL).await.unwrap().unwrap();
     let expired = expire(&store, 2 + TTL).await;
@@ -787,10 +817,8 @@ async fn a_failed_quoted_insert_leaves_the_database_writable_at_once() {
 
 /// When a split task fails, a report awaiting a second opinion on another of its segments is
 /// moot: its collateral comes back in the same transaction, nothing stays locked.
-#[tokio::test]
-async fn a_failed_split_task_frees_the_collateral_of_its_pending_reports() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+async fn a_failed_split_task_frees_the_collateral_of_its_pending_reports(db: Db) {
+    let store = db.open().await;
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let mut provers = Vec::new();
     for name in ["a", "b", "c"] {
@@ -859,10 +887,8 @@ async fn upload(
         .await
 }
 
-#[tokio::test]
-async fn each_key_stores_within_its_quota() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+async fn each_key_stores_within_its_quota(db: Db) {
+    let store = db.open().await;
     let a = store.create_key(Role::Requester, "a", 0).await.unwrap();
     let b = store.create_key(Role::Requester, "b", 0).await.unwrap();
     assert!(!upload(&store, b"sixsix", a.id, 10).await.unwrap().existed);
@@ -879,7 +905,7 @@ async fn each_key_stores_within_its_quota() {
         "{refused:?}"
     );
     assert!(!store.has_blob(&BlobHash::of(b"sevens!")).await.unwrap());
-    let tmp = std::fs::read_dir(dir.path().join("blobs/tmp"))
+    let tmp = std::fs::read_dir(db.dir().join("blobs/tmp"))
         .unwrap()
         .count();
     assert_eq!(tmp, 0, "a refused upload left its bytes behind");
@@ -892,10 +918,8 @@ async fn each_key_stores_within_its_quota() {
     assert!(upload(&store, b"x", b.id, 10).await.is_err());
 }
 
-#[tokio::test]
-async fn the_collector_keeps_what_live_tasks_need_and_removes_the_rest() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+async fn the_collector_keeps_what_live_tasks_need_and_removes_the_rest(db: Db) {
+    let store = db.open().await;
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let k = store.create_key(Role::Prover, "p", 0).await.unwrap();
     let p = store.register_prover(k.id, &hw("p"), 0).await.unwrap();
@@ -962,4 +986,106 @@ async fn the_collector_keeps_what_live_tasks_need_and_removes_the_rest() {
     assert_eq!(store.stored_bytes(req.id).await.unwrap(), 6);
     let err = store.insert_task(&task(orphan), 10_000).await.unwrap_err();
     assert!(matches!(err, StoreError::MissingBlob(_)), "{err:?}");
+}
+
+/// Two stores on one PostgreSQL database, as two node replicas hold them, race round after
+/// round: four provers (two on each store) lease until the queue is empty, all at once, and
+/// then both stores complete every lease at the same time. Each task is leased exactly once,
+/// under token 1, and completed exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_stores_on_one_postgres_database_lease_each_task_once() {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let stores = [Arc::new(db.open().await), Arc::new(db.open().await)];
+    let req = stores[0].create_key(Role::Requester, "r", 0).await.unwrap();
+    let mut provers = Vec::new();
+    for i in 0..4 {
+        let store = stores[i % 2].clone();
+        let k = store
+            .create_key(Role::Prover, &format!("p{i}"), 0)
+            .await
+            .unwrap();
+        let p = store
+            .register_prover(k.id, &hw(&format!("p{i}")), 0)
+            .await
+            .unwrap();
+        provers.push((store, p));
+    }
+    let task = NewTask {
+        requester: req.id,
+        spec: TaskSpec {
+            system: ProofSystem::Groth16,
+            label: None,
+            artifacts: Default::default(),
+            segments: None,
+        },
+        work: 1,
+        memory_bytes: 1,
+        statement: vec![],
+        max_attempts: 3,
+        segments: Vec::new(),
+    };
+    const ROUNDS: i64 = 30;
+    const TASKS: usize = 12;
+    for round in 0..ROUNDS {
+        let now = 10 + round;
+        let mut queued = HashSet::new();
+        for i in 0..TASKS {
+            queued.insert(stores[i % 2].insert_task(&task, now).await.unwrap());
+        }
+        let racers: Vec<_> = provers
+            .iter()
+            .map(|(store, p)| {
+                let (store, p) = (store.clone(), p.clone());
+                tokio::spawn(async move {
+                    let mut got = Vec::new();
+                    while let Some(g) = store.lease_unpaid(&p, now, TTL).await.unwrap() {
+                        got.push((p.id, g));
+                    }
+                    got
+                })
+            })
+            .collect();
+        let mut grants = Vec::new();
+        for r in racers {
+            grants.extend(r.await.unwrap());
+        }
+        let leased: HashSet<TaskId> = grants.iter().map(|(_, g)| g.task).collect();
+        assert_eq!(
+            grants.len(),
+            TASKS,
+            "round {round}: a task was leased twice"
+        );
+        assert_eq!(leased, queued, "round {round}");
+        assert!(grants.iter().all(|(_, g)| g.token.0 == 1), "round {round}");
+        let completions: Vec<_> = grants
+            .iter()
+            .flat_map(|(prover, g)| {
+                let c = done(g, *prover, &BlobHash::of(b"p"));
+                stores.iter().map(move |store| {
+                    let (store, c) = (store.clone(), c.clone());
+                    tokio::spawn(async move { store.complete(&c, now).await.is_ok() })
+                })
+            })
+            .collect();
+        let mut accepted = 0;
+        for c in completions {
+            accepted += usize::from(c.await.unwrap());
+        }
+        assert_eq!(accepted, TASKS, "round {round}: a lease completed twice");
+    }
+    for id in stores[1]
+        .list_tasks(None, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+    {
+        let leases = stores[0].leases_of(id).await.unwrap();
+        assert_eq!(leases.len(), 1, "{id}: {leases:?}");
+        assert_eq!(leases[0].1.as_deref(), Some("done"), "{id}");
+    }
 }
