@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use zkpool_store::{Completion, NewTask, Store};
 use zkpool_types::api::Role;
-use zkpool_types::{BlobHash, HardwareReport, ProofSystem, TaskSpec};
+use zkpool_types::{BlobHash, HardwareReport, ProofSystem};
 
 use crate::table::Table;
 
@@ -26,18 +26,8 @@ pub async fn rows(table: &mut Table, store: Store, backend: &str) -> anyhow::Res
     let store = Arc::new(store);
     let req = store.create_key(Role::Requester, "bench", 0).await?;
     let task = NewTask {
-        requester: req.id,
-        spec: TaskSpec {
-            system: ProofSystem::Groth16,
-            label: None,
-            artifacts: Default::default(),
-            segments: None,
-        },
-        work: 1,
-        memory_bytes: 1,
         statement: vec![0; 32],
-        max_attempts: 3,
-        segments: Vec::new(),
+        ..NewTask::unit(req.id)
     };
     for provers in [1usize, 4] {
         let started = Instant::now();

@@ -32,6 +32,27 @@ pub struct NewTask {
     pub segments: Vec<NewSegment>,
 }
 
+impl NewTask {
+    /// A Groth16 task of one work unit with no artifacts and an empty statement, three
+    /// attempts: what the queue's own tests and benchmarks lease and complete.
+    pub fn unit(requester: KeyId) -> Self {
+        Self {
+            requester,
+            spec: TaskSpec {
+                system: zkpool_types::ProofSystem::Groth16,
+                label: None,
+                artifacts: Default::default(),
+                segments: None,
+            },
+            work: 1,
+            memory_bytes: 1,
+            statement: Vec::new(),
+            max_attempts: 3,
+            segments: Vec::new(),
+        }
+    }
+}
+
 /// One segment of a split task, inserted with it.
 #[derive(Clone, Debug)]
 pub struct NewSegment {

@@ -769,20 +769,7 @@ async fn a_failed_quoted_insert_leaves_the_database_writable_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
-    let t = NewTask {
-        requester: req.id,
-        spec: TaskSpec {
-            system: ProofSystem::Groth16,
-            label: None,
-            artifacts: Default::default(),
-            segments: None,
-        },
-        work: 1,
-        memory_bytes: 1,
-        statement: vec![],
-        max_attempts: 3,
-        segments: Vec::new(),
-    };
+    let t = NewTask::unit(req.id);
     let no_entries = |_| Ok::<_, std::convert::Infallible>(Vec::new());
     store
         .insert_task_with(&t, 7, 0, 1, no_entries)
@@ -1014,20 +1001,7 @@ async fn two_stores_on_one_postgres_database_lease_each_task_once() {
             .unwrap();
         provers.push((store, p));
     }
-    let task = NewTask {
-        requester: req.id,
-        spec: TaskSpec {
-            system: ProofSystem::Groth16,
-            label: None,
-            artifacts: Default::default(),
-            segments: None,
-        },
-        work: 1,
-        memory_bytes: 1,
-        statement: vec![],
-        max_attempts: 3,
-        segments: Vec::new(),
-    };
+    let task = NewTask::unit(req.id);
     const ROUNDS: i64 = 30;
     const TASKS: usize = 12;
     for round in 0..ROUNDS {
