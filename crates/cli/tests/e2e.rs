@@ -18,7 +18,8 @@ use zkpool_types::api::TaskView;
 use zkpool_types::{TaskId, TaskState};
 
 mod common;
-use common::{create_key, start_node, start_node_with, zkpool, Child, Postgres};
+use common::{create_key, create_key_with, start_node, start_node_with, zkpool, Child};
+use zkpool_store::testing::TestDatabase;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -290,7 +291,12 @@ async fn node_killed_mid_run_restarts_and_loses_nothing() {
     }
     drop(node);
     let store = zkpool_store::Store::open(dir.path()).await.unwrap();
-    for id in &ids {
+    assert_done_once(&store, &ids).await;
+}
+
+/// Each of `ids` has exactly one lease that ended `done`: proved once, paid once.
+async fn assert_done_once(store: &zkpool_store::Store, ids: &[TaskId]) {
+    for id in ids {
         let leases = store.leases_of(*id).await.unwrap();
         let done = leases
             .iter()
@@ -305,35 +311,14 @@ async fn node_killed_mid_run_restarts_and_loses_nothing() {
 /// every task ends done with exactly one done lease; nothing is written to SQLite.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_on_postgres_proves_survives_a_kill_and_keeps_its_state() {
-    let Some(db) = Postgres::create().await else {
+    let Some(db) = TestDatabase::create().await else {
         return;
     };
     let url = db.url();
     let dir = tempfile::tempdir().unwrap();
-    let key = |role: &str, name: &str| {
-        let out = zkpool(&[
-            "keys",
-            "create",
-            "--role",
-            role,
-            "--name",
-            name,
-            "--database",
-            &url,
-        ])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    };
-    let requester_key = key("requester", "req");
-    let prover_key = key("prover", "rig-1");
+    let database = ["--database", url.as_str()];
+    let requester_key = create_key_with(dir.path(), "requester", "req", &database);
+    let prover_key = create_key_with(dir.path(), "prover", "rig-1", &database);
     let (mut node, port) = start_node_with(dir.path(), 0, &["--database", &url]);
     let pool = format!("http://127.0.0.1:{port}");
     let client = Client::new(&pool, &requester_key).unwrap();
@@ -372,14 +357,7 @@ async fn a_node_on_postgres_proves_survives_a_kill_and_keeps_its_state() {
     let store = zkpool_store::Store::open_postgres(&url, dir.path())
         .await
         .unwrap();
-    for id in &ids {
-        let leases = store.leases_of(*id).await.unwrap();
-        let done = leases
-            .iter()
-            .filter(|(_, o)| o.as_deref() == Some("done"))
-            .count();
-        assert_eq!(done, 1, "task {id} leases: {leases:?}");
-    }
+    assert_done_once(&store, &ids).await;
     store.close().await;
     assert!(
         !dir.path().join("zkpool.db").exists(),

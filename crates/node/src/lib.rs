@@ -330,16 +330,17 @@ pub fn router(node: Arc<Node>) -> Router {
     ));
     let (api, mut doc) = keyed.merge(public).split_for_parts();
     openapi::complete(&mut doc);
-    let doc: Arc<str> = doc
-        .to_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-        .into();
+    // Built once; each request shares the same bytes.
+    let doc = bytes::Bytes::from(
+        doc.to_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")),
+    );
     let spec = move || {
         let doc = doc.clone();
         async move {
             (
                 [(axum::http::header::CONTENT_TYPE, "application/json")],
-                doc.to_string(),
+                doc,
             )
         }
     };

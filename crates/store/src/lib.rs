@@ -39,6 +39,7 @@ mod provers;
 mod split;
 mod sqlite;
 mod tasks;
+pub mod testing;
 mod views;
 
 use std::path::{Path, PathBuf};
@@ -155,6 +156,16 @@ async fn blob_dir(data_dir: &Path) -> Result<PathBuf, StoreError> {
         .await
         .map_err(|e| StoreError::io(&blob_dir, e))?;
     Ok(blob_dir)
+}
+
+/// How many of the `known` migrations a database has run, from the version it records;
+/// a schema newer than this build knows is refused rather than used.
+pub(crate) fn migrations_done(version: i64, known: usize) -> Result<usize, StoreError> {
+    let done = usize::try_from(version).unwrap_or(0);
+    if done > known {
+        return Err(StoreError::SchemaTooNew { found: done, known });
+    }
+    Ok(done)
 }
 
 /// Milliseconds since the Unix epoch.

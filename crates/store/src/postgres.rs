@@ -66,13 +66,7 @@ pub(crate) async fn migrate(pool: &AnyPool) -> Result<(), StoreError> {
         let version: Option<i64> = sqlx::query_scalar("SELECT version FROM zkpool_schema")
             .fetch_optional(&mut *tx)
             .await?;
-        let done = usize::try_from(version.unwrap_or(0)).unwrap_or(0);
-        if done > MIGRATIONS.len() {
-            return Err(StoreError::SchemaTooNew {
-                found: done,
-                known: MIGRATIONS.len(),
-            });
-        }
+        let done = crate::migrations_done(version.unwrap_or(0), MIGRATIONS.len())?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
             tracing::info!(migration = i + 1, "applied schema migration (PostgreSQL)");

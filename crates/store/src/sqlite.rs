@@ -57,13 +57,7 @@ pub(crate) async fn migrate(pool: &AnyPool) -> Result<(), StoreError> {
         let (version,): (i64,) = sqlx::query_as("PRAGMA user_version")
             .fetch_one(&mut *tx)
             .await?;
-        let done = usize::try_from(version).unwrap_or(0);
-        if done > MIGRATIONS.len() {
-            return Err(StoreError::SchemaTooNew {
-                found: done,
-                known: MIGRATIONS.len(),
-            });
-        }
+        let done = crate::migrations_done(version, MIGRATIONS.len())?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
             sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1))

@@ -61,7 +61,13 @@ pub fn start_node_with(dir: &Path, port: u16, extra: &[&str]) -> (Child, u16) {
 }
 
 pub fn create_key(dir: &Path, role: &str, name: &str) -> String {
+    create_key_with(dir, role, name, &[])
+}
+
+/// [`create_key`] with extra `zkpool keys create` flags (`--database URL`).
+pub fn create_key_with(dir: &Path, role: &str, name: &str, extra: &[&str]) -> String {
     let out = zkpool(&["keys", "create", "--role", role, "--name", name])
+        .args(extra)
         .arg("--data-dir")
         .arg(dir)
         .output()
@@ -72,66 +78,4 @@ pub fn create_key(dir: &Path, role: &str, name: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// A fresh PostgreSQL database on the test server (`ZKPOOL_TEST_POSTGRES`, default
-/// `postgres://postgres@127.0.0.1:5432`, trust auth), dropped with this value.
-pub struct Postgres {
-    server: String,
-    name: String,
-}
-
-impl Postgres {
-    /// Creates the database; `None` (the test skips, and says so) when no server answers,
-    /// except on CI (`CI=true`), where that fails the test.
-    pub async fn create() -> Option<Self> {
-        use sqlx::Connection;
-        let server = std::env::var("ZKPOOL_TEST_POSTGRES")
-            .unwrap_or("postgres://postgres@127.0.0.1:5432".into())
-            .trim_end_matches('/')
-            .to_string();
-        let mut admin = match sqlx::PgConnection::connect(&format!("{server}/postgres")).await {
-            Ok(c) => c,
-            Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("CI=true and PostgreSQL at {server} cannot be reached: {e}")
-            }
-            Err(e) => {
-                eprintln!("\n!!! SKIPPED: PostgreSQL at {server} cannot be reached ({e}) !!!\n");
-                return None;
-            }
-        };
-        let name = format!("zkpool_t_{:016x}", rand::random::<u64>());
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        Some(Self { server, name })
-    }
-
-    /// The database's URL.
-    pub fn url(&self) -> String {
-        format!("{}/{}", self.server, self.name)
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        use sqlx::Connection;
-        let admin = format!("{}/postgres", self.server);
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        // `Drop` cannot await: a thread with a runtime of its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let mut c = sqlx::PgConnection::connect(&admin).await?;
-                sqlx::raw_sql(&sql).execute(&mut c).await?;
-                c.close().await
-            })
-        })
-        .join();
-    }
 }
