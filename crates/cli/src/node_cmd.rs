@@ -187,6 +187,12 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         ),
     }
     config.settlement = args.settlement.config(signer)?;
+    if let Some(shared) = zkpool_node::wake::SharedWake::start(store.clone())
+        .await
+        .context("cannot listen for other replicas' work notifications")?
+    {
+        config.work_signal = shared;
+    }
     // The node serves itself as the prover agent (`/install.sh`).
     config.agent_binary = std::env::current_exe().ok();
     config.public_url = args.public_url.clone();

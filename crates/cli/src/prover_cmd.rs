@@ -7,7 +7,9 @@ use zkpool_prover::{AgentConfig, Fault};
 /// `zkpool prover`.
 #[derive(Args, Debug)]
 pub struct ProverArgs {
-    /// The pool's URL.
+    /// The pool's URL; for a pool of several node replicas, their URLs separated by commas
+    /// (`http://a:7070,http://b:7070`): the agent talks to one and fails over to the next
+    /// when it is unreachable, carrying its leases and proofs with it.
     #[arg(long, env = "ZKPOOL_POOL", default_value = "http://127.0.0.1:7070")]
     pool: String,
     /// This machine's prover access key (from the pool operator: `zkpool keys create --role prover`).

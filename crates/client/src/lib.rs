@@ -73,42 +73,81 @@ impl ClientError {
     }
 }
 
-/// A connection to one pool with one key.
+/// A connection to one pool with one key, through one node or several replicas of it.
+///
+/// Given several URLs (`http://a:7070,http://b:7070`), the client talks to one at a time and
+/// moves to the next when a call cannot reach it or it answers that it is unavailable (502,
+/// 503, 504); the call fails all the same and the caller retries it as it would any
+/// retryable error, now through the next replica. Leases and fencing tokens live in the
+/// pool's database, so a lease taken through one replica is heartbeated and its proof
+/// uploaded through another.
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
-    base: String,
+    bases: std::sync::Arc<[String]>,
+    current: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     key: String,
 }
 
 impl Client {
-    /// A client for the pool at `base` (e.g. `http://127.0.0.1:7070`) using `key`.
+    /// A client for the pool at `base` (e.g. `http://127.0.0.1:7070`, or several replicas'
+    /// URLs separated by commas) using `key`.
     pub fn new(base: &str, key: &str) -> Result<Self, ClientError> {
-        let base = base.trim_end_matches('/').to_string();
-        if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 10 {
-            return Err(ClientError::BadUrl(base));
+        let mut bases = Vec::new();
+        for b in base.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+            let b = b.trim_end_matches('/').to_string();
+            if !(b.starts_with("http://") || b.starts_with("https://")) || b.len() < 10 {
+                return Err(ClientError::BadUrl(b));
+            }
+            bases.push(b);
+        }
+        if bases.is_empty() {
+            return Err(ClientError::BadUrl(base.to_string()));
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| ClientError::Transport {
-                url: base.clone(),
+                url: bases[0].clone(),
                 source: e,
             })?;
         Ok(Self {
             http,
-            base,
+            bases: bases.into(),
+            current: Default::default(),
             key: key.to_string(),
         })
     }
 
-    /// The pool's base URL.
+    /// The base URL calls go to now.
     pub fn base(&self) -> &str {
-        &self.base
+        let i = self.current.load(std::sync::atomic::Ordering::Relaxed);
+        &self.bases[i % self.bases.len()]
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!("{}{path}", self.base())
+    }
+
+    /// Moves to the next replica after `url` failed, unless another call already moved on.
+    fn fail_over(&self, url: &str) {
+        use std::sync::atomic::Ordering;
+        if self.bases.len() < 2 {
+            return;
+        }
+        let i = self.current.load(Ordering::Relaxed);
+        let base = &self.bases[i % self.bases.len()];
+        if !url.starts_with(base.as_str()) {
+            return;
+        }
+        let next = (i + 1) % self.bases.len();
+        if self
+            .current
+            .compare_exchange(i, next, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            tracing::warn!(from = %base, to = %self.bases[next], "pool replica unavailable; failing over");
+        }
     }
 
     async fn send(
@@ -116,18 +155,23 @@ impl Client {
         req: reqwest::RequestBuilder,
         url: &str,
     ) -> Result<reqwest::Response, ClientError> {
-        let resp = req
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .map_err(|e| ClientError::Transport {
-                url: url.to_string(),
-                source: e,
-            })?;
+        let resp = match req.bearer_auth(&self.key).send().await {
+            Ok(resp) => resp,
+            Err(e) => {
+                self.fail_over(url);
+                return Err(ClientError::Transport {
+                    url: url.to_string(),
+                    source: e,
+                });
+            }
+        };
         if resp.status().is_success() {
             return Ok(resp);
         }
         let status = resp.status().as_u16();
+        if matches!(status, 502..=504) {
+            self.fail_over(url);
+        }
         let retry_after = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)

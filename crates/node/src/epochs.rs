@@ -33,10 +33,22 @@ fn reward_pool(cfg: &crate::SettlementConfig, ledger: &zkpool_ledger::Ledger) ->
 /// its reward pool from the treasury and pays it by Cobb–Douglas over work and stake, in
 /// one transaction with the epoch's close. A second close of the same epoch writes nothing.
 pub async fn close_epoch(node: &Node) -> Result<EpochView, ApiError> {
+    close_current(node, false)
+        .await?
+        .ok_or_else(|| ApiError::internal("the epoch was not closed"))
+}
+
+/// Closes the current epoch, or with `only_when_due` only if it has run its length; `None`
+/// when it had not. Which epoch is current is read under the ledger lock, so replicas whose
+/// timers fire together close each epoch once, and none closes the epoch another just opened.
+async fn close_current(node: &Node, only_when_due: bool) -> Result<Option<EpochView>, ApiError> {
     let cfg = &node.config.settlement;
     let mut books = node.settlement.books(&node.store, cfg).await?;
     let now = node.now_ms();
     let epoch = node.store.current_epoch(now).await?;
+    if only_when_due && now - epoch.started_ms < cfg.epoch_length.as_millis() as i64 {
+        return Ok(None);
+    }
     let done = node.store.done_tasks(epoch.started_ms, now).await?;
     let records = work_records(&done);
     let work = aggregate_work(&cfg.factors, records.iter().copied())?;
@@ -91,7 +103,7 @@ pub async fn close_epoch(node: &Node) -> Result<EpochView, ApiError> {
     }
     books.ledger = scratch;
     tracing::info!(epoch = epoch.id, pool = %pool, provers = view.shares.len(), "epoch settled");
-    Ok(view)
+    Ok(Some(view))
 }
 
 /// The epoch in progress: its work so far (counted as its close will count it) and the pool
@@ -116,10 +128,11 @@ pub async fn current(node: &Node) -> Result<zkpool_types::api::EpochNow, ApiErro
 
 /// Closes the epoch when it has run for the configured length (the reaper calls this).
 pub async fn epoch_tick(node: &Node) -> Result<(), ApiError> {
+    // Cheap look first, without the ledger lock; decided again under it.
     let epoch = node.store.current_epoch(node.now_ms()).await?;
     let len = node.config.settlement.epoch_length.as_millis() as i64;
     if node.now_ms() - epoch.started_ms >= len {
-        close_epoch(node).await?;
+        close_current(node, true).await?;
     }
     Ok(())
 }

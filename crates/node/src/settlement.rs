@@ -126,22 +126,14 @@ impl Books {
     }
 
     /// Replaces the ledger with `scratch`, on which `entries` were planned and applied, once
-    /// they are committed; forgets the tasks they settled.
+    /// they are committed; opens and settles the tasks they name.
     pub(crate) fn commit(&mut self, scratch: Ledger, entries: &[Entry]) {
         if entries.is_empty() {
             return;
         }
         self.ledger = scratch;
         for e in entries {
-            match e.op {
-                Op::Release { task, .. }
-                | Op::Claim { task, .. }
-                | Op::RequesterFault { task, .. }
-                | Op::Concede { task, .. } => {
-                    self.open.remove(&task);
-                }
-                _ => {}
-            }
+            track_open(&mut self.open, e);
         }
     }
 }
@@ -154,13 +146,70 @@ pub struct Settlement {
     nonces: std::sync::Mutex<Range<u64>>,
 }
 
+/// The books, held for one settlement step (see [`Settlement::books`]).
+#[derive(Debug)]
+pub struct BooksGuard<'a> {
+    books: MutexGuard<'a, Books>,
+    /// On a shared database, the database-wide ledger lock held with them.
+    _ledger: Option<zkpool_store::LedgerLock>,
+}
+
+impl std::ops::Deref for BooksGuard<'_> {
+    type Target = Books;
+
+    fn deref(&self) -> &Books {
+        &self.books
+    }
+}
+
+impl std::ops::DerefMut for BooksGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Books {
+        &mut self.books
+    }
+}
+
+impl Books {
+    /// Follows one committed entry: the ledger applies it, and an escrow opens its task
+    /// while a release, claim, fault or concession settles it.
+    fn follow(&mut self, e: &Entry) -> Result<(), LedgerError> {
+        self.ledger.apply(e)?;
+        track_open(&mut self.open, e);
+        Ok(())
+    }
+}
+
+/// Keeps `open` (escrowed tasks not yet settled) up to date with entry `e`.
+fn track_open(open: &mut BTreeSet<TaskId>, e: &Entry) {
+    match e.op {
+        Op::Escrow { task, .. } => {
+            open.insert(task);
+        }
+        Op::Release { task, .. }
+        | Op::Claim { task, .. }
+        | Op::RequesterFault { task, .. }
+        | Op::Concede { task, .. } => {
+            open.remove(&task);
+        }
+        _ => {}
+    }
+}
+
 impl Settlement {
-    /// The books, replaying the journal the first time.
+    /// The books for one settlement step: planning, committing and applying entries, or
+    /// reading balances.
+    ///
+    /// The first call replays the journal. On a database other replicas write too
+    /// (PostgreSQL), the database is the one truth and this copy a cache: each call first
+    /// takes the database-wide ledger lock, then reads the entries other replicas committed
+    /// since and follows them, so the step plans against every committed balance and no other
+    /// replica plans until it is done. The journal's sequence number is the primary key of
+    /// its entries, so a plan made on a stale copy could not commit anyway: it would fail on
+    /// the duplicate sequence number, refusing rather than spending twice.
     pub async fn books(
         &self,
         store: &Store,
         config: &SettlementConfig,
-    ) -> Result<MutexGuard<'_, Books>, ApiError> {
+    ) -> Result<BooksGuard<'_>, ApiError> {
         let cell = self
             .books
             .get_or_try_init(|| async {
@@ -168,18 +217,7 @@ impl Settlement {
                 let ledger = Ledger::replay(config.ledger, &journal).map_err(ApiError::internal)?;
                 let mut open = BTreeSet::new();
                 for e in &journal {
-                    match e.op {
-                        Op::Escrow { task, .. } => {
-                            open.insert(task);
-                        }
-                        Op::Release { task, .. }
-                        | Op::Claim { task, .. }
-                        | Op::RequesterFault { task, .. }
-                        | Op::Concede { task, .. } => {
-                            open.remove(&task);
-                        }
-                        _ => {}
-                    }
+                    track_open(&mut open, e);
                 }
                 let nonces = store.used_nonces().await?.into_iter().collect();
                 tracing::info!(
@@ -194,7 +232,33 @@ impl Settlement {
                 }))
             })
             .await?;
-        Ok(cell.lock().await)
+        let mut books = cell.lock().await;
+        let ledger = store.lock_ledger().await?;
+        if ledger.is_some() {
+            let news = store.journal_since(books.ledger.next_seq()).await?;
+            let mut escrowed = Vec::new();
+            for e in &news {
+                books.follow(e).map_err(ApiError::internal)?;
+                if let Op::Escrow { task, .. } = e.op {
+                    escrowed.push(task);
+                }
+            }
+            for n in store.nonces_of(&escrowed).await? {
+                if books.nonces.check_unused(n).is_ok() {
+                    books.nonces.consume(n)?;
+                }
+            }
+            if !news.is_empty() {
+                tracing::debug!(
+                    entries = news.len(),
+                    "followed ledger entries other replicas committed"
+                );
+            }
+        }
+        Ok(BooksGuard {
+            books,
+            _ledger: ledger,
+        })
     }
 
     async fn next_nonce(&self, store: &Store) -> Result<u64, ApiError> {

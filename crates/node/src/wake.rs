@@ -2,8 +2,17 @@
 //!
 //! One node process wakes its own waiters through a tokio `Notify` ([`LocalWake`]). With
 //! several replicas on one database, a task queued through replica A must wake a prover
-//! waiting on replica B: an implementation over the database's notifications (PostgreSQL's
-//! LISTEN/NOTIFY) plugs in here, behind the same two calls.
+//! waiting on replica B: [`SharedWake`] also tells the database (PostgreSQL's NOTIFY), and a
+//! listener in every replica wakes that replica's waiters when it hears it (LISTEN).
+//!
+//! ```text
+//!   replica A: task queued ─► wake_all ─► A's waiters, and pg_notify('zkpool_work')
+//!   replica B: listener hears zkpool_work ─► B's waiters ─► lease query (SKIP LOCKED)
+//! ```
+//!
+//! A notification can be lost (the listener's connection drops, the database restarts);
+//! the listener then wakes everyone when it reconnects, and a long-poll ends within
+//! `--max-long-poll` anyway, so a lost wake-up delays a lease, never loses a task.
 
 use std::fmt;
 use std::future::Future;
@@ -54,6 +63,65 @@ impl WorkSignal for LocalWake {
 
     fn wake_all(&self) {
         self.0.notify_waiters();
+    }
+}
+
+/// Wake-ups shared by every replica on one PostgreSQL database.
+#[derive(Debug)]
+pub struct SharedWake {
+    local: LocalWake,
+    store: Arc<zkpool_store::Store>,
+}
+
+impl SharedWake {
+    /// Listens on `store`'s database and wakes this process's waiters whenever any replica
+    /// signals; `None` on a database only this process writes (SQLite), where
+    /// [`LocalWake`] is all it takes. The listener runs until the process ends.
+    pub async fn start(
+        store: Arc<zkpool_store::Store>,
+    ) -> Result<Option<Arc<Self>>, zkpool_store::StoreError> {
+        let Some(mut listener) = store.listen_work().await? else {
+            return Ok(None);
+        };
+        let wake = Arc::new(SharedWake {
+            local: LocalWake::default(),
+            store,
+        });
+        let local = wake.local.0.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.next().await {
+                    Ok(zkpool_store::Heard::Work) => local.notify_waiters(),
+                    Ok(zkpool_store::Heard::Reconnecting) => {
+                        tracing::warn!("lost the database's notifications; reconnecting");
+                        local.notify_waiters();
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for work notifications; retrying in 1 s");
+                        local.notify_waiters();
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(Some(wake))
+    }
+}
+
+impl WorkSignal for SharedWake {
+    fn arm(&self) -> Armed {
+        self.local.arm()
+    }
+
+    fn wake_all(&self) {
+        self.local.wake_all();
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.notify_work().await {
+                // Other replicas' provers find the task at their next poll.
+                tracing::warn!(error = %e, "cannot notify other replicas of new work");
+            }
+        });
     }
 }
 

@@ -114,7 +114,7 @@ pub enum AgentEvent {
 /// How the agent runs.
 #[derive(Clone, Debug)]
 pub struct AgentConfig {
-    /// The pool's URL.
+    /// The pool's URL, or several replicas' URLs separated by commas (failover order).
     pub pool: String,
     /// The prover access key.
     pub key: String,

@@ -122,17 +122,34 @@ fn posting(from: &str, to: &str, amount: &str) -> Result<Posting, StoreError> {
 impl Store {
     /// Every journal entry in `seq` order, for `Ledger::replay` on start.
     pub async fn journal(&self) -> Result<Vec<Entry>, StoreError> {
+        self.journal_since(0).await
+    }
+
+    /// The journal entries from `seq` on, in order: what another replica committed since this
+    /// one last read (`seq` = its ledger's next sequence number).
+    pub async fn journal_since(&self, seq: u64) -> Result<Vec<Entry>, StoreError> {
+        let from = i64::try_from(seq).map_err(corrupt)?;
         let ops: Vec<(i64, String)> =
-            sqlx::query_as("SELECT seq, op FROM ledger_entries ORDER BY seq")
+            sqlx::query_as("SELECT seq, op FROM ledger_entries WHERE seq >= $1 ORDER BY seq")
+                .bind(from)
                 .fetch_all(&self.pool)
                 .await?;
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT seq, from_acct, to_acct, amount FROM ledger_postings ORDER BY seq, idx",
+            "SELECT seq, from_acct, to_acct, amount FROM ledger_postings WHERE seq >= $1
+             ORDER BY seq, idx",
         )
+        .bind(from)
         .fetch_all(&self.pool)
         .await?;
         let mut entries = Vec::with_capacity(ops.len());
-        for (seq, op) in ops {
+        for (i, (seq, op)) in ops.into_iter().enumerate() {
+            // Entries are dense from 0, so the journal from `from` has no gaps; checked.
+            if seq != from + i as i64 {
+                return Err(corrupt(format!(
+                    "journal entry {seq} where {} was due",
+                    from + i as i64
+                )));
+            }
             let op: Op = serde_json::from_str(&op).map_err(corrupt)?;
             entries.push(Entry {
                 seq: seq as u64,
@@ -140,13 +157,18 @@ impl Store {
                 postings: Vec::new(),
             });
         }
-        // Entries are dense from 0, so an entry's index is its seq; checked, not assumed.
-        for (seq, from, to, amount) in rows {
-            let e = entries
-                .get_mut(seq as usize)
-                .filter(|e| e.seq == seq as u64)
-                .ok_or_else(|| corrupt(format!("posting of unknown entry {seq}")))?;
-            e.postings.push(posting(&from, &to, &amount)?);
+        for (seq, from_acct, to, amount) in rows {
+            // A posting committed after the entries were read belongs to a later read.
+            let Some(e) = usize::try_from(seq - from)
+                .ok()
+                .and_then(|i| entries.get_mut(i))
+            else {
+                if seq >= from + entries.len() as i64 {
+                    continue;
+                }
+                return Err(corrupt(format!("posting of unknown entry {seq}")));
+            };
+            e.postings.push(posting(&from_acct, &to, &amount)?);
         }
         Ok(entries)
     }
@@ -213,6 +235,20 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.into_iter().map(|(n,)| n as u64).collect())
+    }
+
+    /// The quote nonces `tasks` were accepted with (tasks without one are left out).
+    pub async fn nonces_of(&self, tasks: &[TaskId]) -> Result<Vec<u64>, StoreError> {
+        let mut out = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            let n: Option<i64> =
+                sqlx::query_scalar("SELECT nonce FROM quote_nonces WHERE task_id = $1")
+                    .bind(t.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            out.extend(n.map(|n| n as u64));
+        }
+        Ok(out)
     }
 
     /// Inserts a paid task and, in the same transaction, the ledger entries `plan` returns for

@@ -53,6 +53,7 @@ pub use error::StoreError;
 pub use faults::{CollateralMove, Settle, Verdict};
 pub use keys::KeyRecord;
 pub use ledger::{DoneTask, EpochRecord, PostingRow, Proved};
+pub use postgres::{Heard, LedgerLock, WorkListener};
 pub use provers::ProverRecord;
 pub use split::{SplitParts, SplitSegment};
 pub use tasks::{
@@ -78,7 +79,10 @@ enum Backend {
     },
     /// PostgreSQL: writers are serialised by the database itself (see `postgres.rs`), so
     /// that several node processes on one database take turns as one process's tasks do.
-    Postgres,
+    Postgres {
+        /// Where it is, for the connection that listens for notifications.
+        url: String,
+    },
 }
 
 /// A write transaction as every state change takes it.
@@ -114,7 +118,9 @@ impl Store {
         Ok(Self {
             pool,
             blob_dir,
-            backend: Backend::Postgres,
+            backend: Backend::Postgres {
+                url: url.to_owned(),
+            },
         })
     }
 
@@ -126,7 +132,7 @@ impl Store {
                 let guard = write.lock().await;
                 Ok((Some(guard), self.pool.begin().await?))
             }
-            Backend::Postgres => {
+            Backend::Postgres { .. } => {
                 let mut tx = self.pool.begin().await?;
                 postgres::lock_writers(&mut tx).await?;
                 Ok((None, tx))
@@ -139,7 +145,40 @@ impl Store {
     pub(crate) fn lease_row_lock(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite { .. } => "",
-            Backend::Postgres => postgres::LEASE_ROW_LOCK,
+            Backend::Postgres { .. } => postgres::LEASE_ROW_LOCK,
+        }
+    }
+
+    /// Whether other processes may write this database too (PostgreSQL): then the ledger a
+    /// node keeps in memory must catch up on the journal under [`Store::lock_ledger`] before
+    /// it plans.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres { .. })
+    }
+
+    /// On a shared database, waits for and takes the database-wide ledger lock (see
+    /// [`LedgerLock`]); on SQLite, whose only writer is this process, there is none to take.
+    pub async fn lock_ledger(&self) -> Result<Option<LedgerLock>, StoreError> {
+        match self.backend {
+            Backend::Sqlite { .. } => Ok(None),
+            Backend::Postgres { .. } => postgres::lock_ledger(&self.pool).await.map(Some),
+        }
+    }
+
+    /// Tells every process listening on this database ([`Store::listen_work`]) that a task
+    /// became leasable. Nothing to tell on SQLite: its one process wakes its own waiters.
+    pub async fn notify_work(&self) -> Result<(), StoreError> {
+        if let Backend::Postgres { .. } = self.backend {
+            postgres::notify_work(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    /// On a shared database, a listener for [`Store::notify_work`] from any process.
+    pub async fn listen_work(&self) -> Result<Option<WorkListener>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite { .. } => Ok(None),
+            Backend::Postgres { url } => WorkListener::connect(url).await.map(Some),
         }
     }
 

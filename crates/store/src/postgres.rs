@@ -15,19 +15,24 @@
 //! what was committed when it began.
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::AnyPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool};
 
 use crate::{StoreError, Tx};
 
 /// Schema migrations, applied in order; the single row of `zkpool_schema` records how many
 /// ran. The same tables as SQLite's, in PostgreSQL's types (`BIGINT` for every integer,
 /// `BYTEA` for bytes, identity columns for ids the database assigns).
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_init.sql"),
+    include_str!("../migrations/postgres/0002_replicas.sql"),
+];
 
 /// Advisory lock keys (`pg_advisory_xact_lock`), one per purpose. The values are arbitrary;
 /// they only have to differ from each other and from other users of the same database.
 const WRITERS: i64 = 0x7a6b_706f_6f6c_0001;
 const MIGRATING: i64 = 0x7a6b_706f_6f6c_0002;
+const LEDGER: i64 = 0x7a6b_706f_6f6c_0003;
 
 /// Appended to the lease query: the picked task row stays locked until the lease commits,
 /// and rows other leasers hold are skipped rather than waited for.
@@ -49,6 +54,98 @@ pub(crate) async fn lock_writers(tx: &mut Tx) -> Result<(), StoreError> {
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Takes the ledger lock on a connection of its own (a session lock: it outlives
+/// transactions), waiting for the replica that holds it.
+pub(crate) async fn lock_ledger(pool: &AnyPool) -> Result<LedgerLock, StoreError> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(LEDGER)
+        .execute(&mut *conn)
+        .await?;
+    Ok(LedgerLock {
+        conn: Some(std::sync::Mutex::new(conn)),
+    })
+}
+
+/// The database-wide ledger lock, held by one replica while it catches up on the journal,
+/// plans entries against the balances it read and commits them: two replicas can then never
+/// plan against the same balance. Dropping it unlocks (on a spawned task, as unlocking is a
+/// query); a connection that cannot unlock is closed, which unlocks too.
+#[derive(Debug)]
+pub struct LedgerLock {
+    /// In a mutex only so that the lock is `Sync` (a connection is `Send` only) and can be
+    /// held across awaits by futures that borrow it; nothing ever locks it but `drop`.
+    conn: Option<std::sync::Mutex<PoolConnection<Any>>>,
+}
+
+impl Drop for LedgerLock {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        let mut conn = conn.into_inner().unwrap_or_else(|p| p.into_inner());
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            conn.close_on_drop();
+            return;
+        };
+        runtime.spawn(async move {
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(LEDGER)
+                .execute(&mut *conn)
+                .await;
+            if unlocked.is_err() {
+                conn.close_on_drop();
+            }
+        });
+    }
+}
+
+/// The notification channel on which replicas tell each other that work is ready.
+const WORK_CHANNEL: &str = "zkpool_work";
+
+/// Notifies every listener on the database that a task became leasable.
+pub(crate) async fn notify_work(pool: &AnyPool) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(WORK_CHANNEL)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// What a [`WorkListener`] heard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heard {
+    /// Some process said a task became leasable.
+    Work,
+    /// The connection was lost and is made again on the next call; whatever was said
+    /// meanwhile is lost, so a listener should act as if it heard work.
+    Reconnecting,
+}
+
+/// Listens, on a connection of its own, for `notify_work` from any process on the database
+/// (PostgreSQL's LISTEN/NOTIFY).
+#[derive(Debug)]
+pub struct WorkListener {
+    inner: sqlx::postgres::PgListener,
+}
+
+impl WorkListener {
+    pub(crate) async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut inner = sqlx::postgres::PgListener::connect(url).await?;
+        inner.listen(WORK_CHANNEL).await?;
+        Ok(Self { inner })
+    }
+
+    /// Waits for the next notification, reconnecting first if the last call lost the
+    /// connection; an error means the database could not be reached (call again later).
+    pub async fn next(&mut self) -> Result<Heard, StoreError> {
+        Ok(match self.inner.try_recv().await? {
+            Some(_) => Heard::Work,
+            None => Heard::Reconnecting,
+        })
+    }
 }
 
 /// Applies the migrations this database has not run yet, in one transaction under their own

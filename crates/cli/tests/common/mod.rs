@@ -55,8 +55,16 @@ pub fn start_node_with(dir: &Path, port: u16, extra: &[&str]) -> (Child, u16) {
             Some(addr.port())
         })
         .expect("the node printed its address");
-    // Keep draining its stderr so the node never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    // Keep draining its stderr so the node never blocks on a full pipe; shown with
+    // ZKPOOL_TEST_LOGS=1 when a test needs its story.
+    let show = std::env::var_os("ZKPOOL_TEST_LOGS").is_some();
+    std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            if show {
+                eprintln!("[node {bound}] {l}");
+            }
+        }
+    });
     (Child(child), bound)
 }
 

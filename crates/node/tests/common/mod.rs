@@ -39,6 +39,16 @@ impl TestNode {
     pub async fn start_with(config: NodeConfig, backends: Backends) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path()).await.unwrap());
+        Self::start_on(config, backends, store, dir).await
+    }
+
+    /// A node on `store` (a replica, when another node shares its database).
+    pub async fn start_on(
+        config: NodeConfig,
+        backends: Backends,
+        store: Arc<Store>,
+        dir: tempfile::TempDir,
+    ) -> Self {
         let node = Node::new(store.clone(), backends, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
