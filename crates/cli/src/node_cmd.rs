@@ -168,6 +168,16 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let mut config = args.config()?;
     let store = open_store(&args.data_dir, args.database.as_deref()).await?;
     let signer = crate::settlement_cmd::load_pool_key(&args.data_dir)?;
+    let address = signer.address().to_string();
+    let pinned = store.pin_pool_signer(&address).await?;
+    anyhow::ensure!(
+        pinned == address,
+        "this database's pool signs quotes as {pinned}, but {} holds the key of {address}: \
+         replicas of one pool share one signing key, so copy pool.key from a running replica \
+         into {} and start again",
+        args.data_dir.join("pool.key").display(),
+        args.data_dir.display()
+    );
     config.chain = args.chain.config(&signer).await?;
     match &config.chain {
         None => eprintln!(

@@ -18,7 +18,9 @@ use zkpool_types::api::TaskView;
 use zkpool_types::{TaskId, TaskState};
 
 mod common;
-use common::{create_key, create_key_with, start_node, start_node_with, zkpool, Child};
+use common::{
+    assert_done_once, create_key, create_key_with, start_node, start_node_with, zkpool, Child,
+};
 use zkpool_store::testing::TestDatabase;
 
 fn repo_root() -> PathBuf {
@@ -292,18 +294,6 @@ async fn node_killed_mid_run_restarts_and_loses_nothing() {
     drop(node);
     let store = zkpool_store::Store::open(dir.path()).await.unwrap();
     assert_done_once(&store, &ids).await;
-}
-
-/// Each of `ids` has exactly one lease that ended `done`: proved once, paid once.
-async fn assert_done_once(store: &zkpool_store::Store, ids: &[TaskId]) {
-    for id in ids {
-        let leases = store.leases_of(*id).await.unwrap();
-        let done = leases
-            .iter()
-            .filter(|(_, o)| o.as_deref() == Some("done"))
-            .count();
-        assert_eq!(done, 1, "task {id} leases: {leases:?}");
-    }
 }
 
 /// `zkpool node --database postgres://…`: keys created in the database, a prover proves

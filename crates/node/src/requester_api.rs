@@ -160,12 +160,12 @@ pub async fn get_blob(
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(&hash)?;
     readable(&node, &caller, &hash).await?;
-    let (file, size) = node
+    let (bytes, size) = node
         .store
         .open_blob(&hash)
         .await?
         .ok_or_else(|| ApiError::not_found("blob", hash))?;
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let body = Body::from_stream(bytes);
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),

@@ -1,11 +1,25 @@
+//! Blobs: content-addressed by SHA-256, metadata in the `blobs` table, bytes where the
+//! backend keeps them. On SQLite (one node) the bytes are files in the data directory; on
+//! PostgreSQL (replicas that may share no disk) they are rows of `blob_chunks`, 1 MiB each,
+//! written in the same transaction as the blob's row, so a blob one replica stored is one
+//! every replica can serve the moment the upload answers.
+
 use std::path::{Path, PathBuf};
 
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zkpool_types::api::{BlobStored, Role};
 use zkpool_types::{BlobHash, KeyId};
 
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
+
+/// Most bytes in one row of `blob_chunks` (PostgreSQL): big enough that a 256 MiB upload is
+/// 256 rows, small enough that serving a blob holds one chunk in memory at a time.
+const CHUNK: usize = 1 << 20;
+
+/// A stored blob's bytes as a stream of chunks, for a response body.
+pub type BlobStream = BoxStream<'static, Result<bytes::Bytes, StoreError>>;
 
 /// Streams one upload to a temp file while hashing and counting it. Nothing is visible to
 /// readers until [`Store::commit_blob`]; dropping the writer removes the temp file.
@@ -159,15 +173,21 @@ impl Store {
             .rows_affected();
             let stored = touched > 0;
             if !stored {
-                let dest = self.blob_path(&hash);
-                let parent = dest.parent().unwrap_or(Path::new("."));
-                tokio::fs::create_dir_all(parent)
-                    .await
-                    .map_err(|e| StoreError::io(parent, e))?;
-                tokio::fs::rename(&w.path, &dest)
-                    .await
-                    .map_err(|e| StoreError::io(&dest, e))?;
-                w.committed = true;
+                match self.backend {
+                    Backend::Sqlite { .. } => {
+                        let dest = self.blob_path(&hash);
+                        let parent = dest.parent().unwrap_or(Path::new("."));
+                        tokio::fs::create_dir_all(parent)
+                            .await
+                            .map_err(|e| StoreError::io(parent, e))?;
+                        tokio::fs::rename(&w.path, &dest)
+                            .await
+                            .map_err(|e| StoreError::io(&dest, e))?;
+                        w.committed = true;
+                    }
+                    // The temp file goes when the writer drops, after the chunks committed.
+                    Backend::Postgres { .. } => insert_chunks(&mut tx, &hash, &w.path).await?,
+                }
                 sqlx::query(
                     "INSERT INTO blobs (hash, size, created_ms, used_ms) VALUES ($1, $2, $3, $4)",
                 )
@@ -254,6 +274,12 @@ impl Store {
                     .bind(hash)
                     .execute(&mut *tx)
                     .await?;
+                if let Backend::Postgres { .. } = self.backend {
+                    sqlx::query("DELETE FROM blob_chunks WHERE hash = $1")
+                        .bind(hash)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
             Ok(doomed)
         }
@@ -264,11 +290,13 @@ impl Store {
             let hash: BlobHash = hex
                 .parse()
                 .map_err(|_| StoreError::Corrupt(format!("blob hash {hex:?}")))?;
-            let path = self.blob_path(&hash);
-            match tokio::fs::remove_file(&path).await {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::io(&path, e)),
+            if let Backend::Sqlite { .. } = self.backend {
+                let path = self.blob_path(&hash);
+                match tokio::fs::remove_file(&path).await {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(StoreError::io(&path, e)),
+                }
             }
             out.blobs += 1;
             out.bytes += u64::try_from(size).unwrap_or(0);
@@ -307,24 +335,41 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// The blob as an open file and its size, for streaming; `None` when it is not stored.
+    /// The blob's bytes as a stream and its size, for serving it; `None` when it is not
+    /// stored. One chunk is in memory at a time.
     pub async fn open_blob(
         &self,
         hash: &BlobHash,
-    ) -> Result<Option<(tokio::fs::File, u64)>, StoreError> {
-        if !self.has_blob(hash).await? {
+    ) -> Result<Option<(BlobStream, u64)>, StoreError> {
+        let size: Option<i64> = sqlx::query_scalar("SELECT size FROM blobs WHERE hash = $1")
+            .bind(hash.to_hex())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(size) = size else {
             return Ok(None);
-        }
-        let path = self.blob_path(hash);
-        let file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| StoreError::io(&path, e))?;
-        let size = file
-            .metadata()
-            .await
-            .map_err(|e| StoreError::io(&path, e))?
-            .len();
-        Ok(Some((file, size)))
+        };
+        let size = u64::try_from(size)
+            .map_err(|_| StoreError::Corrupt(format!("blob {hash} size {size}")))?;
+        let stream = match self.backend {
+            Backend::Sqlite { .. } => {
+                let path = self.blob_path(hash);
+                let file = tokio::fs::File::open(&path)
+                    .await
+                    .map_err(|e| StoreError::io(&path, e))?;
+                tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024)
+                    .map_err(move |e| StoreError::io(&path, e))
+                    .boxed()
+            }
+            Backend::Postgres { .. } => {
+                let pool = self.pool.clone();
+                let hex = hash.to_hex();
+                let chunks = size.div_ceil(CHUNK as u64);
+                futures::stream::iter(0..chunks)
+                    .then(move |idx| chunk(pool.clone(), hex.clone(), idx))
+                    .boxed()
+            }
+        };
+        Ok(Some((stream, size)))
     }
 
     /// Stores bytes already in memory (the node's own: proofs, segment inputs; no quota).
@@ -345,15 +390,69 @@ impl Store {
 
     /// The blob's bytes, or `None` when it is not stored.
     pub async fn read_blob(&self, hash: &BlobHash) -> Result<Option<Vec<u8>>, StoreError> {
-        if !self.has_blob(hash).await? {
+        let Some((stream, size)) = self.open_blob(hash).await? else {
             return Ok(None);
+        };
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        let mut stream = stream;
+        while let Some(chunk) = stream.try_next().await? {
+            bytes.extend_from_slice(&chunk);
         }
-        let path = self.blob_path(hash);
-        tokio::fs::read(&path)
-            .await
-            .map(Some)
-            .map_err(|e| StoreError::io(&path, e))
+        if bytes.len() as u64 != size {
+            return Err(StoreError::Corrupt(format!(
+                "blob {hash}: {} bytes stored, {size} recorded",
+                bytes.len()
+            )));
+        }
+        Ok(Some(bytes))
     }
+}
+
+/// Copies the upload at `path` into `blob_chunks` under `hash`, in the caller's transaction.
+async fn insert_chunks(tx: &mut crate::Tx, hash: &BlobHash, path: &Path) -> Result<(), StoreError> {
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| StoreError::io(path, e))?;
+    let mut buf = vec![0u8; CHUNK];
+    for idx in 0i64.. {
+        let mut filled = 0;
+        while filled < CHUNK {
+            let n = file
+                .read(&mut buf[filled..])
+                .await
+                .map_err(|e| StoreError::io(path, e))?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            break;
+        }
+        sqlx::query("INSERT INTO blob_chunks (hash, idx, data) VALUES ($1, $2, $3)")
+            .bind(hash.to_hex())
+            .bind(idx)
+            .bind(buf[..filled].to_vec())
+            .execute(&mut **tx)
+            .await?;
+        if filled < CHUNK {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Chunk `idx` of blob `hex` from `blob_chunks`; a missing chunk is corruption (the blob's
+/// row and its chunks commit and go together).
+async fn chunk(pool: sqlx::AnyPool, hex: String, idx: u64) -> Result<bytes::Bytes, StoreError> {
+    let data: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT data FROM blob_chunks WHERE hash = $1 AND idx = $2")
+            .bind(&hex)
+            .bind(idx as i64)
+            .fetch_optional(&pool)
+            .await?;
+    data.map(bytes::Bytes::from)
+        .ok_or_else(|| StoreError::Corrupt(format!("blob {hex}: chunk {idx} missing")))
 }
 
 #[cfg(test)]

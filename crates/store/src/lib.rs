@@ -8,8 +8,8 @@
 //!                    tasks settled on the pool contract and the event cursor (chain.rs)
 //!     blobs/ab/cd…   artifact and proof bytes, named by their sha256, written once
 //!
-//!   or, with Store::open_postgres, the same tables in a PostgreSQL database (blobs stay in
-//!   the data directory)
+//!   or, with Store::open_postgres, the same tables in a PostgreSQL database, blob bytes
+//!   included (blob_chunks, 1 MiB rows), so replicas on different machines share them all
 //! ```
 //!
 //! One body of SQL serves both databases: queries go through sqlx's `Any` driver with `$1`
@@ -22,7 +22,8 @@
 //! transactions never fail with `BUSY` half-way; on PostgreSQL under one advisory lock of the
 //! database, so that writers in several processes are serialised too. A blob file is
 //! complete before its row exists (write to a temp file, fsync, rename, then insert), so a
-//! crash never leaves a row pointing at half a file. With WAL and `synchronous = NORMAL` a
+//! crash never leaves a row pointing at half a file; on PostgreSQL a blob's chunks commit in
+//! its row's transaction. With WAL and `synchronous = NORMAL` a
 //! committed SQLite transaction survives a `kill -9` of the node; a power loss may lose the
 //! last commits but never corrupts the database.
 //!
@@ -47,7 +48,7 @@ use std::path::{Path, PathBuf};
 use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
-pub use blobs::{BlobWriter, Collected, Uploader};
+pub use blobs::{BlobStream, BlobWriter, Collected, Uploader};
 pub use chain::{ChainDue, ChainProgress, ChainQuoted, ChainTaskRow};
 pub use error::StoreError;
 pub use faults::{CollateralMove, Settle, Verdict};
@@ -109,8 +110,9 @@ impl Store {
     }
 
     /// Opens the store on the PostgreSQL database at `url` (`postgres://USER@HOST/DB`),
-    /// migrating its schema, with blobs in `data_dir`. Several processes may open the same
-    /// database: migrations run once, and their write transactions take turns.
+    /// migrating its schema. Blobs are kept in the database too (`data_dir` holds only
+    /// uploads in progress), so several processes may open the same database from different
+    /// machines: migrations run once, and their write transactions take turns.
     pub async fn open_postgres(url: &str, data_dir: &Path) -> Result<Self, StoreError> {
         let blob_dir = blob_dir(data_dir).await?;
         let pool = postgres::connect(url).await?;
@@ -172,6 +174,33 @@ impl Store {
             postgres::notify_work(&self.pool).await?;
         }
         Ok(())
+    }
+
+    /// On a shared database, records `address` as the pool's quote signer if none is yet, and
+    /// answers the one recorded: a replica whose signing key differs from the first one's
+    /// would sign quotes that every other replica refuses, so it should not start. On SQLite,
+    /// whose one process has one key, nothing is recorded and `address` is the answer.
+    pub async fn pin_pool_signer(&self, address: &str) -> Result<String, StoreError> {
+        if let Backend::Sqlite { .. } = self.backend {
+            return Ok(address.to_owned());
+        }
+        let (_w, mut tx) = self.begin_write().await?;
+        let r: Result<String, StoreError> = async {
+            sqlx::query(
+                "INSERT INTO pool_identity (name, value) SELECT 'signer', $1
+                 WHERE NOT EXISTS (SELECT 1 FROM pool_identity WHERE name = 'signer')",
+            )
+            .bind(address)
+            .execute(&mut *tx)
+            .await?;
+            Ok(
+                sqlx::query_scalar("SELECT value FROM pool_identity WHERE name = 'signer'")
+                    .fetch_one(&mut *tx)
+                    .await?,
+            )
+        }
+        .await;
+        finish_tx(tx, r).await
     }
 
     /// On a shared database, a listener for [`Store::notify_work`] from any process.

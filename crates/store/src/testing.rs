@@ -82,3 +82,163 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// A PostgreSQL server of one test's own (`initdb` and `pg_ctl` in a temporary directory),
+/// for tests that stop or restart the database under a running node. Removed when dropped.
+///
+/// The server binaries are Debian's (`/usr/lib/postgresql/*/bin`, the newest). As root, the
+/// server runs as the `postgres` user (PostgreSQL refuses to run as root).
+#[derive(Debug)]
+pub struct PrivateCluster {
+    root: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl PrivateCluster {
+    /// Creates and starts the cluster; `None` (skip) when the server binaries are not
+    /// installed, outside CI.
+    ///
+    /// # Panics
+    /// On CI when the binaries are missing, and when the cluster cannot be created or started.
+    pub fn start() -> Option<Self> {
+        let Some(bin) = server_binaries() else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true and PostgreSQL's server binaries (initdb, pg_ctl) are not installed"
+            );
+            eprintln!(
+                "\n!!! SKIPPED: PostgreSQL's server binaries (initdb, pg_ctl) are not installed \
+                 (apt-get install postgresql; on CI this fails) !!!\n"
+            );
+            return None;
+        };
+        let root = std::env::temp_dir().join(format!("zkpool_pg_{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(root.join("sock")).expect("create the cluster's directory");
+        // Root? `id -u` says so without a libc binding.
+        let as_postgres = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout.starts_with(b"0\n"))
+            .unwrap_or(false);
+        if as_postgres {
+            let owned = std::process::Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&root)
+                .status()
+                .expect("run chown");
+            assert!(
+                owned.success(),
+                "cannot give {} to postgres",
+                root.display()
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let cluster = Self {
+            root,
+            bin,
+            port,
+            as_postgres,
+        };
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &cluster.data(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        cluster.start_server();
+        Some(cluster)
+    }
+
+    /// The server's URL, database `postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops the server (fast: clients are disconnected, open transactions roll back).
+    pub fn stop(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    /// Starts the stopped server again on the same port.
+    pub fn start_server(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.root.join("sock").display()
+        );
+        let log = self.root.join("server.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data(), "-l", &log, "-o", &opts, "-w", "start"],
+        );
+    }
+
+    fn data(&self) -> String {
+        self.root.join("data").display().to_string()
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let exe = self.bin.join(tool);
+        let mut cmd = if self.as_postgres {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        let out = cmd
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {tool}: {e}"));
+        assert!(
+            out.status.success(),
+            "{tool} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let exe = self.bin.join("pg_ctl");
+        let data = self.data();
+        let args = ["-D", data.as_str(), "-m", "immediate", "-w", "stop"];
+        let _ = if self.as_postgres {
+            std::process::Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&exe)
+                .args(args)
+                .output()
+        } else {
+            std::process::Command::new(&exe).args(args).output()
+        };
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// The newest installed PostgreSQL's server binaries, or `None`.
+fn server_binaries() -> Option<std::path::PathBuf> {
+    let mut found: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin)
+}

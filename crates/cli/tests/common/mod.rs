@@ -87,3 +87,40 @@ pub fn create_key_with(dir: &Path, role: &str, name: &str, extra: &[&str]) -> St
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// Each of `ids` has exactly one lease that ended `done`: proved once, paid once.
+pub async fn assert_done_once(store: &zkpool_store::Store, ids: &[zkpool_types::TaskId]) {
+    for id in ids {
+        let leases = store.leases_of(*id).await.unwrap();
+        let done = leases
+            .iter()
+            .filter(|(_, o)| o.as_deref() == Some("done"))
+            .count();
+        assert_eq!(done, 1, "task {id} leases: {leases:?}");
+    }
+}
+
+/// Starts `zkpool prover` with `key` on the pool replicas `pools` (tried in order), its
+/// stderr shown with ZKPOOL_TEST_LOGS=1.
+pub fn spawn_prover(pools: &[&str], key: &str, name: &str, jobs: u32) -> Child {
+    let logs = std::env::var_os("ZKPOOL_TEST_LOGS").is_some();
+    Child(
+        zkpool(&[
+            "prover",
+            "--pool",
+            &pools.join(","),
+            "--key",
+            key,
+            "--name",
+            name,
+        ])
+        .args(["--jobs", &jobs.to_string()])
+        .stderr(if logs {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
+        .spawn()
+        .unwrap(),
+    )
+}
