@@ -42,7 +42,8 @@ pub struct BenchArgs {
     #[arg(long)]
     store: bool,
     /// Store rows: also on this PostgreSQL database (`postgres://USER@HOST/DB`; its tables are
-    /// created if missing, and the rows it writes are left there).
+    /// created if missing, and the rows it writes are left there), through 1, 2 and 3
+    /// replicas (stores with connection pools of their own, the provers spread over them).
     #[arg(long, value_name = "URL", requires = "store")]
     database: Option<String>,
     /// Only the split-proving benchmarks: speed-up on 1, 2, 4 provers, plan and join overhead,
@@ -220,8 +221,17 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
         let store = zkpool_store::Store::open(dir.path()).await?;
         crate::bench_store::rows(&mut table, store, "SQLite").await?;
         if let Some(url) = &a.database {
-            let store = zkpool_store::Store::open_postgres(url, dir.path()).await?;
-            crate::bench_store::rows(&mut table, store, "PostgreSQL").await?;
+            // One replica, then two and three: stores of their own on the same database,
+            // the provers spread over them.
+            for n in 1..=3 {
+                let mut replicas = Vec::new();
+                for _ in 0..n {
+                    replicas.push(zkpool_store::Store::open_postgres(url, dir.path()).await?);
+                }
+                let provers: &[usize] = if n == 1 { &[1, 4] } else { &[4] };
+                crate::bench_store::replica_rows(&mut table, replicas, "PostgreSQL", provers)
+                    .await?;
+            }
         }
         println!("{table}");
         return Ok(());

@@ -216,7 +216,12 @@ impl Store {
             return Ok(Ok(None));
         }
         // `systems` holds only our own enum's fixed names, so formatting them in is safe.
-        let sql = format!(
+        // The order: tasks this key has not already tried and failed first, then tasks whose
+        // split siblings it does not hold (so one split task spreads over provers), then the
+        // oldest. The first query asks for the best class alone, in the order of the
+        // `(state, id)` index, and stops at its first row: the common case, and cheap however
+        // long the queue. Only when no task is in that class does the second sort the rest.
+        let select = format!(
             "SELECT t.id, t.spec, t.work, t.token, t.statement, t.collateral,
                     COALESCE((SELECT MAX(l.ended_ms) FROM leases l
                               WHERE l.task_id = t.id AND l.ended_ms > t.created_ms), t.created_ms)
@@ -226,25 +231,32 @@ impl Store {
                                            WHERE h.state = 'leased' AND h.prover_id = $2)
                AND t.collateral <= $4
                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
-                               AND l.fault IN ('invalid_proof', 'artifact_report', 'false_report'))
-             ORDER BY EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
-                              AND l.outcome IS NOT NULL AND l.outcome != 'done'),
-               EXISTS (SELECT 1 FROM tasks s WHERE t.parent_id IS NOT NULL
-                       AND s.parent_id = t.parent_id AND s.state = 'leased' AND s.prover_id = $2),
-               t.id
-             LIMIT 1 {}",
+                               AND l.fault IN ('invalid_proof', 'artifact_report', 'false_report'))",
             systems.join(","),
-            self.lease_row_lock(),
         );
+        let tried = "EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
+                              AND l.outcome IS NOT NULL AND l.outcome != 'done')";
+        let sibling_held = "EXISTS (SELECT 1 FROM tasks s WHERE t.parent_id IS NOT NULL
+                       AND s.parent_id = t.parent_id AND s.state = 'leased' AND s.prover_id = $2)";
+        let lock = self.lease_row_lock();
+        let best =
+            format!("{select} AND NOT {tried} AND NOT {sibling_held} ORDER BY t.id LIMIT 1 {lock}");
+        let sql = format!("{select} ORDER BY {tried}, {sibling_held}, t.id LIMIT 1 {lock}");
         let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
-            let row: Option<LeaseRow> = sqlx::query_as(&sql)
-                .bind(prover.hardware.memory_bytes as i64)
-                .bind(prover.id.0)
-                .bind(prover.key_id.0)
-                .bind(i64::try_from(limits.stake_available).unwrap_or(i64::MAX))
-                .fetch_optional(&mut *tx)
-                .await?;
+            let mut row: Option<LeaseRow> = None;
+            for sql in [&best, &sql] {
+                row = sqlx::query_as(sql)
+                    .bind(prover.hardware.memory_bytes as i64)
+                    .bind(prover.id.0)
+                    .bind(prover.key_id.0)
+                    .bind(i64::try_from(limits.stake_available).unwrap_or(i64::MAX))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if row.is_some() {
+                    break;
+                }
+            }
             let Some((task, spec, work, token, statement, collateral, queued_ms)) = row else {
                 return Ok(Ok(None));
             };
