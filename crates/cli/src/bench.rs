@@ -160,9 +160,28 @@ async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
     let (pid, url) = (node.pid, node.url.clone());
     let idle_rss = proc_status_mib(&pid.to_string(), "VmRSS:")?;
     let key = node.admin.create_key(Role::Prover, "idle-fleet").await?;
+    let tasks = idle_fleet(&[url], &key.secret, n, Duration::from_secs(2)).await?;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let rss = proc_status_mib(&pid.to_string(), "VmRSS:")?;
+    for t in tasks {
+        t.abort();
+    }
+    let mut child = node.child;
+    let _ = child.kill().await;
+    Ok((idle_rss, rss))
+}
+
+/// Connects `n` idle provers with prover key `secret`, spread over `urls`: each says hello,
+/// then heartbeats and long-polls for `poll` in turn, as agents do, until its task is aborted.
+async fn idle_fleet(
+    urls: &[String],
+    secret: &str,
+    n: usize,
+    poll: Duration,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let mut tasks = Vec::new();
     for i in 0..n {
-        let client = Client::new(&url, &key.secret)?;
+        let client = Client::new(&urls[i % urls.len()], secret)?;
         let mut hw =
             zkpool_prover::detect_hardware(&format!("idle-{i}"), vec![ProofSystem::Groth16]);
         hw.gpus.clear();
@@ -175,18 +194,54 @@ async fn node_rss_mib(n: usize) -> anyhow::Result<(f64, f64)> {
         tasks.push(tokio::spawn(async move {
             loop {
                 let _ = client.heartbeat(w.prover_id, vec![]).await;
-                let _ = client.lease(w.prover_id, Duration::from_secs(2)).await;
+                let _ = client.lease(w.prover_id, poll).await;
             }
         }));
     }
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let rss = proc_status_mib(&pid.to_string(), "VmRSS:")?;
+    Ok(tasks)
+}
+
+/// Starts `replicas` `zkpool node` processes on the PostgreSQL database `url` (the first's
+/// pool key copied to the others), connects `n` idle provers spread over them (hello, then
+/// heartbeat and a 20 s long-poll in turn, as agents do) and reads each replica's resident
+/// memory.
+async fn replica_rss_mib(url: &str, replicas: usize, n: usize) -> anyhow::Result<Vec<f64>> {
+    // Every idle prover connects from loopback: one address, so its cap is lifted too.
+    let flags = [
+        "--database",
+        url,
+        "--prover-rate",
+        "10000/10000",
+        "--max-connections-per-addr",
+        "4096",
+    ];
+    let mut nodes = vec![crate::bench_flood::start_node(None, &flags).await?];
+    for _ in 1..replicas {
+        let dir = tempfile::tempdir()?;
+        std::fs::copy(
+            nodes[0].dir.path().join("pool.key"),
+            dir.path().join("pool.key"),
+        )?;
+        nodes.push(crate::bench_flood::start_node_in(dir, None, &flags).await?);
+    }
+    let key = nodes[0]
+        .admin
+        .create_key(Role::Prover, "idle-fleet")
+        .await?;
+    let urls: Vec<String> = nodes.iter().map(|n| n.url.clone()).collect();
+    let tasks = idle_fleet(&urls, &key.secret, n, Duration::from_secs(20)).await?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let mut rss = Vec::new();
+    for node in &nodes {
+        rss.push(proc_status_mib(&node.pid.to_string(), "VmRSS:")?);
+    }
     for t in tasks {
         t.abort();
     }
-    let mut child = node.child;
-    let _ = child.kill().await;
-    Ok((idle_rss, rss))
+    for mut node in nodes {
+        let _ = node.child.kill().await;
+    }
+    Ok(rss)
 }
 
 /// A memory line of `/proc/{process}/status` (`"VmRSS:"`, `"VmHWM:"`, …) in MiB; `process` is
@@ -232,6 +287,20 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
                 crate::bench_store::replica_rows(&mut table, replicas, "PostgreSQL", provers)
                     .await?;
             }
+            eprintln!(
+                "measuring replica memory with {} idle provers over 3 replicas…",
+                a.idle_provers
+            );
+            let rss = replica_rss_mib(url, 3, a.idle_provers).await?;
+            let each: Vec<String> = rss.iter().map(|r| format!("{r:.1}")).collect();
+            table.row(vec![
+                format!(
+                    "node RSS per replica, {} idle provers over 3",
+                    a.idle_provers
+                ),
+                format!("{} MiB", each.join(" / ")),
+                "≤ 100 MiB each".into(),
+            ]);
         }
         println!("{table}");
         return Ok(());

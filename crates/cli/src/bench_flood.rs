@@ -87,9 +87,9 @@ pub(crate) struct NodeProcess {
     pub child: tokio::process::Child,
     pub pid: u32,
     pub url: String,
-    /// A client with the node's admin key.
+    /// A client with the node's admin key (the first replica's only).
     pub admin: Client,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 /// Where the load must not run: on a machine of several cores (and with `taskset`), the node
@@ -113,7 +113,15 @@ fn pin() -> Option<String> {
 /// port itself and prints it; reading it back leaves no window in which another process could
 /// take a port picked in advance.
 pub(crate) async fn start_node(core: Option<&str>, extra: &[&str]) -> anyhow::Result<NodeProcess> {
-    let dir = tempfile::tempdir()?;
+    start_node_in(tempfile::tempdir()?, core, extra).await
+}
+
+/// [`start_node`] in the data directory `dir` (one prepared with a pool key, for a replica).
+pub(crate) async fn start_node_in(
+    dir: tempfile::TempDir,
+    core: Option<&str>,
+    extra: &[&str],
+) -> anyhow::Result<NodeProcess> {
     let exe = std::env::current_exe()?;
     let mut command = match core {
         Some(c) => {
@@ -148,14 +156,15 @@ pub(crate) async fn start_node(core: Option<&str>, extra: &[&str]) -> anyhow::Re
     };
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let url = format!("http://{addr}");
-    let secret = std::fs::read_to_string(dir.path().join("admin.key"))?;
+    // A replica after the first finds the admin key in the database, not in its directory.
+    let secret = std::fs::read_to_string(dir.path().join("admin.key")).unwrap_or_default();
     let admin = Client::new(&url, secret.trim())?;
     Ok(NodeProcess {
         child,
         pid,
         url,
         admin,
-        _dir: dir,
+        dir,
     })
 }
 
