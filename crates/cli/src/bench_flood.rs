@@ -74,7 +74,8 @@ struct Outcome {
     peak_rss_mib: f64,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p` quantile (0 to 1) of `sorted`, an ascending list; NaN when it is empty.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ use zkpool_types::{TaskId, TaskState};
 
 mod common;
 use common::{
-    assert_done_once, create_key, create_key_with, start_node, start_node_with, zkpool, Child,
+    assert_done_once, create_key, create_key_with, spawn_prover, start_node, start_node_with, Child,
 };
 use zkpool_store::testing::TestDatabase;
 
@@ -250,22 +249,7 @@ async fn node_killed_mid_run_restarts_and_loses_nothing() {
     let _provers: Vec<Child> = prover_keys
         .iter()
         .enumerate()
-        .map(|(i, k)| {
-            Child(
-                zkpool(&[
-                    "prover",
-                    "--pool",
-                    &url,
-                    "--key",
-                    k,
-                    "--name",
-                    &format!("rig-{}", i + 1),
-                ])
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-            )
-        })
+        .map(|(i, k)| spawn_prover(&[&url], k, &format!("rig-{}", i + 1), 1))
         .collect();
     let mut ids = Vec::new();
     for i in 0..4 {
@@ -316,20 +300,7 @@ async fn a_node_on_postgres_proves_survives_a_kill_and_keeps_its_state() {
         client.status().await.is_ok()
     })
     .await;
-    let _prover = Child(
-        zkpool(&[
-            "prover",
-            "--pool",
-            &pool,
-            "--key",
-            &prover_key,
-            "--name",
-            "rig-1",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap(),
-    );
+    let _prover = spawn_prover(&[&pool], &prover_key, "rig-1", 1);
     let mut ids = Vec::new();
     for i in 0..3 {
         ids.push(submit_circuit(&client, &MULTIPLIER, i).await.unwrap());

@@ -46,7 +46,7 @@ async fn close_current(node: &Node, only_when_due: bool) -> Result<Option<EpochV
     let mut books = node.settlement.books(&node.store, cfg).await?;
     let now = node.now_ms();
     let epoch = node.store.current_epoch(now).await?;
-    if only_when_due && now - epoch.started_ms < cfg.epoch_length.as_millis() as i64 {
+    if only_when_due && !is_due(cfg, &epoch, now) {
         return Ok(None);
     }
     let done = node.store.done_tasks(epoch.started_ms, now).await?;
@@ -129,10 +129,15 @@ pub async fn current(node: &Node) -> Result<zkpool_types::api::EpochNow, ApiErro
 /// Closes the epoch when it has run for the configured length (the reaper calls this).
 pub async fn epoch_tick(node: &Node) -> Result<(), ApiError> {
     // Cheap look first, without the ledger lock; decided again under it.
-    let epoch = node.store.current_epoch(node.now_ms()).await?;
-    let len = node.config.settlement.epoch_length.as_millis() as i64;
-    if node.now_ms() - epoch.started_ms >= len {
+    let now = node.now_ms();
+    let epoch = node.store.current_epoch(now).await?;
+    if is_due(&node.config.settlement, &epoch, now) {
         close_current(node, true).await?;
     }
     Ok(())
+}
+
+/// Whether `epoch` has run its configured length at `now`.
+fn is_due(cfg: &crate::SettlementConfig, epoch: &zkpool_store::EpochRecord, now: i64) -> bool {
+    now - epoch.started_ms >= cfg.epoch_length.as_millis() as i64
 }

@@ -390,11 +390,10 @@ impl Store {
 
     /// The blob's bytes, or `None` when it is not stored.
     pub async fn read_blob(&self, hash: &BlobHash) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some((stream, size)) = self.open_blob(hash).await? else {
+        let Some((mut stream, size)) = self.open_blob(hash).await? else {
             return Ok(None);
         };
         let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        let mut stream = stream;
         while let Some(chunk) = stream.try_next().await? {
             bytes.extend_from_slice(&chunk);
         }

@@ -151,13 +151,6 @@ impl Store {
         }
     }
 
-    /// Whether other processes may write this database too (PostgreSQL): then the ledger a
-    /// node keeps in memory must catch up on the journal under [`Store::lock_ledger`] before
-    /// it plans.
-    pub fn is_shared(&self) -> bool {
-        matches!(self.backend, Backend::Postgres { .. })
-    }
-
     /// On a shared database, waits for and takes the database-wide ledger lock (see
     /// [`LedgerLock`]); on SQLite, whose only writer is this process, there is none to take.
     pub async fn lock_ledger(&self) -> Result<Option<LedgerLock>, StoreError> {
