@@ -26,7 +26,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 pub use zkpool_planner::MemoryModel;
-use zkpool_types::{ArtifactRole, BlobHash, ProofSystem};
+use zkpool_types::{ArtifactRole, BlobHash, Claim, ClaimRef, ProofSystem};
 
 /// One artifact's bytes and their sha256, the key under which a backend may cache what it
 /// parsed from them.
@@ -119,6 +119,33 @@ pub trait ProofBackend: Send + Sync + 'static {
     /// The backend's split proving, when its tasks can be cut into segments.
     fn splitter(&self) -> Option<&dyn SplitBackend> {
         None
+    }
+
+    /// Checks that `statement` (from [`ProofBackend::inspect`], or a split task's
+    /// [`SplitTrace::statement`]) states exactly `claim`, so a leg of a multi-prover task
+    /// cannot prove something else. A system with public signals reads `signals` (which claim
+    /// value each signal is, in order; every claim value must appear); a system that derives
+    /// its statement from the claim ignores them. `Err(Mismatch)` names the first difference.
+    /// The default: this system cannot prove a multi-prover claim.
+    fn encodes_claim(
+        &self,
+        claim: &Claim,
+        signals: &[ClaimRef],
+        statement: &[u8],
+    ) -> Result<(), BackendError> {
+        let _ = (claim, signals, statement);
+        Err(BackendError::Mismatch(format!(
+            "{} cannot prove a multi-prover claim",
+            self.system()
+        )))
+    }
+
+    /// What a verifier outside the pool checks this task's proofs with, as bytes the bundle
+    /// carries: for Groth16 the snarkjs verification key JSON; empty where the statement
+    /// already binds everything (Miden: the program hash).
+    fn verifying_key(&self, artifacts: &Artifacts) -> Result<Vec<u8>, BackendError> {
+        let _ = artifacts;
+        Ok(Vec::new())
     }
 }
 

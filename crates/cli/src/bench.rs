@@ -70,6 +70,11 @@ pub struct BenchArgs {
     /// Flood: clients without a key, and as many of the abusive requester.
     #[arg(long, default_value_t = 16)]
     flood_clients: usize,
+    /// Only the multi-prover benchmarks: the 2-of-2 demo task against its slower leg alone,
+    /// and a race of 2 against one prover per task with one prover slowed (see
+    /// `bench_multi.rs`).
+    #[arg(long)]
+    multiprover: bool,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -269,6 +274,9 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
     }
     if a.flood {
         return crate::bench_flood::run(a.flood_seconds, a.flood_clients).await;
+    }
+    if a.multiprover {
+        return crate::bench_multi::run(a.runs).await;
     }
     if a.store {
         let mut table = Table::new(&["measurement", "value", "target"]);

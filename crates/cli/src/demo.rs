@@ -31,12 +31,15 @@ use crate::table::{ms, Table};
 /// What `zkpool demo` runs.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scenario {
-    /// Both: the Groth16 tasks, then the zkML split task.
+    /// All three: the Groth16 tasks, the zkML split task, the multi-prover task.
     All,
     /// Groth16 tasks of two bundled circom circuits, one prover each.
     Groth16,
     /// A decision tree classifying Iris samples in Miden, split over several provers.
     Zkml,
+    /// The same tree's claim proved by two proof systems (Groth16 and Miden), each leg on
+    /// another prover's key, delivered as one bundle with the pool's certificate.
+    Multiprover,
     /// Settlement on the pool contract on a local chain (anvil from `npm ci`, or `--rpc`).
     Ethereum,
 }
@@ -66,7 +69,8 @@ pub struct DemoArgs {
     #[arg(long)]
     faulty_prover: bool,
     /// zkML: write the task's files (step.masm, chunks.json) here and exit, to submit them to a
-    /// real pool with `zkpool submit --program --chunks`.
+    /// real pool with `zkpool submit --program --chunks`; multiprover: task.json and its legs'
+    /// files, for `zkpool submit --task DIR/task.json`.
     #[arg(long, value_name = "DIR")]
     export: Option<PathBuf>,
     /// ethereum: run against this chain (with anvil's development accounts funded) instead
@@ -332,6 +336,7 @@ pub async fn circuit_spec(client: &Client, c: &Circuit, variant: u64) -> anyhow:
         label: Some(c.name.to_string()),
         artifacts: BTreeMap::new(),
         segments: None,
+        strategy: None,
     };
     spec.artifacts
         .insert(ArtifactRole::R1cs, client.upload(c.r1cs.to_vec()).await?);
@@ -403,9 +408,18 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
         a.segments >= 1 && a.segments <= 64,
         "--segments must be 1 to 64"
     );
+    let multi = match a.scenario {
+        Scenario::All | Scenario::Multiprover => {
+            Some(crate::multiprover::MultiproverTask::iris(a.segments)?)
+        }
+        _ => None,
+    };
+    if let (Some(dir), Some(task), Scenario::Multiprover) = (&a.export, &multi, a.scenario) {
+        return task.export(dir);
+    }
     let zkml = match a.scenario {
-        Scenario::Groth16 => None,
-        _ => Some(crate::zkml::ZkmlTask::iris(a.samples, 4)?),
+        Scenario::All | Scenario::Zkml => Some(crate::zkml::ZkmlTask::iris(a.samples, 4)?),
+        _ => None,
     };
     if let (Some(dir), Some(task)) = (&a.export, &zkml) {
         return crate::zkml::export(task, dir);
@@ -431,11 +445,14 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
             .await?;
     }
     let mut all_ok = true;
-    if a.scenario != Scenario::Zkml {
+    if matches!(a.scenario, Scenario::All | Scenario::Groth16) {
         all_ok &= groth16_tasks(&pool, a.tasks_per_circuit).await?;
     }
     if let Some(task) = &zkml {
         all_ok &= crate::zkml::demo(&pool, task, a.segments, DEMO_WINDOW).await?;
+    }
+    if let Some(task) = &multi {
+        all_ok &= crate::multiprover::demo(&pool, task, DEMO_WINDOW).await?;
     }
     let status = pool.requester.status().await?;
     println!("provers:\n{}", crate::table::provers_table(&status.provers));

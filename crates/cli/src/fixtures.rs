@@ -37,6 +37,9 @@ macro_rules! circuit {
 pub const MULTIPLIER: Circuit = circuit!("multiplier");
 /// A chain of 18 Poseidon(2) hashes (over 2^12 constraints).
 pub const POSEIDON_CHAIN: Circuit = circuit!("poseidon_chain");
+/// A depth-4 decision tree over four features for a batch of 16 samples, model, samples and
+/// classes all public (4,405 constraints): the multi-prover demo's Groth16 leg.
+pub const IRIS_TREE: Circuit = circuit!("iris_tree");
 
 impl Circuit {
     /// The circuit's `input.json` with every top-level number shifted by `delta`, so each demo

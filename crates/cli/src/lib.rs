@@ -3,8 +3,10 @@
 
 pub mod bench;
 pub mod bench_flood;
+pub mod bench_multi;
 pub mod bench_split;
 pub mod bench_store;
+pub mod bundle;
 pub mod chain_cmd;
 pub mod chain_demo;
 pub mod demo;
@@ -12,6 +14,7 @@ pub mod devnet;
 pub mod fixtures;
 pub mod keys_cmd;
 pub mod limits_cmd;
+pub mod multiprover;
 pub mod node_cmd;
 pub mod prover_cmd;
 pub mod requester_cmd;

@@ -1,6 +1,6 @@
 //! Requester commands: `submit` and `status`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -102,19 +102,15 @@ async fn finish(client: &Client, a: &SubmitArgs, id: TaskId) -> anyhow::Result<(
     if !a.wait {
         return Ok(());
     }
+    if a.task.task.is_some() {
+        return finish_multi(client, &a.out, id).await;
+    }
     let view = if a.task.system() == ProofSystem::MidenVm {
         crate::split_progress::watch_split(client, id, Duration::from_secs(7 * 24 * 3600)).await?
     } else {
         follow(client, id).await?
     };
-    if view.state != TaskState::Done {
-        let cause = view.cause.map(|c| format!(" ({c})")).unwrap_or_default();
-        anyhow::bail!(
-            "task {} failed{cause}: {}",
-            view.id,
-            view.failures.join("; ")
-        );
-    }
+    ensure_done(&view)?;
     let bytes = client.proof(view.id).await?;
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
@@ -146,6 +142,70 @@ async fn finish(client: &Client, a: &SubmitArgs, id: TaskId) -> anyhow::Result<(
     Ok(())
 }
 
+/// Follows a multi-prover task to its end; writes `bundle.json`, checks it here as
+/// `zkpool verify` would, and writes each Groth16 leg's `proof.json` and `public.json` (the
+/// first Groth16 leg's also without the `leg-N-` prefix) for snarkjs.
+pub async fn finish_multi(client: &Client, out: &Path, id: TaskId) -> anyhow::Result<()> {
+    let view = follow(client, id).await?;
+    ensure_done(&view)?;
+    let bytes = client.proof(view.id).await?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let path = out.join("bundle.json");
+    std::fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    let checked = crate::bundle::check(&bytes, None, &[])
+        .context("the pool delivered a bundle that does not verify")?;
+    let mut first = true;
+    for leg in &checked.bundle.legs {
+        if leg.system != ProofSystem::Groth16 {
+            continue;
+        }
+        let (proof, public) = zkpool_groth16::split_proof_json(&zkpool_backend::ProofArtifact(
+            leg.proof.to_string().into_bytes(),
+        ))?;
+        let mut names = vec![format!("leg-{}-", leg.index)];
+        if first {
+            names.push(String::new());
+            first = false;
+        }
+        for prefix in names {
+            std::fs::write(
+                out.join(format!("{prefix}proof.json")),
+                serde_json::to_vec_pretty(&proof)?,
+            )?;
+            std::fs::write(
+                out.join(format!("{prefix}public.json")),
+                serde_json::to_vec_pretty(&public)?,
+            )?;
+            std::fs::write(
+                out.join(format!("{prefix}verification_key.json")),
+                serde_json::to_vec_pretty(&leg.verifying_key)?,
+            )?;
+        }
+    }
+    eprintln!(
+        "{}; wrote {} (verified here: {} legs, certificate signed by {})",
+        describe(&view),
+        path.display(),
+        checked.bundle.legs.len(),
+        checked.signer
+    );
+    eprintln!("check it yourself: zkpool verify {}", path.display());
+    Ok(())
+}
+
+/// The task's end as an error unless it is done: its cause and why its attempts failed.
+fn ensure_done(view: &TaskView) -> anyhow::Result<()> {
+    if view.state != TaskState::Done {
+        let cause = view.cause.map(|c| format!(" ({c})")).unwrap_or_default();
+        anyhow::bail!(
+            "task {} failed{cause}: {}",
+            view.id,
+            view.failures.join("; ")
+        );
+    }
+    Ok(())
+}
+
 /// Shows a spinner with the task's state until it is done or failed.
 pub async fn follow(client: &Client, id: TaskId) -> anyhow::Result<TaskView> {
     let bar = ProgressBar::new_spinner().with_style(
@@ -167,6 +227,9 @@ pub async fn follow(client: &Client, id: TaskId) -> anyhow::Result<TaskView> {
 /// One line about a task's progress.
 pub fn describe(v: &TaskView) -> String {
     let label = v.label.as_deref().unwrap_or("-");
+    if let Some(c) = v.composition {
+        return describe_group(v, c, label);
+    }
     if !v.segments.is_empty() {
         return describe_split(v, label);
     }
@@ -273,4 +336,38 @@ pub async fn status(a: StatusArgs) -> anyhow::Result<()> {
         s.provers.len()
     );
     Ok(())
+}
+
+/// A multi-prover or racing task: its legs, each with its state and prover.
+fn describe_group(v: &TaskView, c: zkpool_types::Composition, label: &str) -> String {
+    let done = v
+        .segments
+        .iter()
+        .filter(|l| l.state == TaskState::Done)
+        .count();
+    let head = match c {
+        zkpool_types::Composition::AllOf { k, n } => {
+            format!("{} {label}: {done} of {k} legs verified ({n} legs)", v.id)
+        }
+        zkpool_types::Composition::Race { m } => format!("{} {label}: race of {m}", v.id),
+    };
+    let legs: Vec<String> = v
+        .segments
+        .iter()
+        .map(|l| {
+            let who = l.prover_name.as_deref().unwrap_or("");
+            let parts = if l.segments.is_empty() {
+                String::new()
+            } else {
+                let d = l
+                    .segments
+                    .iter()
+                    .filter(|s| s.state == TaskState::Done)
+                    .count();
+                format!(" {d}/{} segments", l.segments.len())
+            };
+            format!("{} {}{parts} {who}", l.system, l.state)
+        })
+        .collect();
+    format!("{head} — {}", legs.join("; "))
 }

@@ -184,6 +184,7 @@ mod tests {
             parent: Some(TaskId(1)),
             segment: Some(0),
             segments: Vec::new(),
+            composition: None,
             cause: None,
         }
     }

@@ -1,5 +1,6 @@
-//! What to prove, as `zkpool submit` and `zkpool quote` both take it: a Groth16 circuit or a
-//! Miden program with its chunks.
+//! What to prove, as `zkpool submit` and `zkpool quote` both take it: a Groth16 circuit, a
+//! Miden program with its chunks, or a multi-prover task file (`--task task.json`: one claim
+//! and its legs, each a Groth16 circuit or a Miden program); `--race M` races a task.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,7 @@ use zkpool_types::{ArtifactRole, ProofSystem, TaskSpec};
 /// The task's files. Groth16: `--r1cs`, `--zkey` and a witness (`--witness`, or `--wasm` with
 /// `--input`). Miden (split proving): `--program` and `--chunks`.
 #[derive(Args, Debug, Clone)]
-#[command(group(ArgGroup::new("what").required(true).args(["r1cs", "program"])))]
+#[command(group(ArgGroup::new("what").required(true).args(["r1cs", "program", "task"])))]
 pub struct TaskArgs {
     /// Groth16: the circuit's constraint system (circom `--r1cs`).
     #[arg(long, requires = "zkey", conflicts_with_all = ["program", "chunks"])]
@@ -39,14 +40,128 @@ pub struct TaskArgs {
     /// Miden: segments to aim for (default: one per online prover).
     #[arg(long, requires = "program")]
     pub segments: Option<u32>,
+    /// A multi-prover task: JSON with the claim, `k` and the legs (each a Groth16 circuit or
+    /// a Miden program; paths relative to the file). `zkpool demo multiprover --export DIR`
+    /// writes one.
+    #[arg(long, conflicts_with_all = ["r1cs", "program", "race"])]
+    pub task: Option<PathBuf>,
+    /// Race the task: lease it to M provers of different keys at once; the first valid proof
+    /// wins and is the only one paid. Lower latency, when provers' speed varies, for the same
+    /// price (the losers' work is theirs).
+    #[arg(long, value_name = "M")]
+    pub race: Option<u32>,
     /// A name for the task on the dashboard (default: the r1cs or program file name).
     #[arg(long)]
     pub label: Option<String>,
 }
 
+/// `--task task.json`: a multi-prover task as a requester writes it.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
+pub struct TaskFile {
+    /// A name for the dashboard.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// What every leg proves.
+    pub claim: zkpool_types::Claim,
+    /// How many legs must verify.
+    pub k: u32,
+    /// The legs.
+    pub legs: Vec<LegFile>,
+}
+
+/// One leg of a [`TaskFile`]: its system, its files by role (paths relative to the task
+/// file), Groth16's public-signal map, Miden's segment count.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
+pub struct LegFile {
+    /// `groth16` or `miden`.
+    pub system: ProofSystem,
+    /// Files by role: r1cs, zkey, wtns | wasm + input (Groth16); program, chunks (Miden).
+    pub files: std::collections::BTreeMap<ArtifactRole, PathBuf>,
+    /// Groth16: the claim value each public signal is (`"out:0"`, `"in:3"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<zkpool_types::ClaimRef>,
+    /// Miden: segments to aim for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<u32>,
+    /// A name for the leg.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl TaskFile {
+    /// Reads a task file.
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "{} is not a multi-prover task file ({{\"claim\", \"k\", \"legs\"}})",
+                path.display()
+            )
+        })
+    }
+
+    /// Uploads every leg's files and returns the multi-prover spec.
+    pub async fn upload(&self, dir: &Path, client: &Client) -> anyhow::Result<TaskSpec> {
+        let first = self
+            .legs
+            .first()
+            .context("the task file has no legs")?
+            .system;
+        let mut legs = Vec::with_capacity(self.legs.len());
+        for (i, leg) in self.legs.iter().enumerate() {
+            let mut spec = TaskSpec {
+                system: leg.system,
+                label: leg.label.clone().or_else(|| {
+                    Some(format!(
+                        "{} leg {i}",
+                        self.label.as_deref().unwrap_or("task")
+                    ))
+                }),
+                artifacts: Default::default(),
+                segments: leg.segments,
+                strategy: None,
+            };
+            for (role, file) in &leg.files {
+                let path = dir.join(file);
+                let bytes = std::fs::read(&path)
+                    .with_context(|| format!("leg {i}: cannot read {}", path.display()))?;
+                let hash = client
+                    .upload(bytes)
+                    .await
+                    .with_context(|| format!("uploading {}", path.display()))?;
+                spec.artifacts.insert(*role, hash);
+            }
+            legs.push(zkpool_types::Leg {
+                spec,
+                signals: leg.signals.clone(),
+            });
+        }
+        Ok(TaskSpec {
+            system: first,
+            label: self.label.clone(),
+            artifacts: Default::default(),
+            segments: None,
+            strategy: Some(zkpool_types::Strategy::MultiProver {
+                claim: self.claim.clone(),
+                k: self.k,
+                legs,
+            }),
+        })
+    }
+}
+
 impl TaskArgs {
     /// The proof system the files are for.
     pub fn system(&self) -> ProofSystem {
+        if let Some(first) = self
+            .task
+            .as_deref()
+            .and_then(|p| TaskFile::read(p).ok())
+            .and_then(|t| t.legs.first().map(|l| l.system))
+        {
+            return first;
+        }
         if self.program.is_some() {
             ProofSystem::MidenVm
         } else {
@@ -84,6 +199,15 @@ impl TaskArgs {
 
     /// Uploads the files (the pool skips those it has) and returns the task's spec.
     pub async fn upload(&self, client: &Client) -> anyhow::Result<TaskSpec> {
+        if let Some(path) = &self.task {
+            let mut spec = TaskFile::read(path)?
+                .upload(path.parent().unwrap_or(Path::new(".")), client)
+                .await?;
+            if self.label.is_some() {
+                spec.label = self.label.clone();
+            }
+            return Ok(spec);
+        }
         let files = self.files()?;
         let bar = ProgressBar::new(files.len() as u64).with_style(
             ProgressStyle::with_template("{spinner} uploading {msg} [{pos}/{len}]")
@@ -99,6 +223,7 @@ impl TaskArgs {
             }),
             artifacts: Default::default(),
             segments: self.segments,
+            strategy: self.race.map(|m| zkpool_types::Strategy::Race { m }),
         };
         for (role, path) in &files {
             bar.set_message(path.display().to_string());

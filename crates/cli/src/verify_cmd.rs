@@ -1,5 +1,6 @@
 //! `zkpool verify result.bin`: a requester checks a split (Miden) task's delivered result on
-//! its own machine, without trusting the pool. Every segment's STARK proof is verified and the
+//! its own machine, without trusting the pool (a multi-prover `bundle.json` goes to
+//! [`crate::bundle`]). Every segment's STARK proof is verified and the
 //! chain of states is checked; `--program` and `--chunks` additionally pin the result to the
 //! program and input the requester submitted.
 
@@ -12,8 +13,16 @@ use zkpool_miden::{ChainProof, ChainStatement, SegmentInput};
 /// `zkpool verify`.
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// The result of a split task, as `zkpool submit --wait` writes it (`result.bin`).
+    /// The result of a split task (`result.bin`) or of a multi-prover task (`bundle.json`), as
+    /// `zkpool submit --wait` writes it.
     pub result: PathBuf,
+    /// Bundle: the pool's address (`0x` + 20 bytes) the certificate must be signed by.
+    #[arg(long, value_name = "ADDRESS")]
+    pub pool_address: Option<String>,
+    /// Bundle: your own Groth16 verification key (`verification_key.json`); every Groth16
+    /// leg must use one of those given (repeat the flag for several).
+    #[arg(long, value_name = "FILE")]
+    pub vkey: Vec<PathBuf>,
     /// The `step` program that was submitted: the result must prove exactly this program.
     #[arg(long)]
     pub program: Option<PathBuf>,
@@ -67,6 +76,11 @@ pub fn check(
 /// Verifies and prints what the result proves.
 pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
     let result = read(&a.result)?;
+    if serde_json::from_slice::<serde_json::Value>(&result)
+        .is_ok_and(|v| v.get("certificate").is_some())
+    {
+        return run_bundle(&a, &result);
+    }
     let program = match &a.program {
         Some(p) => Some(
             String::from_utf8(read(p)?)
@@ -97,6 +111,48 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
         println!(
             "  (compare the program and initial state with yours, or pass --program and --chunks)"
         );
+    }
+    Ok(())
+}
+
+/// `zkpool verify bundle.json`.
+fn run_bundle(a: &VerifyArgs, bytes: &[u8]) -> anyhow::Result<()> {
+    let pool = a
+        .pool_address
+        .as_deref()
+        .map(|s| {
+            s.parse::<zkpool_ledger::Address>()
+                .map_err(|e| anyhow::anyhow!("--pool-address {s}: {e}"))
+        })
+        .transpose()?;
+    let mut vkeys = Vec::new();
+    for p in &a.vkey {
+        vkeys.push(
+            serde_json::from_slice(&read(p)?)
+                .with_context(|| format!("{} is not a verification key (JSON)", p.display()))?,
+        );
+    }
+    let started = std::time::Instant::now();
+    let c = crate::bundle::check(bytes, pool, &vkeys)?;
+    let b = &c.bundle;
+    println!(
+        "OK: {} of {} legs verified against the claim in {} ms; certificate signed by {}",
+        b.legs.len(),
+        b.n,
+        started.elapsed().as_millis(),
+        c.signer
+    );
+    println!(
+        "  claim     {}({} inputs) = {} outputs",
+        b.claim.function,
+        b.claim.inputs.len(),
+        b.claim.outputs.len()
+    );
+    for leg in &b.legs {
+        println!("  leg {}    {}", leg.index, leg.system);
+    }
+    if pool.is_none() {
+        println!("  (compare the signer with the pool's address, or pass --pool-address)");
     }
     Ok(())
 }

@@ -98,6 +98,7 @@ impl ZkmlTask {
             label: Some(format!("iris-tree-d{}", self.tree.depth())),
             artifacts: Default::default(),
             segments,
+            strategy: None,
         };
         spec.artifacts.insert(
             ArtifactRole::Program,

@@ -376,6 +376,7 @@ async fn hostile_artifacts_are_refused_and_the_node_stays_small() {
                 label: None,
                 artifacts: Default::default(),
                 segments: None,
+                strategy: None,
             };
             use zkpool_types::ArtifactRole as R;
             s.artifacts.insert(R::R1cs, c.upload(r1cs).await.unwrap());
@@ -421,6 +422,7 @@ async fn hostile_artifacts_are_refused_and_the_node_stays_small() {
         label: None,
         artifacts: Default::default(),
         segments: None,
+        strategy: None,
     };
     let forever = "proc step\n    adv_pushw\n    hmerge\n    push.1\n    while.true\n        push.1\n    end\nend\n";
     s.artifacts.insert(

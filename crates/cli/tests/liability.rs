@@ -465,6 +465,7 @@ async fn a_padded_circuit_weighs_only_its_real_constraints() {
         label: Some("padded".into()),
         artifacts: Default::default(),
         segments: None,
+        strategy: None,
     };
     for (role, bytes) in [
         (ArtifactRole::R1cs, padded.r1cs.clone()),

@@ -1,6 +1,7 @@
 //! A property test over the node's persisted state — the store and the ledger together, through
 //! the real HTTP API of a real node, with restarts on the same data directory: random quoted
-//! submissions (good artifacts, and a key no honest prover can prove with), leases, valid and
+//! submissions (good artifacts, a key no honest prover can prove with, a race of two provers,
+//! a two-leg multi-prover task), leases, valid and
 //! invalid results, true and false failure reports, the clock moving past TTLs and windows,
 //! manual claims, epoch closes. After every step:
 //!
@@ -38,9 +39,10 @@ const TTL: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Debug)]
 enum Step {
-    /// Quote and submit a paid task: good artifacts, or a key with swapped H points.
+    /// Quote and submit a paid task: good artifacts, a key with swapped H points, a race of
+    /// two, or a multi-prover task of two legs (one claim).
     Submit {
-        good: bool,
+        kind: Kind,
     },
     Lease {
         prover: usize,
@@ -66,9 +68,18 @@ enum Step {
     Restart,
 }
 
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Good,
+    Bad,
+    Race,
+    Multi,
+}
+
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        3 => any::<bool>().prop_map(|good| Step::Submit { good }),
+        3 => prop_oneof![Just(Kind::Good), Just(Kind::Bad), Just(Kind::Race), Just(Kind::Multi)]
+            .prop_map(|kind| Step::Submit { kind }),
         4 => (0..PROVERS).prop_map(|prover| Step::Lease { prover }),
         3 => (0..PROVERS).prop_map(|prover| Step::UploadValid { prover }),
         1 => (0..PROVERS).prop_map(|prover| Step::UploadInvalid { prover }),
@@ -95,6 +106,8 @@ struct World {
     pool_deposits: u128,
     good: TaskSpec,
     bad: TaskSpec,
+    race: TaskSpec,
+    multi: TaskSpec,
 }
 
 fn hw(name: &str) -> HardwareReport {
@@ -158,6 +171,34 @@ impl World {
             ArtifactRole::Zkey,
             pool.requester.upload(swapped).await.unwrap(),
         );
+        let race = TaskSpec {
+            strategy: Some(zkpool_types::Strategy::Race { m: 2 }),
+            ..good.clone()
+        };
+        let backend = zkpool_groth16::Groth16Backend::new();
+        let mut a = Artifacts::default();
+        a.insert(ArtifactRole::R1cs, Blob::new(MULTIPLIER.r1cs.to_vec()));
+        a.insert(ArtifactRole::Zkey, Blob::new(MULTIPLIER.zkey.to_vec()));
+        a.insert(ArtifactRole::Wtns, Blob::new(MULTIPLIER.wtns.to_vec()));
+        let public: Vec<String> =
+            serde_json::from_slice(&backend.inspect(&a).unwrap().statement).unwrap();
+        let leg = zkpool_types::Leg {
+            spec: good.clone(),
+            signals: vec!["out:0".parse().unwrap(), "in:0".parse().unwrap()],
+        };
+        let multi = TaskSpec {
+            artifacts: Default::default(),
+            strategy: Some(zkpool_types::Strategy::MultiProver {
+                claim: zkpool_types::Claim {
+                    function: "multiplier".into(),
+                    inputs: vec![public[1].clone()],
+                    outputs: vec![public[0].clone()],
+                },
+                k: 2,
+                legs: vec![leg.clone(), leg],
+            }),
+            ..good.clone()
+        };
         World {
             node: Some(pool),
             clock,
@@ -168,6 +209,8 @@ impl World {
             pool_deposits: Amount::from_tokens(FUND_POOL_STAKE).base_units(),
             good,
             bad,
+            race,
+            multi,
         }
     }
 
@@ -181,8 +224,13 @@ impl World {
 
     async fn run(&mut self, dir: &Path, step: &Step) {
         match step {
-            Step::Submit { good } => {
-                let spec = if *good { &self.good } else { &self.bad };
+            Step::Submit { kind } => {
+                let spec = match kind {
+                    Kind::Good => &self.good,
+                    Kind::Bad => &self.bad,
+                    Kind::Race => &self.race,
+                    Kind::Multi => &self.multi,
+                };
                 let Ok(issued) = self.pool().requester.quote(spec.clone(), 60_000).await else {
                     return;
                 };

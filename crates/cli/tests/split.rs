@@ -247,6 +247,7 @@ async fn miden_spec(c: &Client, program: &str, chunks: &str, segments: Option<u3
         label: None,
         artifacts: Default::default(),
         segments,
+        strategy: None,
     };
     spec.artifacts.insert(
         ArtifactRole::Program,
@@ -552,6 +553,7 @@ async fn a_join_interrupted_by_a_crash_is_finished_on_restart() {
         label: Some("crash".into()),
         artifacts: Default::default(),
         segments: Some(2),
+        strategy: None,
     };
     for role in [ArtifactRole::Program, ArtifactRole::Chunks] {
         let bytes = &whole.get(role).unwrap().bytes;
@@ -584,6 +586,7 @@ async fn a_join_interrupted_by_a_crash_is_finished_on_restart() {
                 statement: trace.statement.clone(),
                 max_attempts: 3,
                 segments: new_segments,
+                group: None,
             },
             now_ms(),
         )

@@ -166,6 +166,34 @@ pub fn verifying_key_to_json(vk: &VerifyingKey<Bn254>) -> Value {
     })
 }
 
+/// Parses a snarkjs `verification_key.json` (the fields a verifier needs; `vk_alphabeta_12`
+/// is recomputed, never trusted). Every point is checked to be in its group; at most 4,096
+/// public signals.
+pub fn verifying_key_from_json(v: &Value) -> Result<VerifyingKey<Bn254>, String> {
+    if let Some(p) = v.get("protocol").filter(|p| *p != "groth16") {
+        return Err(format!("protocol {p} is not groth16"));
+    }
+    if let Some(c) = v.get("curve").filter(|c| *c != "bn128") {
+        return Err(format!("curve {c} is not bn128"));
+    }
+    let field = |name: &str| v.get(name).ok_or_else(|| format!("missing {name}"));
+    let ic = field("IC")?.as_array().ok_or("IC must be an array")?;
+    if ic.is_empty() || ic.len() > 4_097 {
+        return Err(format!("IC has {} points: 1 to 4,097 expected", ic.len()));
+    }
+    Ok(VerifyingKey {
+        alpha_g1: parse_g1(field("vk_alpha_1")?, "vk_alpha_1")?,
+        beta_g2: parse_g2(field("vk_beta_2")?, "vk_beta_2")?,
+        gamma_g2: parse_g2(field("vk_gamma_2")?, "vk_gamma_2")?,
+        delta_g2: parse_g2(field("vk_delta_2")?, "vk_delta_2")?,
+        gamma_abc_g1: ic
+            .iter()
+            .enumerate()
+            .map(|(i, p)| parse_g1(p, &format!("IC[{i}]")))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

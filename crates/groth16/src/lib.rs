@@ -50,12 +50,15 @@ use ark_bn254::{Bn254, Fr};
 use ark_groth16::{prepare_verifying_key, PreparedVerifyingKey};
 use serde_json::{json, Value};
 use zkpool_backend::{Artifacts, BackendError, ProofArtifact, ProofBackend, TaskShape};
-use zkpool_types::{ArtifactRole, ProofSystem};
+use zkpool_types::{ArtifactRole, Claim, ClaimRef, ProofSystem};
 
 pub use batch_verify::verify_batch;
 pub use error::{BatchFault, BatchRejected, ProofFault};
 pub use intake::{check_key, check_key_with, KeyCheck};
-pub use json::{proof_from_json, proof_to_json, public_from_json, public_to_json};
+pub use json::{
+    proof_from_json, proof_to_json, public_from_json, public_to_json, verifying_key_from_json,
+    verifying_key_to_json,
+};
 pub use limits::Groth16Limits;
 pub use prover::prove;
 pub use qap::CircomReduction;
@@ -262,6 +265,66 @@ impl ProofBackend for Groth16Backend {
             Err(BackendError::InvalidProof("the pairing check fails".into()))
         }
     }
+
+    fn encodes_claim(
+        &self,
+        claim: &Claim,
+        signals: &[ClaimRef],
+        statement: &[u8],
+    ) -> Result<(), BackendError> {
+        Self::claim_signals(claim, signals, statement)
+    }
+
+    fn verifying_key(&self, artifacts: &Artifacts) -> Result<Vec<u8>, BackendError> {
+        let key = self.verifier_key(artifacts)?;
+        Ok(json::verifying_key_to_json(&key.header.vk)
+            .to_string()
+            .into_bytes())
+    }
+}
+
+impl Groth16Backend {
+    /// [`ProofBackend::encodes_claim`] for Groth16: the public signals are the claim's values
+    /// in the order `signals` declares, every claim value among them.
+    fn claim_signals(
+        claim: &Claim,
+        signals: &[ClaimRef],
+        statement: &[u8],
+    ) -> Result<(), BackendError> {
+        let public: Vec<String> = serde_json::from_slice(statement)
+            .map_err(|e| BackendError::Mismatch(format!("unreadable statement: {e}")))?;
+        if public.len() != signals.len() {
+            return Err(BackendError::Mismatch(format!(
+                "the circuit has {} public signals, the leg names {}",
+                public.len(),
+                signals.len()
+            )));
+        }
+        let named: std::collections::BTreeSet<ClaimRef> = signals.iter().copied().collect();
+        let every = (0..claim.inputs.len())
+            .map(|i| ClaimRef::Input(i as u32))
+            .chain((0..claim.outputs.len()).map(|i| ClaimRef::Output(i as u32)));
+        for r in every {
+            if !named.contains(&r) {
+                return Err(BackendError::Mismatch(format!(
+                    "claim value {r} is not among the leg's public signals"
+                )));
+            }
+        }
+        for (i, (r, got)) in signals.iter().zip(&public).enumerate() {
+            let want = claim.value(*r).ok_or_else(|| {
+                BackendError::Mismatch(format!(
+                    "public signal {i} names {r}, which the claim lacks"
+                ))
+            })?;
+            if want != got {
+                return Err(BackendError::Mismatch(format!(
+                    "public signal {i} is {got}, but {r} of the claim is {want}"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn public_json_bytes(public: &[Fr]) -> Vec<u8> {
@@ -278,6 +341,22 @@ pub fn split_proof_json(proof: &ProofArtifact) -> Result<(Value, Value), Backend
             .ok_or_else(|| BackendError::MalformedProof(format!("no \"{name}\" field")))
     };
     Ok((take("proof")?, take("public")?))
+}
+
+/// Verifies a snarkjs `{proof, public}` artifact against a snarkjs verification key, as a
+/// requester does offline (`zkpool verify bundle.json`); the caller compares the public
+/// signals with what it expects.
+pub fn verify_with_key_json(vk: &Value, proof: &ProofArtifact) -> Result<(), BackendError> {
+    let vk = verifying_key_from_json(vk)
+        .map_err(|e| BackendError::Mismatch(format!("unreadable verification key: {e}")))?;
+    let (proof_json, public_json) = split_proof_json(proof)?;
+    let proof = proof_from_json(&proof_json).map_err(BackendError::MalformedProof)?;
+    let public = public_from_json(&public_json).map_err(BackendError::MalformedProof)?;
+    if verify(&prepare_verifying_key(&vk), &proof, &public)? {
+        Ok(())
+    } else {
+        Err(BackendError::InvalidProof("the pairing check fails".into()))
+    }
 }
 
 /// The verifying key of a zkey as `snarkjs zkey export verificationkey` writes it.

@@ -28,6 +28,7 @@
 
 pub mod amount;
 pub mod bench;
+pub mod certificate;
 pub mod eip712;
 pub mod epoch;
 mod error;

@@ -18,7 +18,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
+use k256::ecdsa::SigningKey;
 use rand::rngs::OsRng;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -199,17 +199,7 @@ pub struct Expected {
 impl SignedQuote {
     /// The address whose key made the signature.
     pub fn recover_signer(&self) -> Result<Address, QuoteError> {
-        let sig =
-            Signature::from_slice(&self.signature.0[..64]).map_err(|_| QuoteError::BadSignature)?;
-        let v = match self.signature.0[64] {
-            v @ (27 | 28) => v - 27,
-            v @ (0 | 1) => v,
-            _ => return Err(QuoteError::BadSignature),
-        };
-        let recid = RecoveryId::from_byte(v).ok_or(QuoteError::BadSignature)?;
-        let key = VerifyingKey::recover_from_prehash(&self.quote.signing_digest(), &sig, recid)
-            .map_err(|_| QuoteError::BadSignature)?;
-        Ok(Address::from_public_key(&key))
+        crate::certificate::recover(&self.quote.signing_digest(), &self.signature)
     }
 
     /// Checks that this quote binds the pool to `expected`'s task, for `expected`'s requester
@@ -316,17 +306,20 @@ impl QuoteSigner {
     /// The quote's `pool` is its verifying contract: this signer's own address on the embedded
     /// ledger, the pool contract's on Ethereum.
     pub fn sign(&self, quote: Quote) -> Result<SignedQuote, QuoteError> {
+        let signature = self.sign_digest(&quote.signing_digest())?;
+        Ok(SignedQuote { quote, signature })
+    }
+
+    /// Signs a 32-byte EIP-712 digest (a quote's, a certificate's): `r ‖ s ‖ v`, low-s.
+    pub fn sign_digest(&self, digest: &Word) -> Result<QuoteSignature, QuoteError> {
         let (sig, recid) = self
             .key
-            .sign_prehash_recoverable(&quote.signing_digest())
+            .sign_prehash_recoverable(digest)
             .map_err(|_| QuoteError::BadSignature)?;
         let mut bytes = [0u8; 65];
         bytes[..64].copy_from_slice(&sig.to_bytes());
         bytes[64] = 27 + recid.to_byte();
-        Ok(SignedQuote {
-            quote,
-            signature: QuoteSignature(bytes),
-        })
+        Ok(QuoteSignature(bytes))
     }
 }
 

@@ -6,7 +6,7 @@ use miden_vm::{
 };
 use zkpool_backend::{Artifacts, BackendError, ProofArtifact, ProofBackend, TaskShape};
 use zkpool_planner::MemoryModel;
-use zkpool_types::{ArtifactRole, ProofSystem};
+use zkpool_types::{ArtifactRole, Claim, ClaimRef, ProofSystem};
 
 use crate::program::{self, advice_inputs, stack_inputs, stack_outputs, state_from_outputs};
 use crate::{MidenLimits, SegmentInput, SegmentStatement};
@@ -50,6 +50,47 @@ impl MidenBackend {
 impl ProofBackend for MidenBackend {
     fn system(&self) -> ProofSystem {
         ProofSystem::MidenVm
+    }
+
+    /// A Miden task states a claim when its chain statement is the one
+    /// [`crate::claim::statement_of`] derives from the claim's values; public signals do not
+    /// apply.
+    fn encodes_claim(
+        &self,
+        claim: &Claim,
+        signals: &[ClaimRef],
+        statement: &[u8],
+    ) -> Result<(), BackendError> {
+        if !signals.is_empty() {
+            return Err(BackendError::Mismatch(
+                "a Miden leg derives its statement from the claim: give no signals".into(),
+            ));
+        }
+        let got: crate::ChainStatement = serde_json::from_slice(statement)
+            .map_err(|e| BackendError::Mismatch(format!("unreadable statement: {e}")))?;
+        let want = crate::claim::statement_of(claim)?;
+        if got.program_hash != want.program_hash {
+            return Err(BackendError::Mismatch(
+                "the program is not the claim's function of its model".into(),
+            ));
+        }
+        if got.initial_state != want.initial_state {
+            return Err(BackendError::Mismatch(
+                "the initial state is not the model's commitment".into(),
+            ));
+        }
+        if got.chunks != want.chunks {
+            return Err(BackendError::Mismatch(format!(
+                "{} chunks, the claim has {} samples",
+                got.chunks, want.chunks
+            )));
+        }
+        if got.claimed_output != want.claimed_output {
+            return Err(BackendError::Mismatch(
+                "the execution's output is not the claim's samples and classes".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn inspect(&self, artifacts: &Artifacts) -> Result<TaskShape, BackendError> {

@@ -26,6 +26,7 @@
 mod assembly;
 mod backend;
 mod chain;
+pub mod claim;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;

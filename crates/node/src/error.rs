@@ -29,6 +29,13 @@ impl ApiError {
         }
     }
 
+    /// The same error with `what` in front of its message (`leg 1: …`); an internal error's
+    /// message is not shown to clients anyway.
+    pub fn context(mut self, what: impl std::fmt::Display) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+
     /// The same error, telling the client to retry after `secs` seconds.
     pub fn retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);

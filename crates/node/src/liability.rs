@@ -87,7 +87,10 @@ pub(crate) fn plan_verdict(
         },
         // A paid task never ends as the provers' fault: out of attempts, the pool concedes.
         // Only a task quoted for the contract lapses, and nothing of it is in this ledger.
-        (TaskCause::ProverFault | TaskCause::Proved | TaskCause::Lapsed, _) => return Ok(out),
+        (
+            TaskCause::ProverFault | TaskCause::Proved | TaskCause::Lapsed | TaskCause::Stopped,
+            _,
+        ) => return Ok(out),
     };
     out.push(scratch.execute(op)?);
     Ok(out)

@@ -25,6 +25,7 @@ mod admin;
 mod artifacts;
 mod auth;
 mod clock;
+mod compose;
 mod dashboard;
 mod epochs;
 mod error;

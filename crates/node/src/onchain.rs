@@ -225,7 +225,7 @@ pub(crate) async fn issue(
     req: &ChainTaskRequest,
 ) -> Result<ChainTaskIssued, ApiError> {
     let cfg = node.config.chain.as_ref().ok_or_else(not_on_chain)?;
-    if spec.system != ProofSystem::Groth16 || !task.segments.is_empty() {
+    if spec.system != ProofSystem::Groth16 || !task.segments.is_empty() || task.group.is_some() {
         return Err(ApiError::bad_request(
             "unsupported_on_chain",
             format!(

@@ -227,6 +227,9 @@ pub(crate) async fn prepare_task(
     requester: KeyId,
     spec: TaskSpec,
 ) -> Result<NewTask, ApiError> {
+    if spec.strategy.is_some() {
+        return Box::pin(crate::compose::prepare(node, requester, spec)).await;
+    }
     let backend = node.backends.get(spec.system).cloned().ok_or_else(|| {
         ApiError::bad_request(
             "unsupported_system",
@@ -298,6 +301,7 @@ pub(crate) async fn prepare_task(
         statement: shape.statement,
         max_attempts: node.config.max_attempts,
         segments: Vec::new(),
+        group: None,
     })
 }
 
@@ -395,9 +399,10 @@ pub async fn proof(
             ),
         )
     })?;
-    let media = match task.spec.system {
-        ProofSystem::Groth16 => "application/json",
-        ProofSystem::MidenVm => "application/octet-stream",
+    let media = match (&task.spec.strategy, task.spec.system) {
+        (Some(zkpool_types::Strategy::MultiProver { .. }), _) => "application/json",
+        (_, ProofSystem::Groth16) => "application/json",
+        (_, ProofSystem::MidenVm) => "application/octet-stream",
     };
     Ok(([(header::CONTENT_TYPE, media)], bytes).into_response())
 }

@@ -65,6 +65,9 @@ pub async fn sweep(node: &Node) {
     if let Err(e) = split::join_ready(node).await {
         tracing::error!(error = ?e, "joining split tasks failed");
     }
+    if let Err(e) = crate::compose::finish_ready(node).await {
+        tracing::error!(error = ?e, "finishing multi-prover tasks failed");
+    }
     if let Err(e) = settlement::auto_claim(node).await {
         tracing::error!(error = ?e, "automatic liability claims failed");
     }

@@ -390,7 +390,26 @@ pub(crate) async fn price_and_sign(
         ));
     }
     let fleet = fleet_load(node, task.spec.system).await?;
-    let (work, offer) = if task.segments.is_empty() {
+    let multi = task
+        .group
+        .as_ref()
+        .filter(|g| matches!(g.composition, zkpool_types::Composition::AllOf { .. }));
+    let (work, offer) = if let Some(group) = multi {
+        // Multi-prover: every leg is proved (in parallel, on different provers), each split
+        // leg's segments in parallel too; the reward covers all of them.
+        let mut units = Vec::new();
+        for leg in &group.legs {
+            if leg.segments.is_empty() {
+                units.push(alpha_work(cfg, leg.spec.system, leg.work)?);
+            }
+            for s in &leg.segments {
+                units.push(alpha_work(cfg, leg.spec.system, s.work)?);
+            }
+        }
+        let offer = cfg.pricing.admit_segments(&fleet, &units, window_ms)?;
+        (units.iter().fold(0u64, |a, &w| a.saturating_add(w)), offer)
+    } else if task.segments.is_empty() {
+        // A race is priced as the one task it delivers: the losers' work is theirs.
         let work = alpha_work(cfg, task.spec.system, task.work)?;
         (work, cfg.pricing.admit(&fleet, work, window_ms)?)
     } else {
@@ -505,11 +524,7 @@ pub(crate) fn lease_collateral(cfg: &SettlementConfig, bond: Amount, attempts: u
 pub async fn complete(node: &Node, c: &Completion) -> Result<TaskId, ApiError> {
     let cfg = &node.config.settlement;
     let active = node.store.active_lease(c.lease, node.now_ms()).await?;
-    let root = node
-        .store
-        .parent_of(active.task)
-        .await?
-        .unwrap_or(active.task);
+    let root = node.store.root_of(active.task).await?;
     let mut books = node.settlement.books(&node.store, cfg).await?;
     let now = node.now_ms();
     let late = books.is_open(root)

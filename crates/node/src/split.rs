@@ -119,6 +119,7 @@ pub(crate) async fn prepare_split(
         statement,
         max_attempts: node.config.max_attempts,
         segments: new_segments,
+        group: None,
     })
 }
 
@@ -141,6 +142,7 @@ async fn segment_task(
             label: Some(format!("{label} [{}/{n}]", i + 1)),
             artifacts,
             segments: None,
+            strategy: None,
         },
         work: seg.work,
         memory_bytes: seg.prove_memory_bytes,
@@ -262,6 +264,10 @@ pub(crate) async fn try_join(node: &Node, task: TaskId) -> Result<(), ApiError> 
     let stored = node.store.put_blob(&result.0, node.now_ms()).await?;
     let finished = finish(node, task, &stored.hash, join_ms).await?;
     if finished {
+        // A split leg of a multi-prover task: its group may now have the legs it needs.
+        if let Some(group) = node.store.group_of(task).await? {
+            Box::pin(crate::compose::try_finish(node, group)).await?;
+        }
         let provers: std::collections::BTreeSet<_> =
             parts.segments.iter().map(|s| s.prover).collect();
         tracing::info!(%task, segments = parts.segments.len(), provers = provers.len(), join_ms,

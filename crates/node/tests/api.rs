@@ -33,6 +33,7 @@ async fn keys_are_required_and_roles_enforced() {
         label: None,
         artifacts: Default::default(),
         segments: None,
+        strategy: None,
     };
     assert_eq!(code(prover.submit(s).await), (403, "forbidden".into()));
     assert_eq!(

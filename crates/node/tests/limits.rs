@@ -137,6 +137,7 @@ fn wtns_spec(hash: zkpool_types::BlobHash) -> TaskSpec {
         label: None,
         artifacts: [(ArtifactRole::Wtns, hash)].into(),
         segments: None,
+        strategy: None,
     }
 }
 

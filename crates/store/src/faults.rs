@@ -217,19 +217,32 @@ pub(crate) async fn end_task(
     .execute(&mut **tx)
     .await?;
     let workers = release_pending_reports(tx, task, moves).await?;
-    let (paid, parent): (i64, Option<i64>) =
-        sqlx::query_as("SELECT paid, parent_id FROM tasks WHERE id = $1")
+    let (paid, parent, group): (i64, Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT paid, parent_id, group_id FROM tasks WHERE id = $1")
             .bind(task.0)
             .fetch_one(&mut **tx)
             .await?;
-    let root = match parent {
-        Some(parent) => {
+    let (root, ended) = match (parent, group) {
+        (None, _) => (task, true),
+        (Some(parent), None) => {
             crate::split::fail_split_tx(tx, TaskId(parent), cause, task, now_ms, moves).await?;
-            TaskId(parent)
+            (TaskId(parent), true)
         }
-        None => task,
+        // A leg, or a segment of a split leg (which fails its leg): the group ends only when
+        // too few legs are left to make it.
+        (Some(parent), Some(group)) => {
+            let leg = if parent == group {
+                task
+            } else {
+                crate::split::fail_split_tx(tx, TaskId(parent), cause, task, now_ms, moves).await?;
+                TaskId(parent)
+            };
+            let ended =
+                crate::group::leg_failed(tx, TaskId(group), leg, cause, now_ms, moves).await?;
+            (TaskId(group), ended)
+        }
     };
-    Ok((paid != 0).then_some(Settle {
+    Ok((paid != 0 && ended).then_some(Settle {
         task: root,
         cause,
         workers,

@@ -268,7 +268,8 @@ impl Store {
         let r: Result<_, StoreError> = async {
             let id = insert_task_tx(&mut tx, t, now_ms).await?;
             sqlx::query(
-                "UPDATE tasks SET paid = 1, collateral = $1 WHERE id = $2 OR parent_id = $2",
+                "UPDATE tasks SET paid = 1, collateral = $1
+                 WHERE id = $2 OR parent_id = $2 OR group_id = $2",
             )
             .bind(i64::try_from(collateral).unwrap_or(i64::MAX))
             .bind(id.0)
@@ -312,6 +313,12 @@ impl Store {
         let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
             let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
+            if !crate::group::leg_may_finish(&mut tx, active.task).await? {
+                return Err(StoreError::StaleLease {
+                    lease: lease.0,
+                    reason: "the task's group already has the proofs it needs",
+                });
+            }
             let (work, system, paid, parent): (i64, String, i64, Option<i64>) = sqlx::query_as(
                 "UPDATE tasks SET state = 'done', cause = 'proved', proof_hash = $1, prove_ms = $2,
                     verify_ms = $3, finished_ms = $4, lease_expires_ms = NULL WHERE id = $5

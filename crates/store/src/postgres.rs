@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0002_replicas.sql"),
     include_str!("../migrations/postgres/0003_blob_chunks.sql"),
     include_str!("../migrations/postgres/0004_pool_identity.sql"),
+    include_str!("../migrations/postgres/0005_groups.sql"),
 ];
 
 /// Advisory lock keys (`pg_advisory_xact_lock`), one per purpose. The values are arbitrary;

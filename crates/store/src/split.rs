@@ -65,7 +65,7 @@ impl Store {
     /// The parts of split task `task` if it is still `proving` and every segment is done.
     pub async fn split_ready(&self, task: TaskId) -> Result<Option<SplitParts>, StoreError> {
         let head: Option<(String, Vec<u8>)> = sqlx::query_as(
-            "SELECT system, statement FROM tasks WHERE id = $1 AND state = 'proving'",
+            "SELECT system, statement FROM tasks WHERE id = $1 AND state = 'proving' AND need IS NULL",
         )
         .bind(task.0)
         .fetch_optional(&self.pool)
@@ -116,7 +116,7 @@ impl Store {
     /// refused join left undone.
     pub async fn splits_ready(&self) -> Result<Vec<TaskId>, StoreError> {
         let rows: Vec<(i64,)> = sqlx::query_as(
-            "SELECT t.id FROM tasks t WHERE t.state = 'proving'
+            "SELECT t.id FROM tasks t WHERE t.state = 'proving' AND t.need IS NULL
                AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = t.id AND s.state != 'done')
              ORDER BY t.id",
         )
@@ -139,6 +139,10 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
+            // A split leg of a group that already has the legs it needs is not joined.
+            if !crate::group::leg_may_finish(&mut tx, task).await? {
+                return Ok(false);
+            }
             let n = sqlx::query(
                 "UPDATE tasks SET state = 'done', cause = 'proved', proof_hash = $2, verify_ms = $3,
                     finished_ms = $4,
@@ -270,6 +274,16 @@ pub(crate) async fn fail_split_tx(
     .bind(&reason)
     .execute(&mut **tx)
     .await?;
+    // A split leg of a group being stopped: its own segments stop with it.
+    let split_legs: Vec<(i64,)> = sqlx::query_as(
+        "SELECT id FROM tasks WHERE parent_id = $1 AND state = 'proving' ORDER BY id",
+    )
+    .bind(task.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (leg,) in split_legs {
+        Box::pin(fail_split_tx(tx, TaskId(leg), cause, task, now_ms, moves)).await?;
+    }
     let active: Vec<(i64, i64, Option<i64>, i64)> = sqlx::query_as(
         "SELECT l.id, l.task_id, l.key_id, l.collateral FROM leases l JOIN tasks t ON t.id = l.task_id
          WHERE t.parent_id = $1 AND t.state = 'leased' AND l.id = t.lease_id AND l.outcome IS NULL

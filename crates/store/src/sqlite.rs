@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0005_blob_access.sql"),
     include_str!("../migrations/sqlite/0006_blob_retention.sql"),
     include_str!("../migrations/sqlite/0007_chain.sql"),
+    include_str!("../migrations/sqlite/0008_groups.sql"),
 ];
 
 /// Set on every connection. `Any` connects from a URL, which carries only the file and its

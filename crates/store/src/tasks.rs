@@ -30,6 +30,9 @@ pub struct NewTask {
     /// task waits in `proving` while its segments are queued, leased and proved as tasks of
     /// their own.
     pub segments: Vec<NewSegment>,
+    /// For a multi-prover or racing task, its legs; the task waits in `proving` while they
+    /// are proved (`segments` is then empty).
+    pub group: Option<crate::NewGroup>,
 }
 
 impl NewTask {
@@ -43,12 +46,14 @@ impl NewTask {
                 label: None,
                 artifacts: Default::default(),
                 segments: None,
+                strategy: None,
             },
             work: 1,
             memory_bytes: 1,
             statement: Vec::new(),
             max_attempts: 3,
             segments: Vec::new(),
+            group: None,
         }
     }
 }
@@ -231,7 +236,11 @@ impl Store {
                                            WHERE h.state = 'leased' AND h.prover_id = $2)
                AND t.collateral <= $4
                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
-                               AND l.fault IN ('invalid_proof', 'artifact_report', 'false_report'))",
+                               AND l.fault IN ('invalid_proof', 'artifact_report', 'false_report'))
+               AND NOT EXISTS (SELECT 1 FROM tasks o JOIN leases l ON l.task_id = o.id
+                               WHERE t.group_id IS NOT NULL AND o.group_id = t.group_id
+                                 AND o.leg_id != t.leg_id AND l.key_id = $3
+                                 AND (l.outcome IS NULL OR l.outcome = 'done'))",
             systems.join(","),
         );
         let tried = "EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
@@ -632,7 +641,7 @@ pub(crate) async fn insert_task_tx(
     t: &NewTask,
     now_ms: i64,
 ) -> Result<TaskId, StoreError> {
-    let state = if t.segments.is_empty() {
+    let state = if t.segments.is_empty() && t.group.is_none() {
         TaskState::Queued
     } else {
         TaskState::Proving
@@ -657,21 +666,25 @@ pub(crate) async fn insert_task_tx(
         };
         insert_row(tx, t, &row, now_ms).await?;
     }
+    if let Some(g) = &t.group {
+        crate::group::insert_legs(tx, t, id, g, now_ms).await?;
+    }
     Ok(id)
 }
 
 /// One `tasks` row: a whole task, a split task, or one of its segments.
-struct Row<'a> {
-    spec: &'a TaskSpec,
-    work: u64,
-    memory_bytes: u64,
-    statement: &'a [u8],
-    state: TaskState,
-    /// The split task and this segment's index, for a segment.
-    parent: Option<(TaskId, usize)>,
+pub(crate) struct Row<'a> {
+    pub(crate) spec: &'a TaskSpec,
+    pub(crate) work: u64,
+    pub(crate) memory_bytes: u64,
+    pub(crate) statement: &'a [u8],
+    pub(crate) state: TaskState,
+    /// The split task and this segment's index, for a segment (or the group and the leg's
+    /// index, for a leg).
+    pub(crate) parent: Option<(TaskId, usize)>,
 }
 
-async fn insert_row(
+pub(crate) async fn insert_row(
     tx: &mut Tx,
     t: &NewTask,
     row: &Row<'_>,

@@ -86,21 +86,44 @@ impl Store {
         Ok(out)
     }
 
-    /// A row as a view, with its segments when it is a split task.
+    /// A row as a view, with its segments when it is a split task, its legs (each with its
+    /// own segments) when it is a multi-prover or racing task.
     async fn decode_view(&self, r: TaskRow) -> Result<TaskView, StoreError> {
         let mut view = self.decode_row(r).await?;
         if view.parent.is_none() {
-            let rows: Vec<TaskRow> = sqlx::query_as(&format!(
-                "{TASK_VIEW_SQL} WHERE t.parent_id = $1 ORDER BY t.segment_index"
-            ))
-            .bind(view.id.0)
-            .fetch_all(&self.pool)
-            .await?;
-            for r in rows {
-                view.segments.push(self.decode_row(r).await?);
+            let (composition,): (Option<String>,) =
+                sqlx::query_as("SELECT composition FROM tasks WHERE id = $1")
+                    .bind(view.id.0)
+                    .fetch_one(&self.pool)
+                    .await?;
+            view.composition = composition
+                .map(|c| {
+                    zkpool_types::Composition::parse(&c)
+                        .ok_or_else(|| StoreError::Corrupt(format!("composition {c:?}")))
+                })
+                .transpose()?;
+            view.segments = self.children(view.id).await?;
+            if view.composition.is_some() {
+                for leg in &mut view.segments {
+                    leg.segments = self.children(leg.id).await?;
+                }
             }
         }
         Ok(view)
+    }
+
+    async fn children(&self, parent: TaskId) -> Result<Vec<TaskView>, StoreError> {
+        let rows: Vec<TaskRow> = sqlx::query_as(&format!(
+            "{TASK_VIEW_SQL} WHERE t.parent_id = $1 ORDER BY t.segment_index"
+        ))
+        .bind(parent.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.decode_row(r).await?);
+        }
+        Ok(out)
     }
 
     async fn decode_row(&self, r: TaskRow) -> Result<TaskView, StoreError> {
@@ -149,6 +172,7 @@ impl Store {
             parent: parent.map(TaskId),
             segment: segment.map(|i| i as u32),
             segments: Vec::new(),
+            composition: None,
             cause: cause
                 .map(|c| {
                     TaskCause::parse(&c)

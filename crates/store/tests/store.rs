@@ -21,7 +21,13 @@
 
 #[macro_use]
 mod common;
+mod groups;
 
+use groups::{
+    a_failed_leg_fails_its_group_only_when_too_few_are_left,
+    a_group_takes_one_key_per_leg_and_finishes_once, a_race_has_one_winner,
+    a_split_leg_is_joined_inside_its_group,
+};
 use std::collections::HashMap;
 
 use common::Db;
@@ -222,6 +228,7 @@ async fn run(db: Db, ops: Vec<Op>) {
                     label: None,
                     artifacts: Default::default(),
                     segments: None,
+                    strategy: None,
                 };
                 let wtns = store.put_blob(&[n], 0).await.unwrap().hash;
                 spec.artifacts.insert(ArtifactRole::Wtns, wtns);
@@ -233,6 +240,7 @@ async fn run(db: Db, ops: Vec<Op>) {
                     statement: vec![n],
                     max_attempts: 3,
                     segments: Vec::new(),
+                    group: None,
                 };
                 store.insert_task(&t, now).await.unwrap();
             }
@@ -357,6 +365,10 @@ on_both_stores!(
     a_segment_out_of_attempts_fails_its_split_task_and_stops_the_others,
     a_segment_stopped_earlier_in_the_same_sweep_stays_stopped,
     a_blob_of_many_chunks_streams_back_whole,
+    a_group_takes_one_key_per_leg_and_finishes_once,
+    a_race_has_one_winner,
+    a_failed_leg_fails_its_group_only_when_too_few_are_left,
+    a_split_leg_is_joined_inside_its_group,
 );
 
 fn done(g: &Grant, prover: ProverId, proof: &BlobHash) -> Completion {
@@ -407,6 +419,7 @@ async fn a_task_out_of_attempts_fails_with_its_reasons(db: Db) {
         label: None,
         artifacts: Default::default(),
         segments: None,
+        strategy: None,
     };
     let t = NewTask {
         requester: req.id,
@@ -416,6 +429,7 @@ async fn a_task_out_of_attempts_fails_with_its_reasons(db: Db) {
         statement: vec![],
         max_attempts: 2,
         segments: Vec::new(),
+        group: None,
     };
     let id: TaskId = store.insert_task(&t, 0).await.unwrap();
     for round in 0..2 {
@@ -491,6 +505,7 @@ async fn a_prover_that_cheated_waits_for_others(db: Db) {
         label: None,
         artifacts: Default::default(),
         segments: None,
+        strategy: None,
     };
     let t = NewTask {
         requester: req.id,
@@ -500,6 +515,7 @@ async fn a_prover_that_cheated_waits_for_others(db: Db) {
         statement: vec![],
         max_attempts: 3,
         segments: Vec::new(),
+        group: None,
     };
     let id = store.insert_task(&t, 0).await.unwrap();
     let g = store.lease_unpaid(&cheat, 1, TTL).await.unwrap().unwrap();
@@ -538,6 +554,7 @@ async fn heartbeats_cannot_hold_a_lease_past_its_cap(db: Db) {
         label: None,
         artifacts: Default::default(),
         segments: None,
+        strategy: None,
     };
     let t = NewTask {
         requester: req.id,
@@ -547,6 +564,7 @@ async fn heartbeats_cannot_hold_a_lease_past_its_cap(db: Db) {
         statement: vec![],
         max_attempts: 3,
         segments: Vec::new(),
+        group: None,
     };
     let id = store.insert_task(&t, 0).await.unwrap();
     // A lease's longest life is fixed at grant: here 3 TTL (the task's estimate is smaller).
@@ -601,6 +619,7 @@ async fn split_task(
             label: None,
             artifacts: Default::default(),
             segments: None,
+            strategy: None,
         };
         s.artifacts.insert(ArtifactRole::Chunks, BlobHash::of(&[i]));
         s
@@ -620,6 +639,7 @@ async fn split_task(
                 statement: vec![i],
             })
             .collect(),
+        group: None,
     }
 }
 
@@ -1003,6 +1023,7 @@ async fn the_collector_keeps_what_live_tasks_need_and_removes_the_rest(db: Db) {
             label: None,
             artifacts: Default::default(),
             segments: None,
+            strategy: None,
         };
         spec.artifacts.insert(ArtifactRole::Wtns, hash);
         NewTask {
@@ -1013,6 +1034,7 @@ async fn the_collector_keeps_what_live_tasks_need_and_removes_the_rest(db: Db) {
             statement: b"[]".to_vec(),
             max_attempts: 3,
             segments: Vec::new(),
+            group: None,
         }
     };
     // the first task is proved at 10; the second is leased and held (heartbeats) throughout

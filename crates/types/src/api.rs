@@ -144,6 +144,9 @@ pub struct TaskView {
     /// Why the task ended (`None` while it runs): proved, or whose fault it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<TaskCause>,
+    /// For a multi-prover or racing task: how its legs (in `segments`) make it done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub composition: Option<crate::Composition>,
 }
 
 /// A prover machine as the API shows it.

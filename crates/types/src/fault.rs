@@ -204,16 +204,20 @@ pub enum TaskCause {
     /// A task quoted for the pool contract whose quote expired before the requester
     /// published it on chain: nothing was paid, nothing is owed.
     Lapsed,
+    /// A leg of a multi-prover or racing task that was no longer needed: enough other legs
+    /// were proved first. Nobody's fault; its lease was withdrawn without penalty.
+    Stopped,
 }
 
 impl TaskCause {
     /// Every cause.
-    pub const ALL: [TaskCause; 5] = [
+    pub const ALL: [TaskCause; 6] = [
         TaskCause::Proved,
         TaskCause::RequesterFault,
         TaskCause::ProverFault,
         TaskCause::PoolFault,
         TaskCause::Lapsed,
+        TaskCause::Stopped,
     ];
 
     /// The stable code stored on the task and shown to its requester.
@@ -224,6 +228,7 @@ impl TaskCause {
             TaskCause::ProverFault => "prover_fault",
             TaskCause::PoolFault => "pool_fault",
             TaskCause::Lapsed => "lapsed",
+            TaskCause::Stopped => "stopped",
         }
     }
 
@@ -239,7 +244,7 @@ impl TaskCause {
             TaskCause::RequesterFault => Party::Requester,
             TaskCause::ProverFault => Party::Prover,
             TaskCause::PoolFault => Party::Pool,
-            TaskCause::Lapsed => Party::Nobody,
+            TaskCause::Lapsed | TaskCause::Stopped => Party::Nobody,
         }
     }
 

@@ -12,6 +12,7 @@ mod fault;
 pub mod fuzzing;
 mod hash;
 mod ids;
+mod multi;
 pub mod settlement;
 mod system;
 mod task;
@@ -19,6 +20,10 @@ mod task;
 pub use fault::{FaultKind, Party, TaskCause, TaskFault};
 pub use hash::{BlobHash, ParseHashError};
 pub use ids::{KeyId, LeaseId, ProverId, TaskId};
+pub use multi::{
+    Bundle, BundleLeg, Certificate, Claim, ClaimRef, Composition, Leg, Strategy, MAX_CLAIM_VALUES,
+    MAX_LEGS,
+};
 pub use system::{ParseProofSystemError, ProofSystem};
 pub use task::{
     ArtifactMap, ArtifactRole, FencingToken, HardwareReport, TaskSpec, TaskState, WitnessSource,

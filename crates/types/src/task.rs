@@ -67,12 +67,24 @@ pub struct TaskSpec {
     /// choose one per connected prover; segment size limits may force more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<u32>,
+    /// Proved more than once: raced by several provers, or one claim proved by several
+    /// proof systems (then `system` is the first leg's and `artifacts` is empty; the legs
+    /// carry their own). `None`: one prover proves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<crate::Strategy>,
 }
 
 impl TaskSpec {
     /// Whether the spec names exactly the artifacts its system needs: for Groth16 a witness
     /// source (see [`TaskSpec::witness_source`]), for Miden a program and its chunks.
     pub fn check_artifacts(&self) -> Result<(), &'static str> {
+        if let Some(crate::Strategy::MultiProver { .. }) = self.strategy {
+            return if self.artifacts.is_empty() {
+                Ok(())
+            } else {
+                Err("a multi-prover task names no artifacts of its own: each leg has its own")
+            };
+        }
         match self.system {
             ProofSystem::Groth16 => self.witness_source().map(|_| ()),
             ProofSystem::MidenVm => {
@@ -226,6 +238,7 @@ mod tests {
                 .map(|r| (*r, BlobHash::of(r.as_str().as_bytes())))
                 .collect(),
             segments: None,
+            strategy: None,
         }
     }
 

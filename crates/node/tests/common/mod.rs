@@ -95,6 +95,7 @@ pub async fn spec(c: &Client, circuit: &str, r1cs: &str, zkey: &str, wtns: Vec<u
         label: Some(circuit.into()),
         artifacts: Default::default(),
         segments: None,
+        strategy: None,
     };
     s.artifacts.insert(
         ArtifactRole::R1cs,
