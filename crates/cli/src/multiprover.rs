@@ -257,7 +257,7 @@ pub async fn demo(
 
 impl MultiproverTask {
     /// The legs' files (not `task.json`), written to `dir`.
-    fn write_files(&self, dir: &Path) -> anyhow::Result<()> {
+    pub fn write_files(&self, dir: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let files: [(&str, Vec<u8>); 7] = [
             ("iris_tree.r1cs", IRIS_TREE.r1cs.to_vec()),
