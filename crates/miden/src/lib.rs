@@ -28,6 +28,7 @@ mod backend;
 mod chain;
 pub mod claim;
 mod error;
+mod full_tree;
 #[doc(hidden)]
 pub mod fuzzing;
 mod input;
