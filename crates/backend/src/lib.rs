@@ -121,6 +121,30 @@ pub trait ProofBackend: Send + Sync + 'static {
         None
     }
 
+    /// What verifying this task's proofs depends on besides the statement (Groth16: the
+    /// zkey's hash). Proofs of tasks with the same verifier id may be checked together by
+    /// [`ProofBackend::verify_many`]; `None` (the default) verifies one by one.
+    fn verifier_id(&self, artifacts: &Artifacts) -> Option<BlobHash> {
+        let _ = artifacts;
+        None
+    }
+
+    /// Verifies several proofs of tasks that share `artifacts`' verifier id
+    /// ([`ProofBackend::verifier_id`]), each against its own statement: one result per item,
+    /// in order, each promising what [`ProofBackend::verify`] promises, so a bad proof among
+    /// good ones is refused alone. The default verifies them one by one; a backend with a
+    /// batch check (Groth16: one multi-pairing) overrides it.
+    fn verify_many(
+        &self,
+        artifacts: &Artifacts,
+        items: &[(Vec<u8>, ProofArtifact)],
+    ) -> Vec<Result<(), BackendError>> {
+        items
+            .iter()
+            .map(|(statement, proof)| self.verify(artifacts, statement, proof))
+            .collect()
+    }
+
     /// Checks that `statement` (from [`ProofBackend::inspect`], or a split task's
     /// [`SplitTrace::statement`]) states exactly `claim`, so a leg of a multi-prover task
     /// cannot prove something else. A system with public signals reads `signals` (which claim

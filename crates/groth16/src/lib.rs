@@ -246,18 +246,7 @@ impl ProofBackend for Groth16Backend {
         statement: &[u8],
         proof: &ProofArtifact,
     ) -> Result<(), BackendError> {
-        let (proof_json, public_json) = split_proof_json(proof)?;
-        let proof = proof_from_json(&proof_json).map_err(BackendError::MalformedProof)?;
-        let public = public_from_json(&public_json).map_err(BackendError::MalformedProof)?;
-        let expected = serde_json::from_slice(statement)
-            .map_err(|e| e.to_string())
-            .and_then(|v: Value| public_from_json(&v))
-            .map_err(|e| BackendError::Mismatch(format!("unreadable statement: {e}")))?;
-        if public != expected {
-            return Err(BackendError::InvalidProof(
-                "public signals differ from the task's statement".into(),
-            ));
-        }
+        let (proof, public) = proof_for(statement, proof)?;
         let key = self.verifier_key(artifacts)?;
         if verify(&key.pvk, &proof, &public)? {
             Ok(())
@@ -273,6 +262,59 @@ impl ProofBackend for Groth16Backend {
         statement: &[u8],
     ) -> Result<(), BackendError> {
         Self::claim_signals(claim, signals, statement)
+    }
+
+    fn verifier_id(&self, artifacts: &Artifacts) -> Option<zkpool_types::BlobHash> {
+        artifacts.get(ArtifactRole::Zkey).ok().map(|b| b.hash)
+    }
+
+    /// Every proof read and matched to its statement alone, then the well-formed ones checked
+    /// in one random linear combination ([`verify_batch`]); a batch that fails names each bad
+    /// proof, which alone gets its error.
+    fn verify_many(
+        &self,
+        artifacts: &Artifacts,
+        items: &[(Vec<u8>, ProofArtifact)],
+    ) -> Vec<Result<(), BackendError>> {
+        let key = match self.verifier_key(artifacts) {
+            Ok(key) => key,
+            Err(e) => {
+                let reason = e.to_string();
+                return items
+                    .iter()
+                    .map(|_| Err(BackendError::Mismatch(reason.clone())))
+                    .collect();
+            }
+        };
+        let mut results: Vec<Result<(), BackendError>> = Vec::with_capacity(items.len());
+        let (mut batch, mut at) = (Vec::new(), Vec::new());
+        for (i, (statement, proof)) in items.iter().enumerate() {
+            match proof_for(statement, proof) {
+                Ok(parsed) => {
+                    batch.push(parsed);
+                    at.push(i);
+                    results.push(Ok(()));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        if let Err(rejected) = verify_batch(&key.pvk, &batch) {
+            for fault in rejected.faults {
+                let err = match fault.kind {
+                    ProofFault::PublicCount { .. } => {
+                        BackendError::Mismatch(fault.kind.to_string())
+                    }
+                    ProofFault::NotOnCurve(_) | ProofFault::NotInG2 => {
+                        BackendError::MalformedProof(fault.kind.to_string())
+                    }
+                    ProofFault::PairingFails => BackendError::InvalidProof(fault.kind.to_string()),
+                };
+                if let Some(&i) = at.get(fault.index) {
+                    results[i] = Err(err);
+                }
+            }
+        }
+        results
     }
 
     fn verifying_key(&self, artifacts: &Artifacts) -> Result<Vec<u8>, BackendError> {
@@ -325,6 +367,27 @@ impl Groth16Backend {
         }
         Ok(())
     }
+}
+
+/// A proof artifact read and matched against `statement`: the proof's points in their groups,
+/// its public signals exactly the statement's.
+fn proof_for(
+    statement: &[u8],
+    proof: &ProofArtifact,
+) -> Result<(ark_groth16::Proof<ark_bn254::Bn254>, Vec<Fr>), BackendError> {
+    let (proof_json, public_json) = split_proof_json(proof)?;
+    let proof = proof_from_json(&proof_json).map_err(BackendError::MalformedProof)?;
+    let public = public_from_json(&public_json).map_err(BackendError::MalformedProof)?;
+    let expected = serde_json::from_slice(statement)
+        .map_err(|e| e.to_string())
+        .and_then(|v: Value| public_from_json(&v))
+        .map_err(|e| BackendError::Mismatch(format!("unreadable statement: {e}")))?;
+    if public != expected {
+        return Err(BackendError::InvalidProof(
+            "public signals differ from the task's statement".into(),
+        ));
+    }
+    Ok((proof, public))
 }
 
 fn public_json_bytes(public: &[Fr]) -> Vec<u8> {

@@ -476,3 +476,41 @@ fn timings() {
         );
     }
 }
+
+#[test]
+fn proofs_verified_together_get_their_own_verdicts() {
+    let a = artifacts("multiplier", false);
+    let (statement, proof) = proof_of("multiplier");
+    // Proofs are randomised: several distinct valid proofs of the same statement.
+    let mut items: Vec<(Vec<u8>, ProofArtifact)> = (0..5)
+        .map(|_| (statement.clone(), backend().prove(&a).unwrap()))
+        .collect();
+    items.push((statement.clone(), proof.clone()));
+    let all = backend().verify_many(&a, &items);
+    assert!(all.iter().all(Result::is_ok), "{all:?}");
+    // A false proof, an unreadable one and one of another statement among them: each is
+    // refused alone, as `verify` refuses it, and the others pass.
+    items[1].1 = proof_with(proof, |v| v["proof"]["pi_a"] = v["proof"]["pi_c"].clone());
+    items[3].1 = ProofArtifact(b"garbage".to_vec());
+    items[4].0 = proof_of("poseidon_chain").0.clone();
+    let mixed = backend().verify_many(&a, &items);
+    assert!(
+        matches!(mixed[1], Err(BackendError::InvalidProof(_))),
+        "{mixed:?}"
+    );
+    assert!(
+        matches!(mixed[3], Err(BackendError::MalformedProof(_))),
+        "{mixed:?}"
+    );
+    assert!(mixed[4].is_err(), "{mixed:?}");
+    for i in [0, 2, 5] {
+        assert!(mixed[i].is_ok(), "{i}: {mixed:?}");
+    }
+    for (i, (s, p)) in items.iter().enumerate() {
+        assert_eq!(backend().verify(&a, s, p).is_ok(), mixed[i].is_ok(), "{i}");
+    }
+    assert_eq!(
+        backend().verifier_id(&a),
+        Some(a.get(ArtifactRole::Zkey).unwrap().hash)
+    );
+}

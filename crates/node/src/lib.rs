@@ -24,6 +24,7 @@
 mod admin;
 mod artifacts;
 mod auth;
+mod batcher;
 mod clock;
 mod compose;
 mod dashboard;
@@ -174,6 +175,8 @@ pub struct Node {
     agent: install::Agent,
     /// Queue depth sampled once a minute for the dashboard: (minute start, depth), an hour.
     queue_samples: std::sync::Mutex<std::collections::VecDeque<(i64, u64)>>,
+    /// Verifies uploaded proofs, those of one verifier that arrive together in one batch.
+    verifier: Arc<batcher::Batcher>,
 }
 
 impl Node {
@@ -192,6 +195,7 @@ impl Node {
             metrics: metrics::Metrics::new(),
             agent: install::Agent::default(),
             queue_samples: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            verifier: Arc::default(),
             config,
         })
     }

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!  upload ─► fence check (cheap: current lease, its token, the caller's key)
-//!         ─► backend.verify against the statement fixed at submit (outside any transaction)
+//!         ─► backend.verify against the statement fixed at submit (outside any transaction;
+//!            proofs of one verifier arriving together are checked in one batch: batcher.rs)
 //!         ─► valid:   one tx: fence check again, task done (cause proved), collateral back,
 //!                     contradicted artifact reports slashed, a paid whole task released
 //!                     ─► a segment: the split task is joined when it was the last one
@@ -57,12 +58,10 @@ pub(crate) async fn uploaded(
     let artifacts = node.artifacts.load(&task.spec.artifacts).await?;
     let statement = task.statement.clone();
     let started = Instant::now();
-    let checked = {
-        let proof = proof.clone();
-        tokio::task::spawn_blocking(move || backend.verify(&artifacts, &statement, &proof))
-            .await
-            .map_err(ApiError::internal)?
-    };
+    let checked = node
+        .verifier
+        .verify(backend, artifacts, statement, proof.clone())
+        .await?;
     let verify_ms = started.elapsed().as_millis() as u64;
     let valid = match &checked {
         Ok(()) => Some(true),
