@@ -361,3 +361,82 @@ async fn a_race_pays_the_fastest_prover_once() {
     );
     pool.stop().await;
 }
+
+/// A prover by hand: one key, one machine that runs both systems.
+async fn hand_prover(pool: &LocalPool, name: &str) -> (Client, zkpool_types::ProverId) {
+    let client = pool.prover_client(name, 0).await.unwrap();
+    let hardware = zkpool_types::HardwareReport {
+        name: name.into(),
+        os: "linux".into(),
+        cpu_cores: 1,
+        memory_bytes: 8 << 30,
+        gpus: vec![],
+        systems: vec![
+            zkpool_types::ProofSystem::Groth16,
+            zkpool_types::ProofSystem::MidenVm,
+        ],
+        jobs: 4,
+        agent_version: "test".into(),
+    };
+    let id = client
+        .hello(&zkpool_types::api::Hello {
+            hardware,
+            payout: None,
+        })
+        .await
+        .unwrap()
+        .prover_id;
+    (client, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legs_proof_uploaded_on_another_legs_lease_is_refused() {
+    let pool = LocalPool::with_config(None, fast()).await.unwrap();
+    let spec = multi_spec(&pool, 2, 0).await;
+    let id = pool.requester.submit(spec).await.unwrap().task_id;
+    let (g16, g16_id) = hand_prover(&pool, "groth16-holder").await;
+    let (miden, miden_id) = hand_prover(&pool, "miden-holder").await;
+    // The oldest unit is the Groth16 leg; the other key gets a Miden segment.
+    let leg = g16
+        .lease(g16_id, Duration::from_secs(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(leg.system, zkpool_types::ProofSystem::Groth16);
+    let seg = miden
+        .lease(miden_id, Duration::from_secs(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seg.system, zkpool_types::ProofSystem::MidenVm);
+    // A real, valid proof of the Groth16 leg, uploaded on the Miden segment's lease: it does
+    // not prove the segment's statement, so it is refused and the segment goes back alone.
+    let mut a = zkpool_backend::Artifacts::default();
+    for (role, hash) in &leg.artifacts {
+        a.insert(
+            *role,
+            zkpool_backend::Blob::new(g16.download(hash).await.unwrap()),
+        );
+    }
+    let groth16 =
+        zkpool_backend::ProofBackend::prove(&zkpool_groth16::Groth16Backend::new(), &a).unwrap();
+    let refused = miden
+        .upload_result(seg.lease_id, seg.token, 1, groth16.0.clone())
+        .await;
+    match refused {
+        Err(zkpool_client::ClientError::Api { status, .. }) => assert_eq!(status, 422),
+        other => panic!("accepted a Groth16 proof for a Miden segment: {other:?}"),
+    }
+    // The same proof on its own leg's lease is accepted; the task is not done before the
+    // Miden leg is.
+    g16.upload_result(leg.lease_id, leg.token, 1, groth16.0)
+        .await
+        .unwrap();
+    let v = pool.requester.task(id).await.unwrap();
+    assert_eq!(v.state, TaskState::Proving);
+    assert_eq!(v.segments[0].state, TaskState::Done);
+    let miden_leg = &v.segments[1];
+    assert_eq!(miden_leg.segments[0].state, TaskState::Queued);
+    assert!(miden_leg.segments[0].failures[0].contains("invalid_proof"));
+    pool.stop().await;
+}
