@@ -75,6 +75,10 @@ pub struct BenchArgs {
     /// `bench_multi.rs`).
     #[arg(long)]
     multiprover: bool,
+    /// Only the upload benchmark: N Groth16 proofs uploaded at once, verified by the node with
+    /// its batching on and off (see `bench_verify.rs`).
+    #[arg(long, value_name = "N")]
+    uploads: Option<usize>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -277,6 +281,10 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
     }
     if a.multiprover {
         return crate::bench_multi::run(a.runs).await;
+    }
+    if let Some(n) = a.uploads {
+        anyhow::ensure!((1..=1024).contains(&n), "--uploads must be 1 to 1024");
+        return crate::bench_verify::run(a.runs, n).await;
     }
     if a.store {
         let mut table = Table::new(&["measurement", "value", "target"]);

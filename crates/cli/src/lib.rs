@@ -6,6 +6,7 @@ pub mod bench_flood;
 pub mod bench_multi;
 pub mod bench_split;
 pub mod bench_store;
+pub mod bench_verify;
 pub mod bundle;
 pub mod chain_cmd;
 pub mod chain_demo;

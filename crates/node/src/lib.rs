@@ -118,6 +118,9 @@ pub struct NodeConfig {
     /// The URL provers reach this node at, written into `/install.sh` (`--public-url`);
     /// `None`: the host the installer was fetched from.
     pub public_url: Option<String>,
+    /// Verify proofs of one verifier that arrive together in one batch (`batcher.rs`); off:
+    /// each on its own (a benchmark's baseline).
+    pub batch_verify: bool,
 }
 
 impl Default for NodeConfig {
@@ -142,6 +145,7 @@ impl Default for NodeConfig {
             chain: None,
             agent_binary: None,
             public_url: None,
+            batch_verify: true,
             work_signal: Arc::new(wake::LocalWake::default()),
         }
     }
@@ -195,7 +199,7 @@ impl Node {
             metrics: metrics::Metrics::new(),
             agent: install::Agent::default(),
             queue_samples: std::sync::Mutex::new(std::collections::VecDeque::new()),
-            verifier: Arc::default(),
+            verifier: Arc::new(batcher::Batcher::new(config.batch_verify)),
             config,
         })
     }
