@@ -31,6 +31,13 @@ pub fn api_bodies(data: &[u8]) {
                 // the node's own checks of a parsed spec
                 let _ = spec.check_artifacts();
                 let _ = spec.witness_source();
+                if let Some(crate::Strategy::MultiProver { claim, legs, .. }) = &spec.strategy {
+                    let _ = claim.check();
+                    for r in legs.iter().flat_map(|l| &l.signals) {
+                        let _ = claim.value(*r);
+                    }
+                    let _ = claim.canonical_bytes();
+                }
                 round_trip::<crate::TaskSpec>(json);
             }
         }
