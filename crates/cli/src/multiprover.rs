@@ -15,7 +15,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use zkpool_client::Client;
 use zkpool_miden::tree::{DecisionTree, FullTree, FEATURES};
 use zkpool_miden::SegmentInput;
 use zkpool_types::{ArtifactRole, Claim, ClaimRef, ProofSystem, TaskState};
@@ -280,18 +279,4 @@ impl MultiproverTask {
         }
         Ok(())
     }
-}
-
-/// A client's view of a multi-prover task's legs, for tests: (system, state) per leg.
-pub async fn legs(
-    client: &Client,
-    id: zkpool_types::TaskId,
-) -> anyhow::Result<Vec<(ProofSystem, TaskState)>> {
-    Ok(client
-        .task(id)
-        .await?
-        .segments
-        .iter()
-        .map(|l| (l.system, l.state))
-        .collect())
 }

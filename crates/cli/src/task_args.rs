@@ -154,14 +154,6 @@ impl TaskFile {
 impl TaskArgs {
     /// The proof system the files are for.
     pub fn system(&self) -> ProofSystem {
-        if let Some(first) = self
-            .task
-            .as_deref()
-            .and_then(|p| TaskFile::read(p).ok())
-            .and_then(|t| t.legs.first().map(|l| l.system))
-        {
-            return first;
-        }
         if self.program.is_some() {
             ProofSystem::MidenVm
         } else {

@@ -281,10 +281,9 @@ fn plan_finish(
         out.push(scratch.execute(crate::liability::collateral_op(m))?);
     }
     if books.is_open(f.task) {
-        let factors = &node.config.settlement.factors;
         let mut by_key: std::collections::BTreeMap<KeyId, u64> = Default::default();
         for (key, system, work) in &f.shares {
-            let w = u64::try_from(factors.work(system.as_str(), *work)?.max(1)).unwrap_or(u64::MAX);
+            let w = crate::settlement::alpha_work(&node.config.settlement, *system, *work)?;
             let e = by_key.entry(*key).or_default();
             *e = e.saturating_add(w);
         }

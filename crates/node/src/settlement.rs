@@ -315,7 +315,11 @@ pub fn quote_from_wire(q: &wire::SignedQuote) -> Result<SignedQuote, ApiError> {
 }
 
 /// α-weighted work of a task of `size` in `system`.
-fn alpha_work(cfg: &SettlementConfig, system: ProofSystem, size: u64) -> Result<u64, ApiError> {
+pub(crate) fn alpha_work(
+    cfg: &SettlementConfig,
+    system: ProofSystem,
+    size: u64,
+) -> Result<u64, ApiError> {
     let w = cfg.factors.work(system.as_str(), size)?;
     Ok(u64::try_from(w.max(1)).unwrap_or(u64::MAX))
 }

@@ -86,19 +86,18 @@ pub(crate) async fn uploaded(
             let task_id = settlement::complete(node, &completion).await?;
             tracing::info!(task = %task_id, prover = %prover.id, name = %prover.hardware.name,
                 prove_ms, verify_ms, "proof verified; task done");
-            if let Some(group) = node.store.group_of(task_id).await? {
-                if node.store.parent_of(task_id).await? == Some(group) {
-                    // Cheap (a bundle and a signature), so done before the upload is
+            if let Some(parent) = node.store.parent_of(task_id).await? {
+                if node.store.group_of(task_id).await? == Some(parent) {
+                    // A leg. Cheap (a bundle and a signature), so done before the upload is
                     // answered: the leg that completes a group sees it done. A failure here
                     // leaves the group to the reaper; the leg's proof stands.
-                    if let Err(e) = crate::compose::try_finish(node, group).await {
-                        tracing::error!(%group, error = ?e, "finishing a multi-prover task failed");
+                    if let Err(e) = crate::compose::try_finish(node, parent).await {
+                        tracing::error!(group = %parent, error = ?e, "finishing a multi-prover task failed");
                     }
-                } else if let Some(leg) = node.store.parent_of(task_id).await? {
-                    crate::split::spawn_join(node, leg);
+                } else {
+                    // A segment, of a split task or of a split leg.
+                    crate::split::spawn_join(node, parent);
                 }
-            } else if let Some(parent) = node.store.parent_of(task_id).await? {
-                crate::split::spawn_join(node, parent);
             }
             Ok(ResultAccepted { task_id, verify_ms })
         }
