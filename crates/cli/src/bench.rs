@@ -24,7 +24,11 @@ use crate::table::Table;
 
 /// `zkpool bench`.
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    /// One benchmark with options of its own instead of the default table.
+    #[command(subcommand)]
+    only: Option<BenchOnly>,
     /// Repetitions per measurement (the median is reported).
     #[arg(long, default_value_t = 5)]
     runs: usize,
@@ -79,6 +83,15 @@ pub struct BenchArgs {
     /// its batching on and off (see `bench_verify.rs`).
     #[arg(long, value_name = "N")]
     uploads: Option<usize>,
+}
+
+/// Benchmarks with options of their own.
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchOnly {
+    /// Our Groth16 prover against rapidsnark and snarkjs on the same circuit, key and witness,
+    /// and the pool's end to end on it (generated Poseidon chains of 2^k constraints, or your
+    /// own circuit).
+    Groth16(crate::bench_groth16::Groth16BenchArgs),
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -268,6 +281,9 @@ pub fn proc_status_mib(process: &str, field: &str) -> anyhow::Result<f64> {
 
 /// Runs every benchmark and prints the table.
 pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
+    if let Some(BenchOnly::Groth16(g)) = a.only {
+        return crate::bench_groth16::run(g).await;
+    }
     anyhow::ensure!(a.runs >= 1, "--runs must be at least 1");
     if a.split {
         anyhow::ensure!(

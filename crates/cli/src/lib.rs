@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_flood;
+pub mod bench_groth16;
 pub mod bench_multi;
 pub mod bench_split;
 pub mod bench_store;

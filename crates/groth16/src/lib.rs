@@ -31,6 +31,7 @@ pub mod fuzzing;
 mod intake;
 mod json;
 mod limits;
+mod msm;
 mod prover;
 mod qap;
 mod r1cs;
@@ -60,7 +61,7 @@ pub use json::{
     verifying_key_to_json,
 };
 pub use limits::Groth16Limits;
-pub use prover::prove;
+pub use prover::{prove, prove_arkworks, prove_timed, ProvePhases};
 pub use qap::CircomReduction;
 pub use r1cs::R1cs;
 pub use verifier::verify;

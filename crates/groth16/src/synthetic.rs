@@ -11,17 +11,17 @@
 use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
 use ark_ec::PrimeGroup;
 use ark_ff::{Field, UniformRand};
-use ark_groth16::Groth16;
+use ark_groth16::{Groth16, ProvingKey};
 use ark_relations::lc;
 use ark_relations::r1cs::{
     ConstraintMatrices, ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef,
-    OptimizationGoal, SynthesisError, SynthesisMode,
+    OptimizationGoal, SynthesisError, SynthesisMode, Variable,
 };
 use rand::{CryptoRng, Rng};
 use zkpool_backend::BackendError;
 
 use crate::qap::CircomReduction;
-use crate::r1cs::R1cs;
+use crate::r1cs::{LinearCombination, R1cs};
 use crate::wtns::write_wtns;
 use crate::zkey::ZkeyProvingKey;
 
@@ -64,27 +64,7 @@ pub fn padded_multiplication_chain(
         n: n_constraints,
         empty: n_empty,
     };
-    let internal = |e: SynthesisError| BackendError::Internal(format!("setup failed: {e}"));
-    let pk = Groth16::<Bn254, CircomReduction>::generate_parameters_with_qap(
-        chain,
-        Fr::rand(rng),
-        Fr::rand(rng),
-        Fr::rand(rng),
-        Fr::rand(rng),
-        G1Projective::generator(),
-        G2Projective::generator(),
-        rng,
-    )
-    .map_err(internal)?;
-
-    let cs = ConstraintSystem::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    cs.set_mode(SynthesisMode::Setup);
-    chain.generate_constraints(cs.clone()).map_err(internal)?;
-    cs.finalize();
-    let m = cs
-        .to_matrices()
-        .ok_or_else(|| BackendError::Internal("no constraint matrices".into()))?;
+    let (pk, m) = arkworks_setup(chain, rng)?;
 
     let n_public = m.num_instance_variables - 1;
     let rows = |lcs: &[Vec<(Fr, usize)>]| -> Vec<Vec<(usize, Fr)>> {
@@ -103,22 +83,108 @@ pub fn padded_multiplication_chain(
             .map(|((a, b), c)| [a, b, c])
             .collect(),
     };
-    let key = ZkeyProvingKey {
+    let key = proving_key(pk, m, n_constraints + n_empty, n_public);
+    Ok(SyntheticCircuit {
+        r1cs: r1cs.to_bytes(),
+        zkey: key.to_bytes(),
+        wtns: write_wtns(&chain.witness()),
+    })
+}
+
+/// A proving key for any constraint system, as a snarkjs `.zkey` (sections 1-9): arkworks'
+/// circuit-specific setup with fresh random toxic waste, snarkjs's QAP conventions, the
+/// standard generators. For benchmarks on circom circuits at sizes where a powers-of-tau
+/// ceremony would take longer than the benchmark (never for production: the setup's
+/// randomness is known to this process).
+pub fn setup(r1cs: &R1cs, rng: &mut (impl Rng + CryptoRng)) -> Result<Vec<u8>, BackendError> {
+    let (pk, m) = arkworks_setup(Replay { r1cs }, rng)?;
+    let key = proving_key(pk, m, r1cs.n_constraints(), r1cs.n_public);
+    Ok(key.to_bytes())
+}
+
+/// arkworks' circuit-specific setup of `circuit` with snarkjs's QAP conventions, fresh random
+/// toxic waste and the standard generators, and the circuit's constraint matrices.
+fn arkworks_setup<C: ConstraintSynthesizer<Fr> + Copy>(
+    circuit: C,
+    rng: &mut (impl Rng + CryptoRng),
+) -> Result<(ProvingKey<Bn254>, ConstraintMatrices<Fr>), BackendError> {
+    let internal = |e: SynthesisError| BackendError::Internal(format!("setup failed: {e}"));
+    let pk = Groth16::<Bn254, CircomReduction>::generate_parameters_with_qap(
+        circuit,
+        Fr::rand(rng),
+        Fr::rand(rng),
+        Fr::rand(rng),
+        Fr::rand(rng),
+        G1Projective::generator(),
+        G2Projective::generator(),
+        rng,
+    )
+    .map_err(internal)?;
+    let cs = ConstraintSystem::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Setup);
+    circuit.generate_constraints(cs.clone()).map_err(internal)?;
+    cs.finalize();
+    let m = cs
+        .to_matrices()
+        .ok_or_else(|| BackendError::Internal("no constraint matrices".into()))?;
+    Ok((pk, m))
+}
+
+/// The key in our form: snarkjs derives `C·w` from `A·w * B·w`, so the `C` matrix is left out.
+fn proving_key(
+    pk: ProvingKey<Bn254>,
+    m: ConstraintMatrices<Fr>,
+    num_constraints: usize,
+    n_public: usize,
+) -> ZkeyProvingKey {
+    ZkeyProvingKey {
         pk,
         matrices: ConstraintMatrices {
             c: Vec::new(),
             c_num_non_zero: 0,
             ..m
         },
-        num_constraints: n_constraints + n_empty,
+        num_constraints,
         n_public,
-        domain_size: (n_constraints + n_empty + n_public + 1).next_power_of_two(),
-    };
-    Ok(SyntheticCircuit {
-        r1cs: r1cs.to_bytes(),
-        zkey: key.to_bytes(),
-        wtns: write_wtns(&chain.witness()),
-    })
+        domain_size: (num_constraints + n_public + 1).next_power_of_two(),
+    }
+}
+
+/// An r1cs's constraints replayed into arkworks, wire for wire: wire 0 is arkworks' constant
+/// one, wires `1..=n_public` its instance variables, the rest its witness variables.
+#[derive(Clone, Copy)]
+struct Replay<'a> {
+    r1cs: &'a R1cs,
+}
+
+impl ConstraintSynthesizer<Fr> for Replay<'_> {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        let zero = || Ok(Fr::from(0u8));
+        let mut vars = Vec::with_capacity(self.r1cs.n_wires);
+        vars.push(Variable::One);
+        for _ in 0..self.r1cs.n_public {
+            vars.push(cs.new_input_variable(zero)?);
+        }
+        for _ in self.r1cs.n_public + 1..self.r1cs.n_wires {
+            vars.push(cs.new_witness_variable(zero)?);
+        }
+        let lc = |terms: &LinearCombination| -> Result<ark_relations::r1cs::LinearCombination<Fr>, SynthesisError> {
+            terms
+                .iter()
+                .map(|&(wire, v)| {
+                    vars.get(wire)
+                        .map(|&var| (v, var))
+                        .ok_or(SynthesisError::AssignmentMissing)
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(ark_relations::r1cs::LinearCombination)
+        };
+        for [a, b, c] in &self.r1cs.constraints {
+            cs.enforce_constraint(lc(a)?, lc(b)?, lc(c)?)?;
+        }
+        Ok(())
+    }
 }
 
 /// `n` squarings, then `empty` empty constraints.
