@@ -283,13 +283,15 @@ async fn pool_ms(r1cs: &[u8], zkey: &[u8], wtns: &[u8], runs: usize) -> anyhow::
     Ok(median(&t))
 }
 
+/// Waits as `zkpool submit --wait` does.
 async fn wait_done(client: &Client, id: zkpool_types::TaskId) -> anyhow::Result<()> {
+    let start = Instant::now();
     loop {
         let v = client.task(id).await?;
         match v.state {
             TaskState::Done => return Ok(()),
             TaskState::Failed => anyhow::bail!("bench task failed: {:?}", v.failures),
-            _ => tokio::time::sleep(Duration::from_millis(2)).await,
+            _ => tokio::time::sleep(crate::requester_cmd::poll_interval(start.elapsed())).await,
         }
     }
 }
