@@ -11,9 +11,10 @@
 //!   inversion; additions to different buckets are collected and their inversions done
 //!   together (Montgomery's trick: three multiplications each and one inversion per batch), so
 //!   an addition costs about 6 multiplications against 11 for the mixed Jacobian addition
-//!   arkworks uses. A point whose bucket is already in the open batch (or which doubles or
-//!   cancels it) goes to that bucket's Jacobian overflow instead of waiting: the batch never
-//!   stalls, and a witness of many equal values costs what the textbook method does.
+//!   arkworks uses. A point whose bucket is already in the open batch waits for the next one;
+//!   one that doubles or cancels its bucket, or finds a batch's worth already waiting, goes to
+//!   the bucket's Jacobian overflow: the batch never stalls, and a witness of many equal
+//!   values costs what the textbook method does.
 //! - **Signed digits**: `2^(c-1)` buckets per window of `c` bits.
 //!
 //! Windows are independent and run on rayon's threads; the caller runs several MSMs at once
@@ -263,7 +264,7 @@ fn pippenger<P: SWCurveConfig<BaseField: BaseMul>>(
 /// The window width that minimises the estimated cost: per window, one batched affine
 /// addition per term and about four additions' worth of Jacobian work per bucket to sum them.
 fn window_bits(terms: usize, bits: usize) -> usize {
-    (2..=16usize)
+    (2..=15usize)
         .min_by_key(|&c| {
             let windows = (bits + 1).div_ceil(c);
             windows * (terms + 4 * (1usize << (c - 1)))
@@ -273,8 +274,8 @@ fn window_bits(terms: usize, bits: usize) -> usize {
 
 /// Each term's scalar as `windows` signed digits of `c` bits (row per term), each in
 /// `[-2^(c-1), 2^(c-1)]`, with `Σ dᵢ·2^(c·i)` equal to the scalar.
-fn signed_digits(terms: &[Term], c: usize, windows: usize) -> Vec<i32> {
-    let mut digits = vec![0i32; terms.len() * windows];
+fn signed_digits(terms: &[Term], c: usize, windows: usize) -> Vec<i16> {
+    let mut digits = vec![0i16; terms.len() * windows];
     let full = 1i64 << c;
     let half = full / 2;
     digits
@@ -286,10 +287,10 @@ fn signed_digits(terms: &[Term], c: usize, windows: usize) -> Vec<i32> {
             for (w, d) in row.iter_mut().enumerate() {
                 let v = window_value(limbs, w * c, c) as i64 + carry;
                 if v > half {
-                    *d = (v - full) as i32;
+                    *d = (v - full) as i16;
                     carry = 1;
                 } else {
-                    *d = v as i32;
+                    *d = v as i16;
                     carry = 0;
                 }
             }
@@ -469,6 +470,10 @@ struct Buckets<P: SWCurveConfig> {
     pending: Vec<(u32, Affine<P>)>,
     /// Additions that could not join the batch, per bucket, in Jacobian coordinates.
     overflow: Vec<Jac<P>>,
+    /// Additions whose bucket was in the open batch, for the next one.
+    deferred: Vec<(u32, Affine<P>)>,
+    /// `deferred` while it is being retried.
+    retry: Vec<(u32, Affine<P>)>,
     /// Prefix products of the batch's denominators.
     scratch: Vec<P::BaseField>,
     /// Additions per batch.
@@ -483,6 +488,8 @@ impl<P: SWCurveConfig<BaseField: BaseMul>> Buckets<P> {
             busy: vec![false; n],
             pending: Vec::with_capacity(batch),
             overflow: Vec::new(),
+            deferred: Vec::with_capacity(batch),
+            retry: Vec::with_capacity(batch),
             scratch: Vec::with_capacity(batch),
             batch,
         }
@@ -491,25 +498,45 @@ impl<P: SWCurveConfig<BaseField: BaseMul>> Buckets<P> {
     /// Adds `p` to bucket `b`.
     #[inline]
     fn add(&mut self, b: usize, p: Affine<P>) {
-        let q = self.points[b];
-        if q.infinity {
-            if self.busy[b] {
-                self.spill(b, p);
+        self.push(b, p);
+        if self.pending.len() >= self.batch {
+            self.flush_and_retry();
+        }
+    }
+
+    /// Puts `p` into the open batch, or sets an empty bucket to it; an addition whose bucket is
+    /// already in the batch waits for the next one (at most a batch of them wait; past that,
+    /// and for a doubling or a cancellation, it goes to the bucket's Jacobian overflow).
+    #[inline]
+    fn push(&mut self, b: usize, p: Affine<P>) {
+        if self.busy[b] {
+            if self.deferred.len() < self.batch {
+                self.deferred.push((b as u32, p));
             } else {
-                self.points[b] = p;
+                self.spill(b, p);
             }
             return;
         }
-        if self.busy[b] || q.x == p.x {
-            // In the batch already, or a doubling or a cancellation: no affine shortcut.
+        let q = self.points[b];
+        if q.infinity {
+            self.points[b] = p;
+        } else if q.x == p.x {
             self.spill(b, p);
-            return;
+        } else {
+            self.busy[b] = true;
+            self.pending.push((b as u32, p));
         }
-        self.busy[b] = true;
-        self.pending.push((b as u32, p));
-        if self.pending.len() == self.batch {
-            self.flush();
+    }
+
+    /// Performs the open batch, then offers the waiting additions to the next one.
+    fn flush_and_retry(&mut self) {
+        self.flush();
+        std::mem::swap(&mut self.deferred, &mut self.retry);
+        for i in 0..self.retry.len() {
+            let (b, p) = self.retry[i];
+            self.push(b as usize, p);
         }
+        self.retry.clear();
     }
 
     #[cold]
@@ -549,8 +576,19 @@ impl<P: SWCurveConfig<BaseField: BaseMul>> Buckets<P> {
         self.pending.clear();
     }
 
+    /// Performs every addition still open or waiting. Waiting additions that crowd a few
+    /// buckets (a witness of many equal values) would take a batch each: past the first round
+    /// that places few of them, they go to the overflow.
     fn finish(&mut self) {
-        self.flush();
+        while !self.pending.is_empty() || !self.deferred.is_empty() {
+            let waiting = self.deferred.len();
+            self.flush_and_retry();
+            if self.pending.len() * 8 < waiting {
+                for (b, p) in std::mem::take(&mut self.deferred) {
+                    self.spill(b as usize, p);
+                }
+            }
+        }
     }
 
     /// Bucket `b`'s value.
@@ -728,7 +766,7 @@ mod tests {
                 scalar: Fr::rand(&mut rng).into_bigint(),
             })
             .collect();
-        for c in [2, 5, 8, 13, 16] {
+        for c in [2, 5, 8, 13, 15] {
             let bits = terms
                 .iter()
                 .map(|t| t.scalar.num_bits() as usize)
