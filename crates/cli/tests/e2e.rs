@@ -447,3 +447,41 @@ async fn hostile_artifacts_are_refused_and_the_node_stays_small() {
     let peak = zkpool::bench::proc_status_mib(&pid.to_string(), "VmHWM:").unwrap();
     assert!(peak < 512.0, "the node's peak RSS was {peak:.0} MiB");
 }
+
+/// `zkpool bench groth16` on a given circuit runs each tool it names on the same zkey and
+/// witness (snarkjs here; rapidsnark is not built on test machines) and the end to end through
+/// a real pool, and prints a row for each; no timing is asserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_groth16_runs_our_prover_snarkjs_and_the_pool_on_one_circuit() {
+    let fixture = |ext: &str| repo_root().join(format!("fixtures/multiplier/multiplier.{ext}"));
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_zkpool"))
+        .current_dir(repo_root())
+        .args(["bench", "groth16", "--runs", "1", "--r1cs"])
+        .arg(fixture("r1cs"))
+        .arg("--zkey")
+        .arg(fixture("zkey"))
+        .arg("--witness")
+        .arg(fixture("wtns"))
+        .arg("--snarkjs")
+        .arg(snarkjs())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for row in [
+        "multiplier (100 constraints, 2^7)",
+        "zkpool prove (key cached",
+        "the five MSMs",
+        "arkworks prover, same key",
+        "snarkjs groth16 prove",
+        "zkpool end to end",
+        "end to end ÷ prove",
+    ] {
+        assert!(stdout.contains(row), "no row {row:?} in\n{stdout}");
+    }
+}
