@@ -94,7 +94,9 @@ pub enum BenchOnly {
     Groth16(crate::bench_groth16::Groth16BenchArgs),
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The median of `v` (the upper one of an even count).
+pub(crate) fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
 }
@@ -119,7 +121,7 @@ fn direct_prove_ms(c: &Circuit, runs: usize) -> anyhow::Result<f64> {
         backend.prove(&art)?;
         t.push(s.elapsed().as_secs_f64() * 1e3);
     }
-    Ok(median(t))
+    Ok(median(&t))
 }
 
 /// End-to-end ms through a one-prover pool (median), warm: the agent has the circuit cached.
@@ -144,7 +146,7 @@ async fn pool_ms(pool: &LocalPool, c: &Circuit, runs: usize) -> anyhow::Result<f
             t.push(s.elapsed().as_secs_f64() * 1e3);
         }
     }
-    Ok(median(t))
+    Ok(median(&t))
 }
 
 fn snarkjs_ms(snarkjs: &PathBuf, c: &Circuit, runs: usize) -> anyhow::Result<f64> {
@@ -155,23 +157,16 @@ fn snarkjs_ms(snarkjs: &PathBuf, c: &Circuit, runs: usize) -> anyhow::Result<f64
     std::fs::write(&wtns, c.wtns)?;
     let mut t = Vec::new();
     for _ in 0..runs {
-        let s = Instant::now();
-        let out = std::process::Command::new(snarkjs)
-            .args(["groth16", "prove"])
-            .arg(&zkey)
-            .arg(&wtns)
-            .arg(dir.path().join("proof.json"))
-            .arg(dir.path().join("public.json"))
-            .output()
-            .with_context(|| format!("cannot run {}", snarkjs.display()))?;
-        anyhow::ensure!(
-            out.status.success(),
-            "snarkjs failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        t.push(s.elapsed().as_secs_f64() * 1e3);
+        t.push(crate::bench_groth16::process_ms(
+            std::process::Command::new(snarkjs)
+                .args(["groth16", "prove"])
+                .arg(&zkey)
+                .arg(&wtns)
+                .arg(dir.path().join("proof.json"))
+                .arg(dir.path().join("public.json")),
+        )?);
     }
-    Ok(median(t))
+    Ok(median(&t))
 }
 
 /// Starts `zkpool node` as a child process, connects `n` idle provers (hello, then long-poll

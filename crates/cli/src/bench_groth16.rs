@@ -30,6 +30,7 @@ use zkpool_node::NodeConfig;
 use zkpool_prover::Fault;
 use zkpool_types::{ArtifactRole, ProofSystem, TaskSpec, TaskState};
 
+use crate::bench::median;
 use crate::demo::LocalPool;
 use crate::table::Table;
 
@@ -150,12 +151,12 @@ async fn bench_one(
     let mut snark = Vec::new();
     for run in 0..a.runs {
         eprintln!("{label}: run {}/{}", run + 1, a.runs);
-        ours.push(ms(|| backend.prove(&art).map(drop))?);
+        ours.push(time_ms(|| backend.prove(&art).map(drop))?);
         let (_, p) = prove_timed(&key, &witness)?;
         phases.0.push(p.witness_map.as_secs_f64() * 1e3);
         phases.1.push(p.msm.as_secs_f64() * 1e3);
         if !a.no_arkworks {
-            arkworks.push(ms(|| prove_arkworks(&key, &witness).map(drop))?);
+            arkworks.push(time_ms(|| prove_arkworks(&key, &witness).map(drop))?);
         }
         if let Some(bin) = &a.rapidsnark {
             rapid.push(process_ms(Command::new(bin).args(paths(c)))?);
@@ -217,13 +218,15 @@ fn paths(c: &Files) -> Vec<PathBuf> {
     ]
 }
 
-fn ms(f: impl FnOnce() -> Result<(), zkpool_backend::BackendError>) -> anyhow::Result<f64> {
+/// The wall time of `f` in ms.
+fn time_ms(f: impl FnOnce() -> Result<(), zkpool_backend::BackendError>) -> anyhow::Result<f64> {
     let s = Instant::now();
     f()?;
     Ok(s.elapsed().as_secs_f64() * 1e3)
 }
 
-fn process_ms(cmd: &mut Command) -> anyhow::Result<f64> {
+/// Runs `cmd` to its end: its wall time in ms, or its output as the error if it failed.
+pub(crate) fn process_ms(cmd: &mut Command) -> anyhow::Result<f64> {
     let s = Instant::now();
     let out = cmd
         .output()
@@ -237,12 +240,6 @@ fn process_ms(cmd: &mut Command) -> anyhow::Result<f64> {
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(t)
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 /// Submit → done through a local pool with one prover agent (median of `runs`, after one
