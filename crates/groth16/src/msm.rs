@@ -59,18 +59,6 @@ impl BaseMul for Fq {
 /// `Fq`'s modulus, little-endian limbs.
 const Q: [u64; 4] = Fq::MODULUS.0;
 
-/// `-q⁻¹ mod 2⁶⁴`, for Montgomery reduction.
-const Q_INV: u64 = {
-    let mut inv = 1u64;
-    let mut i = 0;
-    while i < 63 {
-        inv = inv.wrapping_mul(inv);
-        inv = inv.wrapping_mul(Q[0]);
-        i += 1;
-    }
-    inv.wrapping_neg()
-};
-
 /// `a + b·c + carry` as (low, high) words.
 #[inline(always)]
 fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
@@ -87,7 +75,7 @@ fn fq_mul(a: &Fq, b: &Fq) -> Fq {
     let mut r = [0u64; 4];
     for &bi in b {
         let (r0, mut carry1) = mac(r[0], a[0], bi, 0);
-        let k = r0.wrapping_mul(Q_INV);
+        let k = r0.wrapping_mul(Fq::INV);
         let (_, mut carry2) = mac(r0, k, Q[0], 0);
         for j in 1..4 {
             let (rj, c1) = mac(r[j], a[j], bi, carry1);
@@ -99,26 +87,11 @@ fn fq_mul(a: &Fq, b: &Fq) -> Fq {
         r[3] = carry1 + carry2;
     }
     // r < 2q: one conditional subtraction.
-    if !less_than_q(&r) {
-        let mut borrow = 0u64;
-        for (limb, q) in r.iter_mut().zip(Q) {
-            let (d, b1) = limb.overflowing_sub(q);
-            let (d, b2) = d.overflowing_sub(borrow);
-            *limb = d;
-            borrow = (b1 | b2) as u64;
-        }
+    let mut r = ark_ff::BigInt(r);
+    if r >= Fq::MODULUS {
+        r.sub_with_borrow(&Fq::MODULUS);
     }
-    Fq::new_unchecked(ark_ff::BigInt(r))
-}
-
-#[inline(always)]
-fn less_than_q(r: &[u64; 4]) -> bool {
-    for i in (0..4).rev() {
-        if r[i] != Q[i] {
-            return r[i] < Q[i];
-        }
-    }
-    false
+    Fq::new_unchecked(r)
 }
 
 impl BaseMul for Fq2 {
