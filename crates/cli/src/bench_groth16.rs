@@ -28,6 +28,7 @@ use zkpool_groth16::{
 };
 use zkpool_node::NodeConfig;
 use zkpool_prover::Fault;
+use zkpool_types::api::TaskView;
 use zkpool_types::{ArtifactRole, ProofSystem, TaskSpec, TaskState};
 
 use crate::bench::median;
@@ -196,11 +197,24 @@ async fn bench_one(
     if !a.no_pool {
         eprintln!("{label}: end to end through a local pool…");
         let e2e = pool_ms(&r1cs, &zkey, &wtns, a.runs).await?;
-        row("zkpool end to end (node + one prover, loopback)", e2e);
+        row("zkpool end to end (node + one prover, loopback)", e2e.total);
         table.row(vec![
             label.clone(),
             "  end to end ÷ prove".into(),
-            format!("{:.3}× (+{:.1} ms)", e2e / ours_ms, e2e - ours_ms),
+            format!(
+                "{:.3}× (+{:.1} ms)",
+                e2e.total / ours_ms,
+                e2e.total - ours_ms
+            ),
+            String::new(),
+        ]);
+        table.row(vec![
+            label.clone(),
+            "  submit / pool / prove in the agent / answer".into(),
+            format!(
+                "{:.0} / {:.0} / {:.0} / {:.0} ms",
+                e2e.submit, e2e.pool, e2e.prove, e2e.answer
+            ),
             String::new(),
         ]);
     }
@@ -242,9 +256,24 @@ pub(crate) fn process_ms(cmd: &mut Command) -> anyhow::Result<f64> {
     Ok(t)
 }
 
-/// Submit → done through a local pool with one prover agent (median of `runs`, after one
+/// Where an end-to-end task's time went, in ms (medians over the runs).
+struct EndToEnd {
+    /// Submit → the requester sees it done.
+    total: f64,
+    /// The witness's upload and the submit call (the node's intake).
+    submit: f64,
+    /// Queued → done at the node, less the prove time the agent reported: lease wake-up,
+    /// downloads, the agent's checks, the proof's upload, verification, completion.
+    pool: f64,
+    /// The prove time the agent reported.
+    prove: f64,
+    /// Done at the node → the requester's long-poll answers.
+    answer: f64,
+}
+
+/// Submit → done through a local pool with one prover agent (medians of `runs`, after one
 /// warm-up task that lets the agent load the key).
-async fn pool_ms(r1cs: &[u8], zkey: &[u8], wtns: &[u8], runs: usize) -> anyhow::Result<f64> {
+async fn pool_ms(r1cs: &[u8], zkey: &[u8], wtns: &[u8], runs: usize) -> anyhow::Result<EndToEnd> {
     let config = NodeConfig {
         lease_ttl: Duration::from_secs(60),
         max_upload_bytes: 4 << 30,
@@ -255,7 +284,7 @@ async fn pool_ms(r1cs: &[u8], zkey: &[u8], wtns: &[u8], runs: usize) -> anyhow::
     let client = &pool.requester;
     let r1cs = client.upload(r1cs.to_vec()).await?;
     let zkey = client.upload(zkey.to_vec()).await?;
-    let mut t = Vec::new();
+    let mut t: [Vec<f64>; 5] = Default::default();
     for run in 0..=runs {
         let s = Instant::now();
         let mut spec = TaskSpec {
@@ -270,25 +299,45 @@ async fn pool_ms(r1cs: &[u8], zkey: &[u8], wtns: &[u8], runs: usize) -> anyhow::
         spec.artifacts
             .insert(ArtifactRole::Wtns, client.upload(wtns.to_vec()).await?);
         let id = client.submit(spec).await?.task_id;
-        wait_done(client, id).await?;
+        let submit = s.elapsed().as_secs_f64() * 1e3;
+        let v = wait_done(client, id).await?;
+        let total = s.elapsed().as_secs_f64() * 1e3;
         if run > 0 {
-            t.push(s.elapsed().as_secs_f64() * 1e3);
+            let at_node = (v.finished_ms.unwrap_or(v.created_ms) - v.created_ms) as f64;
+            let prove = v.prove_ms.unwrap_or(0) as f64;
+            for (i, x) in [
+                total,
+                submit,
+                at_node - prove,
+                prove,
+                total - submit - at_node,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                t[i].push(x);
+            }
         }
     }
     agent.abort();
     pool.stop().await;
-    Ok(median(&t))
+    Ok(EndToEnd {
+        total: median(&t[0]),
+        submit: median(&t[1]),
+        pool: median(&t[2]),
+        prove: median(&t[3]),
+        answer: median(&t[4]),
+    })
 }
 
 /// Waits as `zkpool submit --wait` does.
-async fn wait_done(client: &Client, id: zkpool_types::TaskId) -> anyhow::Result<()> {
-    let start = Instant::now();
+async fn wait_done(client: &Client, id: zkpool_types::TaskId) -> anyhow::Result<TaskView> {
     loop {
-        let v = client.task(id).await?;
+        let v = client.task_wait(id, Duration::from_secs(1)).await?;
         match v.state {
-            TaskState::Done => return Ok(()),
+            TaskState::Done => return Ok(v),
             TaskState::Failed => anyhow::bail!("bench task failed: {:?}", v.failures),
-            _ => tokio::time::sleep(crate::requester_cmd::poll_interval(start.elapsed())).await,
+            _ => {}
         }
     }
 }

@@ -213,24 +213,15 @@ pub async fn follow(client: &Client, id: TaskId) -> anyhow::Result<TaskView> {
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
-    let start = std::time::Instant::now();
     loop {
-        let v = client.task(id).await?;
+        // The node answers as soon as the task ends; the spinner's line is refreshed each second.
+        let v = client.task_wait(id, Duration::from_secs(1)).await?;
         bar.set_message(describe(&v));
         if v.state.is_final() {
             bar.finish_and_clear();
             return Ok(v);
         }
-        tokio::time::sleep(poll_interval(start.elapsed())).await;
     }
-}
-
-/// How long to wait before asking about a task again, `elapsed` after submitting it: a
-/// fortieth of the wait so far, between 20 ms and 1 s. The answer comes at most 2.5 % (and
-/// 20 ms) after the task is done, and a task of `T` seconds costs about `40·ln(T/0.8 s) + 40`
-/// polls, well inside a requester key's budget.
-pub fn poll_interval(elapsed: Duration) -> Duration {
-    (elapsed / 40).clamp(Duration::from_millis(20), Duration::from_secs(1))
 }
 
 /// One line about a task's progress.

@@ -297,6 +297,15 @@ impl Client {
         self.get(&format!("/v1/tasks/{}", id.0)).await
     }
 
+    /// The task once it has ended, or as it is after `wait` on the node (which caps the wait),
+    /// whichever comes first: one request instead of a poll loop's many.
+    pub async fn task_wait(&self, id: TaskId, wait: Duration) -> Result<TaskView, ClientError> {
+        let url = self.url(&format!("/v1/tasks/{}?wait_ms={}", id.0, wait.as_millis()));
+        let req = self.http.get(&url).timeout(wait + Duration::from_secs(15));
+        let resp = self.send(req, &url).await?;
+        self.json(resp).await
+    }
+
     /// A done task's proof bytes.
     pub async fn proof(&self, id: TaskId) -> Result<Vec<u8>, ClientError> {
         let url = self.url(&format!("/v1/tasks/{}/proof", id.0));

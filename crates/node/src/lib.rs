@@ -162,6 +162,9 @@ pub struct Node {
     pub config: NodeConfig,
     /// Woken when a task becomes leasable, so long-polling provers take it at once.
     work_ready: Arc<dyn wake::WorkSignal>,
+    /// Woken when a task of this replica may have ended, so requesters long-polling it hear at
+    /// once (a task another replica ended is seen at the next recheck).
+    task_ended: wake::LocalWake,
     /// Cancelled at shutdown: ends long-polls and the reaper.
     shutdown: CancellationToken,
     artifacts: ArtifactCache,
@@ -191,6 +194,7 @@ impl Node {
             store,
             backends,
             work_ready: config.work_signal.clone(),
+            task_ended: wake::LocalWake::default(),
             shutdown: CancellationToken::new(),
             settlement: settlement::Settlement::default(),
             guard: guard::Guard::new(config.guard.clone()),

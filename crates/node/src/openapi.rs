@@ -128,6 +128,9 @@ once; retry after `Retry-After`";
 
 /// The 400 and 404 of an operation on one of the caller's tasks.
 pub(crate) const TASK_400: &str = "`bad_id`: `{id}` is not a task id";
+/// [`TASK_400`], for the task read that takes a wait.
+pub(crate) const TASK_WAIT_400: &str =
+    "`bad_id`: `{id}` is not a task id; `bad_query`: `wait_ms` is not a number";
 /// See [`TASK_400`].
 pub(crate) const TASK_404: &str = "`not_found`: no such task, or another requester's (ids do \
 not reveal other requesters' activity)";

@@ -1,7 +1,7 @@
 //! Requester endpoints: upload artifacts, submit, watch, fetch the proof.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::State;
@@ -10,10 +10,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
 use zkpool_store::{NewTask, StoreError, Uploader};
-use zkpool_types::api::{BlobStored, ErrorBody, Role, SubmitRequest, Submitted, TaskView};
+use zkpool_types::api::{
+    BlobStored, ErrorBody, Role, SubmitRequest, Submitted, TaskView, TaskWait,
+};
 use zkpool_types::{BlobHash, KeyId, ProofSystem, TaskId, TaskSpec, TaskState};
 
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::wake::WorkSignal;
 use crate::{ApiError, Caller, Node};
 
 /// `PUT /v1/blobs`: streams the body to disk, hashing as it goes. An upload larger than the
@@ -323,16 +326,18 @@ pub(crate) async fn owned_task(node: &Node, caller: &Caller, id: &str) -> Result
     Ok(id)
 }
 
-/// `GET /v1/tasks/{id}`.
+/// `GET /v1/tasks/{id}[?wait_ms=N]`: the task; with `wait_ms`, once it has ended or the wait
+/// (capped by `--max-long-poll`) is over. The wait is woken when a task of this replica ends,
+/// and looks again every [`TASK_RECHECK`] for tasks another replica ended.
 #[utoipa::path(
     get,
     path = "/v1/tasks/{id}",
     tag = "requester",
     security(("key" = [])),
-    params(("id" = String, Path, description = "task id: `42` or `t-42`", pattern = "^(t-)?[0-9]{1,18}$")),
+    params(("id" = String, Path, description = "task id: `42` or `t-42`", pattern = "^(t-)?[0-9]{1,18}$"), TaskWait),
     responses(
         (status = 200, description = "the task, its progress and, once it ended, its cause", body = TaskView),
-        (status = 400, description = crate::openapi::TASK_400, body = ErrorBody),
+        (status = 400, description = crate::openapi::TASK_WAIT_400, body = ErrorBody),
         (status = 404, description = crate::openapi::TASK_404, body = ErrorBody),
     )
 )]
@@ -340,15 +345,35 @@ pub async fn task(
     State(node): State<Arc<Node>>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<TaskWait>,
 ) -> Result<Json<TaskView>, ApiError> {
     let id = owned_task(&node, &caller, &id).await?;
-    let view = node
-        .store
-        .task_view(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("task", id))?;
-    Ok(Json(view))
+    let wait = Duration::from_millis(query.wait_ms).min(node.config.max_long_poll);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        // Armed before looking, so a task that ends between the look and the wait wakes us.
+        let ended = node.task_ended.arm();
+        tokio::pin!(ended);
+        let view = node
+            .store
+            .task_view(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("task", id))?;
+        let now = tokio::time::Instant::now();
+        if view.state.is_final() || now >= deadline {
+            return Ok(Json(view));
+        }
+        tokio::select! {
+            _ = &mut ended => {}
+            _ = tokio::time::sleep_until(deadline.min(now + TASK_RECHECK)) => {}
+            _ = node.shutdown.cancelled() => return Ok(Json(view)),
+        }
+    }
 }
+
+/// How often a task long-poll looks again without being woken: the bound on hearing of a task
+/// that another replica ended.
+pub const TASK_RECHECK: Duration = Duration::from_millis(250);
 
 /// `GET /v1/tasks/{id}/proof`: the verified proof's bytes (for Groth16, snarkjs JSON
 /// `{"proof": …, "public": […]}`, for Miden the proof's bytes); 409 `not_done` before then.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use zkpool_store::{Grant, ProverRecord};
 
+use crate::wake::WorkSignal;
 use crate::{settlement, split, ApiError, Node};
 
 /// Leases a task to `prover`, waiting up to `wait` for one.
@@ -71,6 +72,8 @@ pub async fn sweep(node: &Node) {
     if let Err(e) = settlement::auto_claim(node).await {
         tracing::error!(error = ?e, "automatic liability claims failed");
     }
+    // Leases expired into failures, joins, groups and claims may have ended tasks.
+    node.task_ended.wake_all();
     if let Err(e) = settlement::epoch_tick(node).await {
         tracing::error!(error = ?e, "epoch settlement failed");
     }

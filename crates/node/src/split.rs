@@ -25,6 +25,7 @@ use zkpool_planner::{plan, PlanError, PlanRequest};
 use zkpool_store::{NewSegment, NewTask};
 use zkpool_types::{KeyId, ProofSystem, TaskId, TaskSpec};
 
+use crate::wake::WorkSignal;
 use crate::{ApiError, Node};
 
 /// Most segments a requester may ask for.
@@ -189,6 +190,7 @@ pub(crate) fn spawn_join(node: &Arc<Node>, task: TaskId) {
         if let Err(e) = try_join(&node, task).await {
             tracing::error!(%task, error = ?e, "join failed");
         }
+        node.task_ended.wake_all();
     });
 }
 

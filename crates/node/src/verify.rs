@@ -21,6 +21,7 @@ use zkpool_store::{Completion, LeaseEnding, ProverRecord};
 use zkpool_types::api::ResultAccepted;
 use zkpool_types::{FaultKind, FencingToken, LeaseId};
 
+use crate::wake::WorkSignal;
 use crate::{liability, settlement, ApiError, Node};
 
 /// Verifies the proof uploaded on `lease` by `prover` and acts on the verdict.
@@ -99,6 +100,7 @@ pub(crate) async fn uploaded(
                     crate::split::spawn_join(node, parent);
                 }
             }
+            node.task_ended.wake_all();
             Ok(ResultAccepted { task_id, verify_ms })
         }
         Err(e @ (BackendError::InvalidProof(_) | BackendError::MalformedProof(_))) => {
@@ -113,6 +115,7 @@ pub(crate) async fn uploaded(
             tracing::warn!(task = %task.id, prover = %prover.id, state = %verdict.state,
                 error = %e, "proof refused");
             node.work_ready.wake_all();
+            node.task_ended.wake_all();
             Err(e.into())
         }
         Err(other) => Err(other.into()),

@@ -489,3 +489,89 @@ async fn revoked_keys_are_refused_and_a_revoked_provers_lease_goes_back() {
         (409, "last_admin".into())
     );
 }
+
+/// `GET /v1/tasks/{id}?wait_ms=N` answers once the task ends, not at the end of the wait; a
+/// task that does not end is answered when the wait (capped by the node) is over; another
+/// requester's task is not found at once, and a wait that is not a number is a `bad_query`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_long_poll_answers_when_the_task_ends() {
+    let n = TestNode::start(NodeConfig {
+        max_long_poll: Duration::from_secs(3),
+        reap_interval: Duration::from_secs(3600),
+        ..NodeConfig::default()
+    })
+    .await;
+    let req = n.client(Role::Requester, "app").await;
+    let other = n.client(Role::Requester, "other").await;
+    let rig = n.client(Role::Prover, "rig").await;
+    let p = hello(&rig, "rig").await;
+    let wtns = fixture("multiplier", "multiplier.wtns");
+    let id = req
+        .submit(spec(&req, "multiplier", "multiplier", "multiplier", wtns).await)
+        .await
+        .unwrap()
+        .task_id;
+
+    // Nobody proves it: the answer comes when the wait is over, capped at the node's 3 s.
+    let started = std::time::Instant::now();
+    let v = req.task_wait(id, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(v.state, TaskState::Queued);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(3) && waited < Duration::from_secs(30),
+        "{waited:?}"
+    );
+    assert_eq!(
+        code(other.task_wait(id, Duration::from_secs(60)).await),
+        (404, "not_found".into())
+    );
+    let raw = reqwest::Client::new()
+        .get(format!("{}/v1/tasks/{}?wait_ms=soon", n.url, id.0))
+        .bearer_auth(
+            n.store
+                .create_key(Role::Requester, "raw", 0)
+                .await
+                .unwrap()
+                .secret,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    assert!(raw.text().await.unwrap().contains("bad_query"));
+
+    // A long-poll in flight hears the proof's acceptance, well before its wait is over.
+    let waiting = {
+        let req = req.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let v = req.task_wait(id, Duration::from_secs(60)).await.unwrap();
+            (v, started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await; // the long-poll is waiting
+    let g = rig
+        .lease(p, Duration::from_millis(100))
+        .await
+        .unwrap()
+        .expect("a lease");
+    let backend = zkpool_groth16::Groth16Backend::new();
+    let mut art = zkpool_backend::Artifacts::default();
+    for (role, file) in [
+        (ArtifactRole::R1cs, "multiplier.r1cs"),
+        (ArtifactRole::Zkey, "multiplier.zkey"),
+        (ArtifactRole::Wtns, "multiplier.wtns"),
+    ] {
+        art.insert(role, zkpool_backend::Blob::new(fixture("multiplier", file)));
+    }
+    let proof = zkpool_backend::ProofBackend::prove(&backend, &art).unwrap();
+    rig.upload_result(g.lease_id, g.token, 1, proof.0)
+        .await
+        .unwrap();
+    let (v, waited) = waiting.await.unwrap();
+    assert_eq!(v.state, TaskState::Done);
+    assert!(
+        waited < Duration::from_secs(3),
+        "answered only at the wait's end: {waited:?}"
+    );
+}

@@ -207,6 +207,16 @@ pub struct Welcome {
     pub lease_ttl_ms: u64,
 }
 
+/// Query of `GET /v1/tasks/{id}`: with `wait_ms`, the node answers once the task has ended or
+/// the wait is over, whichever comes first (it caps the wait).
+#[derive(Clone, Serialize, Deserialize, Debug, Default, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TaskWait {
+    /// Long-poll time, milliseconds; absent or 0 answers at once.
+    #[serde(default)]
+    pub wait_ms: u64,
+}
+
 /// `POST /v1/provers/{id}/lease` (prover): ask for work, waiting up to `wait_ms`.
 #[derive(Clone, Serialize, Deserialize, Debug, ToSchema)]
 pub struct LeaseRequest {
