@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{code, fixture, hello, spec, TestNode};
+use common::{code, fixture, hello, multiplier_proof, spec, TestNode};
 use zkpool_client::{Client, ClientError};
 use zkpool_node::{ManualClock, NodeConfig};
 use zkpool_types::api::{Hello, Role};
@@ -267,19 +267,10 @@ async fn results_need_the_current_lease_and_a_valid_proof() {
     );
     // Let g2 expire (no heartbeat), then a proper proof on it is refused too.
     clock.advance(Duration::from_millis(800));
-    let backend = zkpool_groth16::Groth16Backend::new();
-    let mut art = zkpool_backend::Artifacts::default();
-    for (role, file) in [
-        (ArtifactRole::R1cs, "multiplier.r1cs"),
-        (ArtifactRole::Zkey, "multiplier.zkey"),
-        (ArtifactRole::Wtns, "multiplier.wtns"),
-    ] {
-        art.insert(role, zkpool_backend::Blob::new(fixture("multiplier", file)));
-    }
-    let proof = zkpool_backend::ProofBackend::prove(&backend, &art).unwrap();
+    let proof = multiplier_proof();
     assert_eq!(
         code(
-            rig2.upload_result(g2.lease_id, g2.token, 1, proof.0.clone())
+            rig2.upload_result(g2.lease_id, g2.token, 1, proof.clone())
                 .await
         ),
         (409, "stale_lease".into())
@@ -555,17 +546,8 @@ async fn a_task_long_poll_answers_when_the_task_ends() {
         .await
         .unwrap()
         .expect("a lease");
-    let backend = zkpool_groth16::Groth16Backend::new();
-    let mut art = zkpool_backend::Artifacts::default();
-    for (role, file) in [
-        (ArtifactRole::R1cs, "multiplier.r1cs"),
-        (ArtifactRole::Zkey, "multiplier.zkey"),
-        (ArtifactRole::Wtns, "multiplier.wtns"),
-    ] {
-        art.insert(role, zkpool_backend::Blob::new(fixture("multiplier", file)));
-    }
-    let proof = zkpool_backend::ProofBackend::prove(&backend, &art).unwrap();
-    rig.upload_result(g.lease_id, g.token, 1, proof.0)
+    let proof = multiplier_proof();
+    rig.upload_result(g.lease_id, g.token, 1, proof)
         .await
         .unwrap();
     let (v, waited) = waiting.await.unwrap();

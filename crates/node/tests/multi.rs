@@ -9,8 +9,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{code, fixture, hello, spec, TestNode};
-use zkpool_backend::{Artifacts, Blob, ProofBackend};
+use common::{code, fixture, hello, multiplier, multiplier_proof, spec, TestNode};
+use zkpool_backend::ProofBackend;
 use zkpool_client::Client;
 use zkpool_ledger::certificate::bundle_terms;
 use zkpool_ledger::quote::QuoteSignature;
@@ -20,18 +20,6 @@ use zkpool_types::{
     Bundle, Claim, ClaimRef, Composition, Leg, ProofSystem, Strategy, TaskCause, TaskId, TaskSpec,
     TaskState,
 };
-
-fn multiplier() -> Artifacts {
-    let mut a = Artifacts::default();
-    for (role, file) in [
-        (zkpool_types::ArtifactRole::R1cs, "multiplier.r1cs"),
-        (zkpool_types::ArtifactRole::Zkey, "multiplier.zkey"),
-        (zkpool_types::ArtifactRole::Wtns, "multiplier.wtns"),
-    ] {
-        a.insert(role, Blob::new(fixture("multiplier", file)));
-    }
-    a
-}
 
 /// The multiplier's public signals `[c, a]` as a claim: `multiply(a) = c`.
 fn multiplier_claim() -> Claim {
@@ -43,13 +31,6 @@ fn multiplier_claim() -> Claim {
         inputs: vec![public[1].clone()],
         outputs: vec![public[0].clone()],
     }
-}
-
-fn proof() -> Vec<u8> {
-    zkpool_groth16::Groth16Backend::new()
-        .prove(&multiplier())
-        .unwrap()
-        .0
 }
 
 async fn leg_spec(c: &Client) -> TaskSpec {
@@ -134,14 +115,17 @@ async fn each_leg_goes_to_another_key_and_the_bundle_is_certified() {
     assert_ne!(ga.task_id, gb.task_id);
     // A leg's proof uploaded on the other leg's lease, by its holder: refused.
     assert_eq!(
-        code(a1.upload_result(gb.lease_id, gb.token, 1, proof()).await),
+        code(
+            a1.upload_result(gb.lease_id, gb.token, 1, multiplier_proof())
+                .await
+        ),
         (409, "stale_lease".into())
     );
-    a1.upload_result(ga.lease_id, ga.token, 5, proof())
+    a1.upload_result(ga.lease_id, ga.token, 5, multiplier_proof())
         .await
         .unwrap();
     assert_eq!(req.task(id).await.unwrap().state, TaskState::Proving);
-    b.upload_result(gb.lease_id, gb.token, 5, proof())
+    b.upload_result(gb.lease_id, gb.token, 5, multiplier_proof())
         .await
         .unwrap();
     let done = wait_final(&req, id).await;
@@ -322,7 +306,7 @@ async fn a_race_pays_its_first_valid_proof_once_and_refuses_the_loser() {
     let before = admin.ledger().await.unwrap();
     racers[0]
         .1
-        .upload_result(grants[0].lease_id, grants[0].token, 3, proof())
+        .upload_result(grants[0].lease_id, grants[0].token, 3, multiplier_proof())
         .await
         .unwrap();
     // The loser's valid proof after the winner's: refused, never paid.
@@ -330,7 +314,7 @@ async fn a_race_pays_its_first_valid_proof_once_and_refuses_the_loser() {
         code(
             racers[1]
                 .1
-                .upload_result(grants[1].lease_id, grants[1].token, 4, proof())
+                .upload_result(grants[1].lease_id, grants[1].token, 4, multiplier_proof())
                 .await
         ),
         (409, "stale_lease".into())

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
-use zkpool_backend::Backends;
+use zkpool_backend::{Artifacts, Backends, Blob, ProofBackend};
 use zkpool_client::{Client, ClientError};
 use zkpool_node::{Node, NodeConfig};
 use zkpool_store::Store;
@@ -20,6 +20,27 @@ pub fn fixture(circuit: &str, file: &str) -> Vec<u8> {
         .join(circuit)
         .join(file);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// The multiplier fixture's r1cs, zkey and witness.
+pub fn multiplier() -> Artifacts {
+    let mut a = Artifacts::default();
+    for (role, file) in [
+        (ArtifactRole::R1cs, "multiplier.r1cs"),
+        (ArtifactRole::Zkey, "multiplier.zkey"),
+        (ArtifactRole::Wtns, "multiplier.wtns"),
+    ] {
+        a.insert(role, Blob::new(fixture("multiplier", file)));
+    }
+    a
+}
+
+/// A valid proof of the multiplier fixture's witness.
+pub fn multiplier_proof() -> Vec<u8> {
+    zkpool_groth16::Groth16Backend::new()
+        .prove(&multiplier())
+        .unwrap()
+        .0
 }
 
 pub struct TestNode {
