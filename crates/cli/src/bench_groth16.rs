@@ -355,13 +355,48 @@ fn poseidon_chain(cache: &Path, k: u32) -> anyhow::Result<Files> {
     if files.r1cs.exists() && files.zkey.exists() && files.wtns.exists() {
         return Ok(files);
     }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (r1cs, witness) = if k <= LARGEST_COMPILED {
+        compile_chain(&dir, &name, k)?
+    } else {
+        // circom2 (wasm, 4 GiB of memory) cannot compile a million constraints: copies of the
+        // largest chain it can compile, side by side, fill the domain instead.
+        let base = poseidon_chain(cache, LARGEST_COMPILED)?;
+        let r1cs = R1cs::parse(&std::fs::read(&base.r1cs)?)?;
+        let witness = parse_wtns(&std::fs::read(&base.wtns)?)?;
+        eprintln!(
+            "{name}: {} copies of {}",
+            1 << (k - LARGEST_COMPILED),
+            base.name
+        );
+        side_by_side(&r1cs, &witness, 1 << (k - LARGEST_COMPILED))
+    };
+    r1cs.check_witness(&witness)?;
+    std::fs::write(&files.r1cs, r1cs.to_bytes())?;
+    std::fs::write(&files.wtns, zkpool_groth16::write_wtns(&witness))?;
+    eprintln!(
+        "{name}: writing a key for {} constraints with our own setup (minutes at 2^20)…",
+        r1cs.n_constraints()
+    );
+    let zkey = zkpool_groth16::synthetic::setup(&r1cs, &mut rand::rngs::OsRng)?;
+    let tmp = files.zkey.with_extension("zkey.partial");
+    std::fs::write(&tmp, zkey)?;
+    std::fs::rename(&tmp, &files.zkey)?;
+    Ok(files)
+}
+
+/// The largest domain whose Poseidon chain circom2 compiles here.
+const LARGEST_COMPILED: u32 = 18;
+
+/// A chain of `⌊(2^k - 3) / 240⌋` Poseidon hashes compiled by circom2 into `dir`, and its
+/// witness computed by our wasm runner.
+fn compile_chain(dir: &Path, name: &str, k: u32) -> anyhow::Result<(R1cs, Vec<ark_bn254::Fr>)> {
     let circom = PathBuf::from("node_modules/.bin/circom2");
     anyhow::ensure!(
         circom.exists(),
         "generating circuits needs circom2: run `npm ci` at the repository root (or pass \
          --r1cs, --zkey and --witness)"
     );
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // The domain holds the constraints plus one row per public input and the constant.
     let hashes = ((1usize << k) - 3) / PER_HASH;
     let source = dir.join(format!("{name}.circom"));
@@ -381,7 +416,7 @@ fn poseidon_chain(cache: &Path, k: u32) -> anyhow::Result<Files> {
     let out = Command::new(&circom)
         .arg(&source)
         .args(["--O2", "--r1cs", "--wasm", "-l", "node_modules", "-o"])
-        .arg(&dir)
+        .arg(dir)
         .output()
         .context("cannot run circom2")?;
     anyhow::ensure!(
@@ -390,21 +425,37 @@ fn poseidon_chain(cache: &Path, k: u32) -> anyhow::Result<Files> {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let r1cs_bytes = std::fs::read(&files.r1cs)?;
-    let r1cs = R1cs::parse(&r1cs_bytes)?;
+    let r1cs = R1cs::parse(&std::fs::read(dir.join(format!("{name}.r1cs")))?)?;
     eprintln!("{name}: computing the witness…");
     let wasm = std::fs::read(dir.join(format!("{name}_js/{name}.wasm")))?;
     let witness =
         zkpool_groth16::compute_witness(&wasm, br#"{"seed": "12345", "secret": "67890"}"#)?;
-    r1cs.check_witness(&witness)?;
-    std::fs::write(&files.wtns, zkpool_groth16::write_wtns(&witness))?;
-    eprintln!(
-        "{name}: writing a key for {} constraints with our own setup (minutes at 2^20)…",
-        r1cs.n_constraints()
-    );
-    let zkey = zkpool_groth16::synthetic::setup(&r1cs, &mut rand::rngs::OsRng)?;
-    let tmp = files.zkey.with_extension("zkey.partial");
-    std::fs::write(&tmp, zkey)?;
-    std::fs::rename(&tmp, &files.zkey)?;
-    Ok(files)
+    Ok((r1cs, witness))
+}
+
+/// `copies` independent copies of a circuit in one: the constant wire shared, the first copy's
+/// public signals kept public, every other wire its own, constraints one copy after another.
+fn side_by_side(
+    r1cs: &R1cs,
+    witness: &[ark_bn254::Fr],
+    copies: usize,
+) -> (R1cs, Vec<ark_bn254::Fr>) {
+    let own = r1cs.n_wires - 1;
+    let mut out = R1cs {
+        n_wires: 1 + own * copies,
+        n_public: r1cs.n_public,
+        constraints: Vec::with_capacity(r1cs.constraints.len() * copies),
+    };
+    let mut w = Vec::with_capacity(out.n_wires);
+    w.push(witness[0]);
+    for copy in 0..copies {
+        let offset = copy * own;
+        let wire = |i: usize| if i == 0 { 0 } else { i + offset };
+        out.constraints.extend(r1cs.constraints.iter().map(|lcs| {
+            lcs.clone()
+                .map(|lc| lc.into_iter().map(|(i, v)| (wire(i), v)).collect())
+        }));
+        w.extend_from_slice(&witness[1..]);
+    }
+    (out, w)
 }
