@@ -116,6 +116,14 @@ pub trait ProofBackend: Send + Sync + 'static {
         proof: &ProofArtifact,
     ) -> Result<(), BackendError>;
 
+    /// The artifacts [`ProofBackend::verify`] and [`ProofBackend::verify_many`] read, so that
+    /// a node loads only those to check a proof (Groth16: the zkey, not the r1cs or the
+    /// witness, which at a million constraints are half a gigabyte more); `None` (the default):
+    /// all of them.
+    fn verify_roles(&self) -> Option<&'static [ArtifactRole]> {
+        None
+    }
+
     /// The backend's split proving, when its tasks can be cut into segments.
     fn splitter(&self) -> Option<&dyn SplitBackend> {
         None

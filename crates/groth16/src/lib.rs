@@ -265,6 +265,11 @@ impl ProofBackend for Groth16Backend {
         Self::claim_signals(claim, signals, statement)
     }
 
+    /// A proof is checked against the zkey's verifying key alone.
+    fn verify_roles(&self) -> Option<&'static [ArtifactRole]> {
+        Some(&[ArtifactRole::Zkey])
+    }
+
     fn verifier_id(&self, artifacts: &Artifacts) -> Option<zkpool_types::BlobHash> {
         artifacts.get(ArtifactRole::Zkey).ok().map(|b| b.hash)
     }

@@ -575,3 +575,25 @@ fn proofs_verified_together_get_their_own_verdicts() {
         Some(a.get(ArtifactRole::Zkey).unwrap().hash)
     );
 }
+
+/// The node loads only the artifacts `verify_roles` names to check a proof: with just those,
+/// on a backend that has parsed nothing yet, a proof verifies alone and in a batch, and a
+/// false one is still refused.
+#[test]
+fn verification_needs_only_the_roles_it_names() {
+    let roles = backend().verify_roles().expect("Groth16 names its roles");
+    for c in CIRCUITS {
+        let full = artifacts(c, false);
+        let (statement, proof) = proof_of(c);
+        let mut only = Artifacts::default();
+        for role in roles {
+            only.insert(*role, full.get(*role).unwrap().clone());
+        }
+        let fresh = Groth16Backend::new();
+        fresh.verify(&only, statement, proof).unwrap();
+        let batch = fresh.verify_many(&only, &[(statement.clone(), proof.clone())]);
+        assert!(batch[0].is_ok(), "{c}: {batch:?}");
+        let other = proof_of(CIRCUITS.iter().find(|o| **o != c).unwrap());
+        assert!(fresh.verify(&only, statement, &other.1).is_err(), "{c}");
+    }
+}

@@ -46,6 +46,26 @@ impl ArtifactCache {
         Ok(out)
     }
 
+    /// Loads the artifacts of a task that `roles` names (all of them for `None`): what a
+    /// backend's verification reads ([`zkpool_backend::ProofBackend::verify_roles`]).
+    pub async fn load_only(
+        &self,
+        map: &ArtifactMap,
+        roles: Option<&[ArtifactRole]>,
+    ) -> Result<Artifacts, ApiError> {
+        match roles {
+            None => self.load(map).await,
+            Some(roles) => {
+                let wanted: ArtifactMap = map
+                    .iter()
+                    .filter(|(role, _)| roles.contains(role))
+                    .map(|(role, hash)| (*role, *hash))
+                    .collect();
+                self.load(&wanted).await
+            }
+        }
+    }
+
     async fn get(&self, hash: &BlobHash) -> Result<Option<Arc<[u8]>>, ApiError> {
         if let Some(b) = self.lock().blobs.get(hash) {
             return Ok(Some(b.clone()));

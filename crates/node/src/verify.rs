@@ -56,7 +56,11 @@ pub(crate) async fn uploaded(
                 task.spec.system, task.id
             ))
         })?;
-    let artifacts = node.artifacts.load(&task.spec.artifacts).await?;
+    // Only what verification reads: a Groth16 task's r1cs and witness stay on disk.
+    let artifacts = node
+        .artifacts
+        .load_only(&task.spec.artifacts, backend.verify_roles())
+        .await?;
     let statement = task.statement.clone();
     let started = Instant::now();
     let checked = node
