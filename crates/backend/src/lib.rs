@@ -26,7 +26,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 pub use zkpool_planner::MemoryModel;
-use zkpool_types::{ArtifactRole, BlobHash, Claim, ClaimRef, ProofSystem};
+use zkpool_types::{ArtifactMap, ArtifactRole, BlobHash, Claim, ClaimRef, ProofSystem};
 
 /// One artifact's bytes and their sha256, the key under which a backend may cache what it
 /// parsed from them.
@@ -130,11 +130,37 @@ pub trait ProofBackend: Send + Sync + 'static {
     }
 
     /// What verifying this task's proofs depends on besides the statement (Groth16: the
-    /// zkey's hash). Proofs of tasks with the same verifier id may be checked together by
-    /// [`ProofBackend::verify_many`]; `None` (the default) verifies one by one.
-    fn verifier_id(&self, artifacts: &Artifacts) -> Option<BlobHash> {
+    /// zkey's hash), read from the task's artifact hashes alone. Proofs of tasks with the same
+    /// verifier id may be checked together by [`ProofBackend::verify_many`], and against the
+    /// few bytes of [`ProofBackend::verifying_key`] instead of the artifacts
+    /// ([`ProofBackend::verify_with_key`]); `None` (the default) verifies one by one, from the
+    /// artifacts.
+    fn verifier_id(&self, artifacts: &ArtifactMap) -> Option<BlobHash> {
         let _ = artifacts;
         None
+    }
+
+    /// [`ProofBackend::verify_many`] against `key`, the bytes [`ProofBackend::verifying_key`]
+    /// gave for a task with a verifier id, instead of the task's artifacts: a node keeps those
+    /// few bytes per circuit (Groth16: a verification key of a kilobyte or so, against a zkey
+    /// of up to gigabytes) and never reads the artifacts again to check a proof. `key` must
+    /// come from the node's own `verifying_key` of checked artifacts, never from a prover or a
+    /// requester. A backend with a verifier id implements it; the default refuses every item.
+    fn verify_with_key(
+        &self,
+        key: &Blob,
+        items: &[(Vec<u8>, ProofArtifact)],
+    ) -> Vec<Result<(), BackendError>> {
+        let _ = key;
+        items
+            .iter()
+            .map(|_| {
+                Err(BackendError::Internal(format!(
+                    "{} verifies from the task's artifacts, not from a verifying key",
+                    self.system()
+                )))
+            })
+            .collect()
     }
 
     /// Verifies several proofs of tasks that share `artifacts`' verifier id

@@ -6,13 +6,14 @@ use std::collections::{HashMap, VecDeque};
 use std::mem::size_of;
 use std::sync::{Arc, Mutex};
 
-use ark_bn254::{Fq2, Fr, G1Affine, G2Affine};
+use ark_bn254::{Bn254, Fq2, Fr, G1Affine, G2Affine};
+use ark_groth16::PreparedVerifyingKey;
 use zkpool_backend::{BackendError, Blob};
 use zkpool_types::{ArtifactRole, BlobHash};
 
 use crate::r1cs::R1cs;
 use crate::zkey::ZkeyProvingKey;
-use crate::VerifierKey;
+use crate::{PreparedKey, VerifierKey};
 
 /// Memory a parsed value holds, for the cache's byte budget: an honest estimate of its heap
 /// allocations (capacities, not lengths) plus the value itself.
@@ -161,16 +162,24 @@ impl Weigh for ZkeyProvingKey {
 
 impl Weigh for VerifierKey {
     fn heap_bytes(&self) -> usize {
-        // IC is held twice, in the header and in the prepared key; each prepared G2 point
-        // holds its line coefficients, three Fq2 elements per step of the Miller loop.
-        let line = size_of::<(Fq2, Fq2, Fq2)>();
-        let prepared = self.pvk.gamma_g2_neg_pc.ell_coeffs.capacity()
-            + self.pvk.delta_g2_neg_pc.ell_coeffs.capacity();
-        size_of::<Self>()
-            + vec_bytes(&self.header.vk.gamma_abc_g1)
-            + vec_bytes(&self.pvk.vk.gamma_abc_g1)
-            + prepared * line
+        // IC is held twice, in the header and in the prepared key.
+        size_of::<Self>() + vec_bytes(&self.header.vk.gamma_abc_g1) + prepared_bytes(&self.pvk)
     }
+}
+
+impl Weigh for PreparedKey {
+    fn heap_bytes(&self) -> usize {
+        size_of::<Self>() + prepared_bytes(&self.0)
+    }
+}
+
+/// The heap a prepared verifying key holds: its IC, and for each prepared G2 point its line
+/// coefficients, three Fq2 elements per step of the Miller loop.
+fn prepared_bytes(pvk: &PreparedVerifyingKey<Bn254>) -> usize {
+    let line = size_of::<(Fq2, Fq2, Fq2)>();
+    let prepared =
+        pvk.gamma_g2_neg_pc.ell_coeffs.capacity() + pvk.delta_g2_neg_pc.ell_coeffs.capacity();
+    vec_bytes(&pvk.vk.gamma_abc_g1) + prepared * line
 }
 
 // G1 and G2 points are the bulk of a key; a change in their size changes the estimates.

@@ -50,8 +50,8 @@ use std::sync::Arc;
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{prepare_verifying_key, PreparedVerifyingKey};
 use serde_json::{json, Value};
-use zkpool_backend::{Artifacts, BackendError, ProofArtifact, ProofBackend, TaskShape};
-use zkpool_types::{ArtifactRole, Claim, ClaimRef, ProofSystem};
+use zkpool_backend::{Artifacts, BackendError, Blob, ProofArtifact, ProofBackend, TaskShape};
+use zkpool_types::{ArtifactMap, ArtifactRole, Claim, ClaimRef, ProofSystem};
 
 pub use batch_verify::verify_batch;
 pub use error::{BatchFault, BatchRejected, ProofFault};
@@ -86,6 +86,10 @@ pub struct Groth16Backend {
     parsed: Cache,
     verdicts: Verdicts,
 }
+
+/// A verification key (snarkjs JSON) prepared for pairing checks.
+#[derive(Debug)]
+struct PreparedKey(PreparedVerifyingKey<Bn254>);
 
 /// A zkey's header with its verifying key prepared for pairing checks.
 #[derive(Debug)]
@@ -270,8 +274,29 @@ impl ProofBackend for Groth16Backend {
         Some(&[ArtifactRole::Zkey])
     }
 
-    fn verifier_id(&self, artifacts: &Artifacts) -> Option<zkpool_types::BlobHash> {
-        artifacts.get(ArtifactRole::Zkey).ok().map(|b| b.hash)
+    fn verifier_id(&self, artifacts: &ArtifactMap) -> Option<zkpool_types::BlobHash> {
+        artifacts.get(&ArtifactRole::Zkey).copied()
+    }
+
+    /// [`ProofBackend::verify_many`] against the snarkjs verification key JSON that
+    /// [`ProofBackend::verifying_key`] wrote, parsed and prepared once per key (cached by its
+    /// hash).
+    fn verify_with_key(
+        &self,
+        key: &Blob,
+        items: &[(Vec<u8>, ProofArtifact)],
+    ) -> Vec<Result<(), BackendError>> {
+        let prepared = self.parsed.get_or_parse(key, |bytes| {
+            let v: Value = serde_json::from_slice(bytes)
+                .map_err(|e| BackendError::Mismatch(format!("unreadable verification key: {e}")))?;
+            let vk = verifying_key_from_json(&v)
+                .map_err(|e| BackendError::Mismatch(format!("unreadable verification key: {e}")))?;
+            Ok(PreparedKey(prepare_verifying_key(&vk)))
+        });
+        match prepared {
+            Ok(key) => check_many(&key.0, items),
+            Err(e) => refuse_all(&e, items),
+        }
     }
 
     /// Every proof read and matched to its statement alone, then the well-formed ones checked
@@ -282,16 +307,38 @@ impl ProofBackend for Groth16Backend {
         artifacts: &Artifacts,
         items: &[(Vec<u8>, ProofArtifact)],
     ) -> Vec<Result<(), BackendError>> {
-        let key = match self.verifier_key(artifacts) {
-            Ok(key) => key,
-            Err(e) => {
-                let reason = e.to_string();
-                return items
-                    .iter()
-                    .map(|_| Err(BackendError::Mismatch(reason.clone())))
-                    .collect();
-            }
-        };
+        match self.verifier_key(artifacts) {
+            Ok(key) => check_many(&key.pvk, items),
+            Err(e) => refuse_all(&e, items),
+        }
+    }
+
+    fn verifying_key(&self, artifacts: &Artifacts) -> Result<Vec<u8>, BackendError> {
+        let key = self.verifier_key(artifacts)?;
+        Ok(json::verifying_key_to_json(&key.header.vk)
+            .to_string()
+            .into_bytes())
+    }
+}
+
+/// Every item refused with the key's error: no proof can be checked without its key.
+fn refuse_all(
+    e: &BackendError,
+    items: &[(Vec<u8>, ProofArtifact)],
+) -> Vec<Result<(), BackendError>> {
+    let reason = e.to_string();
+    items
+        .iter()
+        .map(|_| Err(BackendError::Mismatch(reason.clone())))
+        .collect()
+}
+
+/// [`ProofBackend::verify_many`]'s check against a prepared key.
+fn check_many(
+    pvk: &PreparedVerifyingKey<Bn254>,
+    items: &[(Vec<u8>, ProofArtifact)],
+) -> Vec<Result<(), BackendError>> {
+    {
         let mut results: Vec<Result<(), BackendError>> = Vec::with_capacity(items.len());
         let (mut batch, mut at) = (Vec::new(), Vec::new());
         for (i, (statement, proof)) in items.iter().enumerate() {
@@ -304,7 +351,7 @@ impl ProofBackend for Groth16Backend {
                 Err(e) => results.push(Err(e)),
             }
         }
-        if let Err(rejected) = verify_batch(&key.pvk, &batch) {
+        if let Err(rejected) = verify_batch(pvk, &batch) {
             for fault in rejected.faults {
                 let err = match fault.kind {
                     ProofFault::PublicCount { .. } => {
@@ -321,13 +368,6 @@ impl ProofBackend for Groth16Backend {
             }
         }
         results
-    }
-
-    fn verifying_key(&self, artifacts: &Artifacts) -> Result<Vec<u8>, BackendError> {
-        let key = self.verifier_key(artifacts)?;
-        Ok(json::verifying_key_to_json(&key.header.vk)
-            .to_string()
-            .into_bytes())
     }
 }
 

@@ -14,7 +14,7 @@ use zkpool_groth16::{
     compute_witness, parse_wtns, split_proof_json, verification_key_json, witness_from_wasm,
     write_wtns, Groth16Backend, Groth16Limits, R1cs,
 };
-use zkpool_types::ArtifactRole;
+use zkpool_types::{ArtifactMap, ArtifactRole};
 
 const CIRCUITS: [&str; 2] = ["multiplier", "poseidon_chain"];
 
@@ -570,8 +570,9 @@ fn proofs_verified_together_get_their_own_verdicts() {
     for (i, (s, p)) in items.iter().enumerate() {
         assert_eq!(backend().verify(&a, s, p).is_ok(), mixed[i].is_ok(), "{i}");
     }
+    let hashes: ArtifactMap = a.0.iter().map(|(role, b)| (*role, b.hash)).collect();
     assert_eq!(
-        backend().verifier_id(&a),
+        backend().verifier_id(&hashes),
         Some(a.get(ArtifactRole::Zkey).unwrap().hash)
     );
 }
@@ -595,5 +596,43 @@ fn verification_needs_only_the_roles_it_names() {
         assert!(batch[0].is_ok(), "{c}: {batch:?}");
         let other = proof_of(CIRCUITS.iter().find(|o| **o != c).unwrap());
         assert!(fresh.verify(&only, statement, &other.1).is_err(), "{c}");
+    }
+}
+
+/// A node checks proofs against the verifying key it keeps per zkey, not the zkey: from those
+/// bytes alone, on a backend that has parsed nothing yet, a good proof passes alone and among
+/// others, a false one (another circuit's proof) and a malformed one are refused by position,
+/// and an unreadable key refuses every item rather than passing any.
+#[test]
+fn proofs_are_checked_against_the_kept_verifying_key_alone() {
+    for c in CIRCUITS {
+        let full = artifacts(c, false);
+        let key = Blob::new(backend().verifying_key(&full).unwrap());
+        let (statement, proof) = proof_of(c);
+        let other = proof_of(CIRCUITS.iter().find(|o| **o != c).unwrap());
+        let fresh = Groth16Backend::new();
+        let alone = fresh.verify_with_key(&key, &[(statement.clone(), proof.clone())]);
+        assert!(alone[0].is_ok(), "{c}: {alone:?}");
+        let items = vec![
+            (statement.clone(), proof.clone()),
+            (statement.clone(), other.1.clone()),
+            (statement.clone(), ProofArtifact(b"{\"proof\":1}".to_vec())),
+            (statement.clone(), proof.clone()),
+        ];
+        let verdicts = fresh.verify_with_key(&key, &items);
+        assert!(
+            verdicts[0].is_ok() && verdicts[3].is_ok(),
+            "{c}: {verdicts:?}"
+        );
+        assert!(
+            verdicts[1].is_err() && verdicts[2].is_err(),
+            "{c}: {verdicts:?}"
+        );
+        let junk = Blob::new(b"{\"protocol\":\"groth16\"}".to_vec());
+        let refused = fresh.verify_with_key(&junk, &items[..1]);
+        assert!(
+            matches!(refused[0], Err(BackendError::Mismatch(_))),
+            "{c}: {refused:?}"
+        );
     }
 }

@@ -1,14 +1,18 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use zkpool_backend::{Artifacts, Blob};
+use zkpool_backend::{Artifacts, Blob, ProofBackend};
 use zkpool_store::Store;
-use zkpool_types::{ArtifactMap, ArtifactRole, BlobHash};
+use zkpool_types::{ArtifactMap, ArtifactRole, BlobHash, ProofSystem};
 
 use crate::ApiError;
 
 /// Artifact bytes by hash, kept in memory up to a byte budget (oldest out first), so that
-/// verifying many proofs of one circuit reads its proving key from disk once.
+/// verifying many proofs of one circuit reads its artifacts from disk once; and the verifying
+/// keys proofs are checked against (`ProofBackend::verifying_key`, by system and verifier
+/// id), so that a backend with a verifier id (Groth16) never needs the artifacts again to
+/// check a proof: at a million constraints its zkey is half a gigabyte, its verifying key a
+/// kilobyte or so.
 #[derive(Debug)]
 pub struct ArtifactCache {
     store: Arc<Store>,
@@ -21,7 +25,13 @@ struct CacheInner {
     blobs: HashMap<BlobHash, Arc<[u8]>>,
     order: VecDeque<BlobHash>,
     bytes: usize,
+    keys: HashMap<(ProofSystem, BlobHash), Blob>,
+    keys_order: VecDeque<(ProofSystem, BlobHash)>,
 }
+
+/// Verifying keys kept at most (oldest out first): a few megabytes, as a Groth16 key is a
+/// kilobyte plus 64 bytes per public signal.
+const KEYS: usize = 4096;
 
 impl ArtifactCache {
     /// An empty cache holding at most `budget` bytes.
@@ -62,6 +72,44 @@ impl ArtifactCache {
                     .map(|(role, hash)| (*role, *hash))
                     .collect();
                 self.load(&wanted).await
+            }
+        }
+    }
+
+    /// The verifying key of verifier `id` (`ProofBackend::verifier_id` of the task's
+    /// artifacts `map`) in `backend`'s system: the one kept, or one made from the artifacts
+    /// its verification reads (`ProofBackend::verify_roles`) and kept.
+    pub async fn verifying_key(
+        &self,
+        backend: &Arc<dyn ProofBackend>,
+        id: BlobHash,
+        map: &ArtifactMap,
+    ) -> Result<Blob, ApiError> {
+        let system = backend.system();
+        if let Some(key) = self.lock().keys.get(&(system, id)) {
+            return Ok(key.clone());
+        }
+        let artifacts = self.load_only(map, backend.verify_roles()).await?;
+        let b = backend.clone();
+        let bytes = tokio::task::spawn_blocking(move || b.verifying_key(&artifacts))
+            .await
+            .map_err(ApiError::internal)??;
+        let key = Blob::new(bytes);
+        self.keep_verifying_key(system, id, key.clone());
+        Ok(key)
+    }
+
+    /// Keeps `key` as the verifying key of verifier `id` in `system`. Only ever the node's
+    /// own `ProofBackend::verifying_key` of artifacts intake accepted.
+    pub fn keep_verifying_key(&self, system: ProofSystem, id: BlobHash, key: Blob) {
+        let mut inner = self.lock();
+        if inner.keys.insert((system, id), key).is_none() {
+            inner.keys_order.push_back((system, id));
+            while inner.keys.len() > KEYS {
+                let Some(old) = inner.keys_order.pop_front() else {
+                    break;
+                };
+                inner.keys.remove(&old);
             }
         }
     }

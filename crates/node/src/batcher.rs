@@ -1,24 +1,26 @@
 //! Proofs that arrive together are verified together: uploads whose tasks share a verifier
-//! (`ProofBackend::verifier_id`: for Groth16 the zkey) queue behind the batch being checked
-//! and are checked in the next one with `verify_many` (Groth16: one random linear combination,
-//! one multi-pairing, ~3–4× the proofs per second of one by one). Nobody waits for a batch to
-//! fill: an upload that finds no batch running is checked at once, alone; only uploads that
-//! arrive while one runs are coalesced, so batching costs nothing when the node is idle and
-//! saves most of the verification work when it is busy.
+//! (`ProofBackend::verifier_id`: for Groth16 the zkey) are checked against its verifying key
+//! (`ProofBackend::verifying_key`, a kilobyte or so, kept by the node per verifier: see
+//! `artifacts::VerifyingKeys`), never against the artifacts, and queue behind the batch being
+//! checked to be checked in the next one with `verify_with_key` (Groth16: one random linear
+//! combination, one multi-pairing, ~3–4× the proofs per second of one by one). Nobody waits
+//! for a batch to fill: an upload that finds no batch running is checked at once, alone; only
+//! uploads that arrive while one runs are coalesced, so batching costs nothing when the node
+//! is idle and saves most of the verification work when it is busy.
 //!
 //! ```text
-//!  upload ─► verifier id? ─no─► backend.verify on a blocking thread
-//!              │ yes
+//!  upload ─► Check::Artifacts ─► backend.verify on a blocking thread (no verifier id)
+//!            Check::Key(id, vk)
 //!              ▼
 //!  queue[(system, id)] ◄─ push (statement, proof, reply)
-//!     no drainer running? ─► spawn one: loop { take ≤ MAX_BATCH ─► verify_many ─► replies }
+//!     no drainer running? ─► spawn one: loop { take ≤ MAX_BATCH ─► verify_with_key ─► replies }
 //!                                       until the queue is empty
 //! ```
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use zkpool_backend::{Artifacts, BackendError, ProofArtifact, ProofBackend};
+use zkpool_backend::{Artifacts, BackendError, Blob, ProofArtifact, ProofBackend};
 use zkpool_types::{BlobHash, ProofSystem};
 
 use crate::ApiError;
@@ -28,6 +30,20 @@ use crate::ApiError;
 pub(crate) const MAX_BATCH: usize = 256;
 
 type Key = (ProofSystem, BlobHash);
+
+/// What a proof is checked against.
+#[derive(Clone, Debug)]
+pub(crate) enum Check {
+    /// The task's artifacts: a backend without a verifier id.
+    Artifacts(Artifacts),
+    /// The verifying key of verifier `id` (`ProofBackend::verifying_key`).
+    Key {
+        /// The verifier id (`ProofBackend::verifier_id`).
+        id: BlobHash,
+        /// Its verifying key's bytes.
+        key: Blob,
+    },
+}
 
 /// The node's verifier front: queues by verifier id, one drainer per queue.
 #[derive(Debug, Default)]
@@ -48,7 +64,7 @@ struct Queue {
 
 #[derive(Debug)]
 struct Pending {
-    artifacts: Artifacts,
+    key: Blob,
     statement: Vec<u8>,
     proof: ProofArtifact,
     reply: tokio::sync::oneshot::Sender<Result<(), BackendError>>,
@@ -63,34 +79,44 @@ impl Batcher {
         }
     }
 
-    /// Verifies `proof` of a task with `artifacts` against `statement`, as `backend.verify`
-    /// would, possibly in one batch with proofs of other tasks of the same verifier. The outer
-    /// error is the node's (a verifier that panicked), the inner one the proof's verdict.
+    /// Verifies `proof` against `statement` as `check` says: from the task's artifacts, or
+    /// against its verifier's key, possibly in one batch with proofs of other tasks of the
+    /// same verifier. The outer error is the node's (a verifier that panicked), the inner one
+    /// the proof's verdict.
     pub(crate) async fn verify(
         self: &Arc<Self>,
         backend: Arc<dyn ProofBackend>,
-        artifacts: Artifacts,
+        check: Check,
         statement: Vec<u8>,
         proof: ProofArtifact,
     ) -> Result<Result<(), BackendError>, ApiError> {
-        let id = self
-            .enabled
-            .then(|| backend.verifier_id(&artifacts))
-            .flatten();
-        let Some(id) = id else {
-            return tokio::task::spawn_blocking(move || {
-                backend.verify(&artifacts, &statement, &proof)
-            })
-            .await
-            .map_err(ApiError::internal);
+        let (id, key) = match check {
+            Check::Artifacts(artifacts) => {
+                return tokio::task::spawn_blocking(move || {
+                    backend.verify(&artifacts, &statement, &proof)
+                })
+                .await
+                .map_err(ApiError::internal);
+            }
+            Check::Key { key, .. } if !self.enabled => {
+                return tokio::task::spawn_blocking(move || {
+                    let mut verdicts = backend.verify_with_key(&key, &[(statement, proof)]);
+                    verdicts.pop().unwrap_or_else(|| {
+                        Err(BackendError::Internal("no verdict for the proof".into()))
+                    })
+                })
+                .await
+                .map_err(ApiError::internal);
+            }
+            Check::Key { id, key } => (id, key),
         };
-        let key = (backend.system(), id);
+        let queue_key = (backend.system(), id);
         let (reply, answer) = tokio::sync::oneshot::channel();
         let lead = {
             let mut queues = self.lock();
-            let queue = queues.entry(key).or_default();
+            let queue = queues.entry(queue_key).or_default();
             queue.pending.push(Pending {
-                artifacts,
+                key,
                 statement,
                 proof,
                 reply,
@@ -100,7 +126,7 @@ impl Batcher {
         };
         if lead {
             let me = self.clone();
-            tokio::spawn(async move { me.drain(backend, key).await });
+            tokio::spawn(async move { me.drain(backend, queue_key).await });
         }
         answer
             .await
@@ -128,14 +154,14 @@ impl Batcher {
                 let n = queue.pending.len().min(MAX_BATCH);
                 queue.pending.drain(..n).collect()
             };
-            let artifacts = batch[0].artifacts.clone();
+            let vk = batch[0].key.clone();
             let items: Vec<(Vec<u8>, ProofArtifact)> = batch
                 .iter()
                 .map(|p| (p.statement.clone(), p.proof.clone()))
                 .collect();
             let b = backend.clone();
             let verdicts =
-                tokio::task::spawn_blocking(move || b.verify_many(&artifacts, &items)).await;
+                tokio::task::spawn_blocking(move || b.verify_with_key(&vk, &items)).await;
             match verdicts {
                 Ok(verdicts) if verdicts.len() == batch.len() => {
                     for (p, v) in batch.into_iter().zip(verdicts) {
@@ -162,8 +188,8 @@ impl Batcher {
 mod tests {
     use super::*;
     use std::time::Duration;
-    use zkpool_backend::{Blob, TaskShape};
-    use zkpool_types::ArtifactRole;
+    use zkpool_backend::TaskShape;
+    use zkpool_types::{ArtifactMap, ArtifactRole};
 
     /// A backend whose proofs are valid when they equal their statement, that records the size
     /// of every batch and takes 100 ms per batch, so uploads pile up behind the first.
@@ -182,15 +208,17 @@ mod tests {
         fn prove(&self, _: &Artifacts) -> Result<ProofArtifact, BackendError> {
             Err(BackendError::Internal("unused".into()))
         }
-        fn verify(&self, a: &Artifacts, s: &[u8], p: &ProofArtifact) -> Result<(), BackendError> {
-            self.verify_many(a, &[(s.to_vec(), p.clone())]).remove(0)
+        fn verify(&self, _: &Artifacts, _: &[u8], _: &ProofArtifact) -> Result<(), BackendError> {
+            Err(BackendError::Internal(
+                "checked against its key only".into(),
+            ))
         }
-        fn verifier_id(&self, a: &Artifacts) -> Option<BlobHash> {
-            a.get(ArtifactRole::Zkey).ok().map(|b| b.hash)
+        fn verifier_id(&self, a: &ArtifactMap) -> Option<BlobHash> {
+            a.get(&ArtifactRole::Zkey).copied()
         }
-        fn verify_many(
+        fn verify_with_key(
             &self,
-            _: &Artifacts,
+            _: &Blob,
             items: &[(Vec<u8>, ProofArtifact)],
         ) -> Vec<Result<(), BackendError>> {
             self.batches.lock().unwrap().push(items.len());
@@ -213,8 +241,11 @@ mod tests {
         let slow = Arc::new(Slow::default());
         let backend: Arc<dyn ProofBackend> = slow.clone();
         let batcher = Arc::new(Batcher::new(true));
-        let mut artifacts = Artifacts::default();
-        artifacts.insert(ArtifactRole::Zkey, Blob::new(b"zkey".to_vec()));
+        let vk = Blob::new(b"vk".to_vec());
+        let artifacts = Check::Key {
+            id: vk.hash,
+            key: vk,
+        };
         let first = {
             let (b, be, a) = (batcher.clone(), backend.clone(), artifacts.clone());
             tokio::spawn(async move {

@@ -313,10 +313,21 @@ async fn bundle(node: &Node, parts: &GroupParts) -> Result<Vec<u8>, ApiError> {
             .get(leg.spec.system)
             .cloned()
             .ok_or_else(|| ApiError::internal(format!("no backend for {}", leg.spec.system)))?;
-        let artifacts = node.artifacts.load(&leg.spec.artifacts).await?;
-        let vk = tokio::task::spawn_blocking(move || backend.verifying_key(&artifacts))
-            .await
-            .map_err(ApiError::internal)??;
+        let vk = match backend.verifier_id(&leg.spec.artifacts) {
+            // Kept since intake or the leg's verification: no artifact read again.
+            Some(id) => node
+                .artifacts
+                .verifying_key(&backend, id, &leg.spec.artifacts)
+                .await?
+                .bytes
+                .to_vec(),
+            None => {
+                let artifacts = node.artifacts.load(&leg.spec.artifacts).await?;
+                tokio::task::spawn_blocking(move || backend.verifying_key(&artifacts))
+                    .await
+                    .map_err(ApiError::internal)??
+            }
+        };
         let proof = node
             .store
             .read_blob(&leg.proof)

@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
+use zkpool_backend::{BackendError, Blob};
 use zkpool_store::{NewTask, StoreError, Uploader};
 use zkpool_types::api::{
     BlobStored, ErrorBody, Role, SubmitRequest, Submitted, TaskView, TaskWait,
@@ -285,9 +286,23 @@ pub(crate) async fn prepare_task(
                     .await;
             }
             let started = Instant::now();
-            let shape = tokio::task::spawn_blocking(move || backend.inspect(&artifacts))
-                .await
-                .map_err(ApiError::internal)??;
+            let verifier = backend.verifier_id(&spec.artifacts);
+            let (shape, key) = tokio::task::spawn_blocking(move || {
+                let shape = backend.inspect(&artifacts)?;
+                // The verifying key its proofs will be checked against, while the artifacts
+                // are at hand (cheap: inspection parsed them): the first proof is then
+                // checked without reading them again.
+                let key = match verifier {
+                    Some(id) => Some((id, Blob::new(backend.verifying_key(&artifacts)?))),
+                    None => None,
+                };
+                Ok::<_, BackendError>((shape, key))
+            })
+            .await
+            .map_err(ApiError::internal)??;
+            if let Some((id, key)) = key {
+                node.artifacts.keep_verifying_key(spec.system, id, key);
+            }
             tracing::debug!(
                 inspect_ms = started.elapsed().as_millis() as u64,
                 "task inspected"

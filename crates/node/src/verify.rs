@@ -21,6 +21,7 @@ use zkpool_store::{Completion, LeaseEnding, ProverRecord};
 use zkpool_types::api::ResultAccepted;
 use zkpool_types::{FaultKind, FencingToken, LeaseId};
 
+use crate::batcher::Check;
 use crate::wake::WorkSignal;
 use crate::{liability, settlement, ApiError, Node};
 
@@ -56,16 +57,27 @@ pub(crate) async fn uploaded(
                 task.spec.system, task.id
             ))
         })?;
-    // Only what verification reads: a Groth16 task's r1cs and witness stay on disk.
-    let artifacts = node
-        .artifacts
-        .load_only(&task.spec.artifacts, backend.verify_roles())
-        .await?;
+    // A backend with a verifier id (Groth16) checks against the verifying key the node keeps
+    // per verifier; the others against what their verification reads of the artifacts.
+    let check = match backend.verifier_id(&task.spec.artifacts) {
+        Some(id) => Check::Key {
+            id,
+            key: node
+                .artifacts
+                .verifying_key(&backend, id, &task.spec.artifacts)
+                .await?,
+        },
+        None => Check::Artifacts(
+            node.artifacts
+                .load_only(&task.spec.artifacts, backend.verify_roles())
+                .await?,
+        ),
+    };
     let statement = task.statement.clone();
     let started = Instant::now();
     let checked = node
         .verifier
-        .verify(backend, artifacts, statement, proof.clone())
+        .verify(backend, check, statement, proof.clone())
         .await?;
     let verify_ms = started.elapsed().as_millis() as u64;
     let valid = match &checked {
