@@ -479,7 +479,9 @@ fn log_event(prover: &str, e: &AgentEvent) {
         AgentEvent::Leased { task, behaviour } if *behaviour != Fault::None => {
             tracing::warn!(prover, %task, ?behaviour, "faulty prover leased a task");
         }
-        AgentEvent::Leased { .. } | AgentEvent::ProofAccepted { .. } => {}
+        AgentEvent::Leased { .. }
+        | AgentEvent::Prefetched { .. }
+        | AgentEvent::ProofAccepted { .. } => {}
         AgentEvent::ProofRefused { task, code } => {
             tracing::warn!(prover, %task, code, "the pool refused the prover's proof");
         }

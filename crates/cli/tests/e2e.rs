@@ -106,6 +106,87 @@ async fn two_provers_prove_both_circuits_and_share_the_work() {
     pool.stop().await;
 }
 
+/// With several tasks queued, an agent leases the next one and fetches its artifacts while the
+/// current one proves (once it knows its pace), so the next proof starts as soon as the last
+/// is uploaded; every task is still proved once, by the one agent, in one attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_leases_the_next_task_while_the_current_one_proves() {
+    let pool = LocalPool::with_config(None, fast_config()).await.unwrap();
+    let (_, secret) = pool.prover_key("ahead", 0).await.unwrap();
+    let config = zkpool_prover::AgentConfig {
+        pool: pool.url(),
+        key: secret,
+        name: "ahead".into(),
+        jobs: 1,
+        lease_wait: Duration::from_secs(2),
+        fault: Fault::None,
+        payout: None,
+    };
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(
+            submit_circuit(&pool.requester, &POSEIDON_CHAIN, i)
+                .await
+                .unwrap(),
+        );
+    }
+    let (events, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let agent = tokio::spawn(zkpool_prover::run_observed(
+        config,
+        zkpool::backends(),
+        stop.clone(),
+        Some(events),
+    ));
+    for id in &ids {
+        let v = wait_final(&pool.requester, *id, Duration::from_secs(120)).await;
+        assert_eq!(v.state, TaskState::Done, "{v:?}");
+        assert_eq!(v.attempts, 1, "{v:?}");
+    }
+    stop.cancel();
+    agent.await.unwrap().unwrap();
+    let mut seen = Vec::new();
+    while let Ok(e) = heard.try_recv() {
+        seen.push(e);
+    }
+    // A task leased ahead is fetched while the task before it is still unproved: between
+    // that task's Leased and its ProofAccepted; it is proved (Leased) only afterwards.
+    use zkpool_prover::AgentEvent::{Leased, Prefetched, ProofAccepted};
+    let mut ahead = 0;
+    for (i, e) in seen.iter().enumerate() {
+        let Prefetched { task: next } = e else {
+            continue;
+        };
+        ahead += 1;
+        let current = seen[..i]
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                Leased { task, .. } => Some(*task),
+                _ => None,
+            })
+            .expect("a task was proving");
+        assert!(
+            !seen[..i]
+                .iter()
+                .any(|e| matches!(e, ProofAccepted { task } if *task == current)),
+            "{next} was leased after {current} was proved: {seen:?}"
+        );
+        let accepted = seen[i..]
+            .iter()
+            .position(|e| matches!(e, ProofAccepted { task } if *task == current))
+            .expect("the current task was proved");
+        let proving = seen[i..]
+            .iter()
+            .position(|e| matches!(e, Leased { task, .. } if task == next))
+            .expect("the task leased ahead was proved");
+        assert!(accepted < proving, "{seen:?}");
+    }
+    assert!(ahead > 0, "no task was leased ahead: {seen:?}");
+    assert_done_once(&pool.store, &ids).await;
+    pool.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_submit_writes_files_that_snarkjs_verifies() {
     let snarkjs = snarkjs();

@@ -8,6 +8,11 @@
 //!  hello ──► [lease ─► fetch ─► prove ─► upload] × jobs
 //!                 heartbeat every few seconds: extend leases, drop revoked ones
 //! ```
+//!
+//! While a task proves, each loop leases the next one and fetches its artifacts shortly before
+//! the proof is due to end (from this machine's measured pace, ms per unit of work), so that
+//! the next proof starts as soon as the last one is uploaded, without holding a task idle for
+//! long that another machine could be proving ([`look_ahead`]).
 
 mod hardware;
 
@@ -92,6 +97,11 @@ pub enum AgentEvent {
         /// What the agent does with it.
         behaviour: Fault,
     },
+    /// A task was leased, and its artifacts fetched, while the previous one proved.
+    Prefetched {
+        /// The task leased ahead.
+        task: TaskId,
+    },
     /// The pool accepted the uploaded proof.
     ProofAccepted {
         /// The proved task.
@@ -152,7 +162,12 @@ struct Shared {
     active: Mutex<HashSet<LeaseId>>,
     revoked: Mutex<HashSet<LeaseId>>,
     /// Artifact bytes by hash: a circuit's key is fetched once per agent, not once per task.
-    cache: Mutex<HashMap<BlobHash, Arc<[u8]>>>,
+    cache: Mutex<Fetched>,
+    /// This machine's proving pace, ms per unit of work (a moving average), once it has
+    /// proved something: when to lease ahead ([`look_ahead`]).
+    pace: Mutex<Option<f64>>,
+    /// How long the last artifact fetch took: how early to lease ahead.
+    last_fetch: Mutex<Duration>,
     /// Draws [`Fault::Flaky`]'s behaviour per lease.
     rng: Mutex<StdRng>,
     /// Cancelled by [`Fault::Crash`]: `run` ends at once, dropping every loop.
@@ -212,7 +227,9 @@ pub async fn run_observed(
         config,
         active: Mutex::default(),
         revoked: Mutex::default(),
-        cache: Mutex::default(),
+        cache: Mutex::new(Fetched::new(cache_budget(hello.hardware.memory_bytes))),
+        pace: Mutex::new(None),
+        last_fetch: Mutex::new(Duration::ZERO),
         rng: Mutex::new(StdRng::seed_from_u64(seed)),
         crashed: CancellationToken::new(),
         events,
@@ -277,44 +294,118 @@ async fn heartbeat_loop(s: Arc<Shared>, every: Duration, shutdown: CancellationT
     }
 }
 
+/// A task leased while the previous one proved, its artifacts fetched (or the error).
+struct Ahead {
+    grant: LeaseGrant,
+    artifacts: Result<Artifacts, ClientError>,
+}
+
 async fn work_loop(s: Arc<Shared>, shutdown: CancellationToken) {
     let mut backoff = Backoff::default();
+    let mut ahead: Option<Ahead> = None;
     while !shutdown.is_cancelled() {
-        let grant = tokio::select! {
-            r = s.client.lease(s.prover, s.config.lease_wait) => r,
-            _ = shutdown.cancelled() => return,
-        };
-        match grant {
-            Ok(Some(g)) => {
-                backoff = Backoff::default();
-                lock(&s.active).insert(g.lease_id);
-                tokio::select! {
-                    _ = work_one(&s, &g) => {}
-                    _ = shutdown.cancelled() => {
-                        tracing::warn!(task = %g.task_id, "shutting down mid-task; the lease will expire and the task move on");
+        let (g, fetched) = match ahead.take() {
+            Some(a) => (a.grant, Some(a.artifacts)),
+            None => {
+                let grant = tokio::select! {
+                    r = s.client.lease(s.prover, s.config.lease_wait) => r,
+                    _ = shutdown.cancelled() => return,
+                };
+                match grant {
+                    Ok(Some(g)) => {
+                        backoff = Backoff::default();
+                        lock(&s.active).insert(g.lease_id);
+                        (g, None)
+                    }
+                    Ok(None) => continue,
+                    Err(e) if e.is_retryable() => {
+                        let wait = backoff.after(&e);
+                        tracing::warn!(error = %e, retry_in_s = wait.as_secs_f32(), "cannot lease from the pool; retrying");
+                        if sleep_or_shutdown(wait, &shutdown).await {
+                            return;
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "the pool refused a lease request; stopping this job loop");
                         return;
                     }
                 }
-                lock(&s.active).remove(&g.lease_id);
-                lock(&s.revoked).remove(&g.lease_id);
             }
-            Ok(None) => {}
-            Err(e) if e.is_retryable() => {
-                let wait = backoff.after(&e);
-                tracing::warn!(error = %e, retry_in_s = wait.as_secs_f32(), "cannot lease from the pool; retrying");
-                if sleep_or_shutdown(wait, &shutdown).await {
-                    return;
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "the pool refused a lease request; stopping this job loop");
+        };
+        let proved = CancellationToken::new();
+        let work = async {
+            work_one(&s, &g, fetched).await;
+            proved.cancel();
+        };
+        tokio::select! {
+            ((), next) = async { tokio::join!(work, look_ahead(&s, &g, &proved)) } => ahead = next,
+            _ = shutdown.cancelled() => {
+                tracing::warn!(task = %g.task_id, "shutting down mid-task; the lease will expire and the task move on");
                 return;
             }
         }
+        lock(&s.active).remove(&g.lease_id);
+        lock(&s.revoked).remove(&g.lease_id);
+    }
+    if let Some(a) = ahead {
+        // Leased ahead but never started: give it back now rather than let it expire.
+        lock(&s.active).remove(&a.grant.lease_id);
+        let _ = s
+            .client
+            .report_failure(
+                a.grant.lease_id,
+                a.grant.token,
+                "the agent shut down before proving it",
+                ReportKind::ProverError,
+            )
+            .await;
     }
 }
 
-async fn work_one(s: &Shared, g: &LeaseGrant) {
+/// How long before the current proof is due to end the next task is leased, besides the
+/// time the last fetch took: a lease round trip with room to spare.
+const LEAD: Duration = Duration::from_millis(250);
+
+/// Leases the next task while `g` proves, when the proof is due to end within [`LEAD`] plus
+/// the last fetch's time (at once for tasks shorter than that), and fetches its artifacts; `None`
+/// when `proved` comes first, when the pool has nothing queued right now (the loop then
+/// long-polls as usual), before this machine has a pace, and in rehearsals with a fault.
+/// A lease request once sent is always awaited: dropping it could lose a granted lease.
+async fn look_ahead(s: &Shared, g: &LeaseGrant, proved: &CancellationToken) -> Option<Ahead> {
+    if s.config.fault != Fault::None {
+        return None;
+    }
+    let pace = (*lock(&s.pace))?;
+    let expected = Duration::from_secs_f64(pace * g.work.max(1) as f64 / 1e3);
+    let due = expected.saturating_sub(LEAD + *lock(&s.last_fetch));
+    tokio::select! {
+        _ = tokio::time::sleep(due) => {}
+        _ = proved.cancelled() => return None,
+    }
+    if proved.is_cancelled() {
+        return None;
+    }
+    let grant = match s.client.lease(s.prover, Duration::ZERO).await {
+        Ok(Some(grant)) => grant,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::debug!(error = %e, "could not lease ahead; the loop leases after this task");
+            return None;
+        }
+    };
+    lock(&s.active).insert(grant.lease_id);
+    let artifacts = fetch_artifacts(s, &grant).await;
+    tracing::info!(task = %grant.task_id, while_proving = %g.task_id, "leased the next task ahead; artifacts fetched");
+    s.emit(AgentEvent::Prefetched {
+        task: grant.task_id,
+    });
+    Some(Ahead { grant, artifacts })
+}
+
+/// Proves leased task `g` and uploads its proof; `fetched`: its artifacts, when they were
+/// fetched ahead.
+async fn work_one(s: &Shared, g: &LeaseGrant, fetched: Option<Result<Artifacts, ClientError>>) {
     let behaviour = s.config.fault.draw(&mut lock(&s.rng));
     s.emit(AgentEvent::Leased {
         task: g.task_id,
@@ -341,7 +432,11 @@ async fn work_one(s: &Shared, g: &LeaseGrant) {
             .await;
         return;
     }
-    let artifacts = match fetch_artifacts(s, g).await {
+    let fetched = match fetched {
+        Some(f) => f,
+        None => fetch_artifacts(s, g).await,
+    };
+    let artifacts = match fetched {
         Ok(a) => a,
         Err(e) => {
             tracing::warn!(task = %g.task_id, error = %e, "could not fetch artifacts");
@@ -393,7 +488,12 @@ async fn work_one(s: &Shared, g: &LeaseGrant) {
     .await;
     let prove_ms = started.elapsed().as_millis() as u64;
     let proof = match proved {
-        Ok(Ok((p, Ok(())))) => p,
+        Ok(Ok((p, Ok(())))) => {
+            let this = started.elapsed().as_secs_f64() * 1e3 / g.work.max(1) as f64;
+            let mut pace = lock(&s.pace);
+            *pace = Some(pace.map_or(this, |p| (p + this) / 2.0));
+            p
+        }
         Ok(Ok((_, Err(e)))) => {
             let e = BackendError::Mismatch(format!(
                 "the proof made from these artifacts does not verify against the task's \
@@ -475,24 +575,87 @@ async fn upload(s: &Shared, g: &LeaseGrant, prove_ms: u64, bytes: Vec<u8>) {
 }
 
 async fn fetch_artifacts(s: &Shared, g: &LeaseGrant) -> Result<Artifacts, ClientError> {
+    let started = Instant::now();
+    let out = fetch_each(s, g).await;
+    *lock(&s.last_fetch) = started.elapsed();
+    out
+}
+
+async fn fetch_each(s: &Shared, g: &LeaseGrant) -> Result<Artifacts, ClientError> {
     let mut out = Artifacts::default();
     for (role, hash) in &g.artifacts {
-        let cached = lock(&s.cache).get(hash).cloned();
+        let cached = lock(&s.cache).get(hash);
         let bytes = match cached {
             Some(b) => b,
             None => {
                 let b: Arc<[u8]> = s.client.download(hash).await?.into();
-                let mut cache = lock(&s.cache);
-                if cache.len() >= 64 {
-                    cache.clear();
-                }
-                cache.insert(*hash, b.clone());
+                lock(&s.cache).keep(*hash, b.clone());
                 b
             }
         };
         out.insert(*role, Blob { hash: *hash, bytes });
     }
     Ok(out)
+}
+
+/// The artifact cache's budget: a quarter of the machine's memory, at least 256 MiB. A zkey
+/// of a million constraints is half a gigabyte, so a machine that can prove one keeps it.
+fn cache_budget(memory_bytes: u64) -> usize {
+    usize::try_from(memory_bytes / 4)
+        .unwrap_or(usize::MAX)
+        .max(256 << 20)
+}
+
+/// Downloaded artifacts by hash, bounded in bytes, least recently used out first.
+struct Fetched {
+    blobs: HashMap<BlobHash, (Arc<[u8]>, u64)>,
+    bytes: usize,
+    budget: usize,
+    clock: u64,
+}
+
+impl Fetched {
+    fn new(budget: usize) -> Self {
+        Self {
+            blobs: HashMap::new(),
+            bytes: 0,
+            budget,
+            clock: 0,
+        }
+    }
+
+    fn get(&mut self, hash: &BlobHash) -> Option<Arc<[u8]>> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.blobs.get_mut(hash).map(|(b, used)| {
+            *used = clock;
+            b.clone()
+        })
+    }
+
+    /// Keeps `bytes` unless they alone exceed the budget, dropping the least recently used
+    /// until they fit.
+    fn keep(&mut self, hash: BlobHash, bytes: Arc<[u8]>) {
+        if bytes.len() > self.budget || self.blobs.contains_key(&hash) {
+            return;
+        }
+        while self.bytes + bytes.len() > self.budget {
+            let Some(oldest) = self
+                .blobs
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(h, _)| *h)
+            else {
+                break;
+            };
+            if let Some((b, _)) = self.blobs.remove(&oldest) {
+                self.bytes -= b.len();
+            }
+        }
+        self.clock += 1;
+        self.bytes += bytes.len();
+        self.blobs.insert(hash, (bytes, self.clock));
+    }
 }
 
 /// Makes a well-formed but false proof: for snarkjs JSON, swaps the `pi_a` and `pi_c` points
@@ -557,6 +720,29 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_artifact_cache_stays_within_its_bytes_dropping_the_least_recently_used() {
+        let blob = |n: u8, len: usize| (BlobHash::of(&[n]), Arc::<[u8]>::from(vec![n; len]));
+        let mut c = Fetched::new(100);
+        let (a, b, d) = (blob(1, 40), blob(2, 40), blob(3, 40));
+        c.keep(a.0, a.1.clone());
+        c.keep(b.0, b.1.clone());
+        assert!(c.get(&a.0).is_some(), "a used after b");
+        c.keep(d.0, d.1.clone());
+        assert!(
+            c.get(&b.0).is_none(),
+            "b, the least recently used, made room"
+        );
+        assert!(c.get(&a.0).is_some() && c.get(&d.0).is_some());
+        assert_eq!(c.bytes, 80);
+        let huge = blob(4, 101);
+        c.keep(huge.0, huge.1);
+        assert!(c.get(&huge.0).is_none(), "larger than the budget: not kept");
+        assert_eq!(c.bytes, 80);
+        assert_eq!(cache_budget(1 << 30), 256 << 20);
+        assert_eq!(cache_budget(64 << 30), 16 << 30);
+    }
 
     #[test]
     fn backoff_grows_and_caps() {

@@ -311,6 +311,15 @@ pub(crate) async fn leg_may_finish(tx: &mut Tx, task: TaskId) -> Result<bool, St
         // A segment of a split leg: its leg's join is the step that is guarded.
         return Ok(true);
     }
+    // The group's row is locked first, in a statement of its own, so that the count below
+    // (a new statement, a new snapshot) sees a leg that finished while this one waited.
+    let lock = crate::for_update(tx);
+    if !lock.is_empty() {
+        sqlx::query(&format!("SELECT id FROM tasks WHERE id = $1 {lock}"))
+            .bind(group)
+            .fetch_one(&mut **tx)
+            .await?;
+    }
     let (state, need, done): (String, Option<i64>, i64) = sqlx::query_as(
         "SELECT state, need, (SELECT COUNT(*) FROM tasks s WHERE s.parent_id = $1 AND s.state = 'done')
          FROM tasks WHERE id = $1",

@@ -310,7 +310,7 @@ impl Store {
             prove_ms,
             verify_ms,
         } = *c;
-        let (_w, mut tx) = self.begin_write().await?;
+        let (_w, mut tx) = self.begin_shared().await?;
         let r: Result<_, StoreError> = async {
             let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
             if !crate::group::leg_may_finish(&mut tx, active.task).await? {

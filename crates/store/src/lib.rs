@@ -20,7 +20,10 @@
 //! Guarantees: every change of a task, a lease or a prover's counters is one transaction,
 //! taken as the only writer: on SQLite under one writer lock in this process, so that
 //! transactions never fail with `BUSY` half-way; on PostgreSQL under one advisory lock of the
-//! database, so that writers in several processes are serialised too. A blob file is
+//! database, so that writers in several processes are serialised too — except leases and
+//! completions, the two transactions every proof takes, which share that lock with each
+//! other (so they run side by side across replicas and commit together) and lock the rows
+//! they change instead (see `postgres.rs`). A blob file is
 //! complete before its row exists (write to a temp file, fsync, rename, then insert), so a
 //! crash never leaves a row pointing at half a file; on PostgreSQL a blob's chunks commit in
 //! its row's transaction. With WAL and `synchronous = NORMAL` a
@@ -144,6 +147,21 @@ impl Store {
         }
     }
 
+    /// Begins a write transaction that may run beside others of its kind: on PostgreSQL it
+    /// shares the writer lock with other leases and completions (which lock the rows they
+    /// change, see `postgres.rs`) and excludes every other writer; on SQLite it is
+    /// [`Store::begin_write`]. Only the lease and the completion take it.
+    pub(crate) async fn begin_shared(&self) -> Result<(WriteGuard<'_>, Tx), StoreError> {
+        match &self.backend {
+            Backend::Sqlite { .. } => self.begin_write().await,
+            Backend::Postgres { .. } => {
+                let mut tx = self.pool.begin().await?;
+                postgres::share_writers(&mut tx).await?;
+                Ok((None, tx))
+            }
+        }
+    }
+
     /// What the lease query appends to lock the task it picks: nothing on SQLite (the
     /// writer lock is enough), `FOR UPDATE … SKIP LOCKED` on PostgreSQL.
     pub(crate) fn lease_row_lock(&self) -> &'static str {
@@ -229,6 +247,19 @@ pub(crate) fn migrations_done(version: i64, known: usize) -> Result<usize, Store
         return Err(StoreError::SchemaTooNew { found: done, known });
     }
     Ok(done)
+}
+
+/// What a query in a write transaction appends to lock the rows it reads until the
+/// transaction ends: nothing on SQLite, whose single writer excludes every other already;
+/// `FOR UPDATE` on PostgreSQL, where leases and completions run side by side
+/// ([`Store::begin_shared`]).
+pub(crate) fn for_update(tx: &Tx) -> &'static str {
+    let conn: &sqlx::AnyConnection = tx;
+    if conn.backend_name() == "PostgreSQL" {
+        "FOR UPDATE"
+    } else {
+        ""
+    }
 }
 
 /// Milliseconds since the Unix epoch.

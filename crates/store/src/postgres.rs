@@ -6,10 +6,29 @@
 //!                              (the database-wide twin of SQLite's single writer: each
 //!                               transaction sees every earlier one committed, in every
 //!                               process, and the journal's entries never interleave)
+//!   but a lease or a        ─► BEGIN; pg_advisory_xact_lock_shared(WRITERS) …
+//!   completion                 (side by side with each other, never with another writer)
 //!   the lease query         ─► … FOR UPDATE OF t SKIP LOCKED: the task row it picks is
 //!                              locked by the transaction that leases it, and a concurrent
 //!                              leaser passes over it instead of waiting for it
 //! ```
+//!
+//! Leases and completions are every proof's two transactions; sharing the lock lets them run
+//! on all replicas at once and lets PostgreSQL flush their commits together. What they may
+//! race on is locked by row, a lease in the order key → task (and it skips locked tasks
+//! rather than waiting), a completion task → group → prover, so they never deadlock:
+//! - a lease locks its prover key's row first: leases of one key take turns, so the checks
+//!   that read what the key holds (memory left on the machine, a split sibling, another leg
+//!   of the same multi-prover task, which must go to another key) see its other leases;
+//! - a completion locks its task's row as it checks the fencing token: a second upload on
+//!   the same lease waits, then finds the task done;
+//! - a leg's completion locks its group's row before it counts the legs done, so two legs
+//!   finishing at once cannot both be the one the group still needed;
+//! - the ledger's entries in a paid completion come from a plan made under the ledger lock
+//!   (`lock_ledger`), and their sequence number is the journal's key, as before.
+//!
+//! Every other writer (the reaper, claims, joins, intake) still excludes these two, so what
+//! it reads of tasks and leases cannot change under it.
 //!
 //! Reads take no lock; in PostgreSQL's default isolation (read committed) each statement sees
 //! what was committed when it began.
@@ -29,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0003_blob_chunks.sql"),
     include_str!("../migrations/postgres/0004_pool_identity.sql"),
     include_str!("../migrations/postgres/0005_groups.sql"),
+    include_str!("../migrations/postgres/0006_queue_index.sql"),
 ];
 
 /// Advisory lock keys (`pg_advisory_xact_lock`), one per purpose. The values are arbitrary;
@@ -53,6 +73,16 @@ pub(crate) async fn connect(url: &str) -> Result<AnyPool, StoreError> {
 /// Makes `tx` the database's only writer until it ends.
 pub(crate) async fn lock_writers(tx: &mut Tx) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(WRITERS)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Lets `tx` write beside other leases and completions until it ends, but beside no other
+/// writer.
+pub(crate) async fn share_writers(tx: &mut Tx) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
         .bind(WRITERS)
         .execute(&mut **tx)
         .await?;

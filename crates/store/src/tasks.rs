@@ -235,24 +235,37 @@ impl Store {
                AND t.memory_bytes <= $1 - (SELECT COALESCE(SUM(h.memory_bytes), 0) FROM tasks h
                                            WHERE h.state = 'leased' AND h.prover_id = $2)
                AND t.collateral <= $4
-               AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
-                               AND l.fault IN ('invalid_proof', 'artifact_report', 'false_report'))
-               AND NOT EXISTS (SELECT 1 FROM tasks o JOIN leases l ON l.task_id = o.id
-                               WHERE t.group_id IS NOT NULL AND o.group_id = t.group_id
-                                 AND o.leg_id != t.leg_id AND l.key_id = $3
-                                 AND (l.outcome IS NULL OR l.outcome = 'done'))",
+               AND (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
+                    AND l.fault IN ('invalid_proof', 'artifact_report', 'false_report')) = 0
+               AND (t.group_id IS NULL
+                    OR (SELECT COUNT(*) FROM tasks o JOIN leases l ON l.task_id = o.id
+                        WHERE o.group_id = t.group_id AND o.leg_id != t.leg_id AND l.key_id = $3
+                          AND (l.outcome IS NULL OR l.outcome = 'done')) = 0)",
             systems.join(","),
         );
-        let tried = "EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
-                              AND l.outcome IS NOT NULL AND l.outcome != 'done')";
-        let sibling_held = "EXISTS (SELECT 1 FROM tasks s WHERE t.parent_id IS NOT NULL
-                       AND s.parent_id = t.parent_id AND s.state = 'leased' AND s.prover_id = $2)";
+        // The per-task checks are written as counts rather than `NOT EXISTS`, which
+        // PostgreSQL's planner may turn into anti-joins over the whole leases table, sorting
+        // every queued task before it picks one; as counts they stay lookups by index, made
+        // task by task along the queue's index until the first task that passes.
+        let tried = "((SELECT COUNT(*) FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
+                      AND l.outcome IS NOT NULL AND l.outcome != 'done') > 0)";
+        let sibling_held = "(t.parent_id IS NOT NULL AND (SELECT COUNT(*) FROM tasks s
+                       WHERE s.parent_id = t.parent_id AND s.state = 'leased' AND s.prover_id = $2) > 0)";
         let lock = self.lease_row_lock();
         let best =
             format!("{select} AND NOT {tried} AND NOT {sibling_held} ORDER BY t.id LIMIT 1 {lock}");
         let sql = format!("{select} ORDER BY {tried}, {sibling_held}, t.id LIMIT 1 {lock}");
-        let (_w, mut tx) = self.begin_write().await?;
+        let (_w, mut tx) = self.begin_shared().await?;
         let r: Result<_, StoreError> = async {
+            // Leases of one key take turns (PostgreSQL; SQLite has one writer anyway): what
+            // the query checks against the key's other leases must not change meanwhile.
+            let lock = crate::for_update(&tx);
+            if !lock.is_empty() {
+                sqlx::query(&format!("SELECT id FROM keys WHERE id = $1 {lock}"))
+                    .bind(prover.key_id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            }
             let mut row: Option<LeaseRow> = None;
             for sql in [&best, &sql] {
                 row = sqlx::query_as(sql)
@@ -360,7 +373,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<ActiveLease, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        current_lease(&mut conn, lease, now_ms).await
+        current_lease(&mut conn, lease, now_ms, "").await
     }
 
     /// Completes a task with a verified proof, if `lease`/`token` still hold it for `prover`.
@@ -750,18 +763,22 @@ pub(crate) fn decode_state(s: &str) -> Result<TaskState, StoreError> {
     TaskState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("task state {s:?}")))
 }
 
+/// The lease if it is its task's current, unexpired lease; `lock` (`FOR UPDATE OF t` or
+/// nothing) is appended to the query.
 async fn current_lease(
     conn: &mut sqlx::AnyConnection,
     lease: LeaseId,
     now_ms: i64,
+    lock: &str,
 ) -> Result<ActiveLease, StoreError> {
-    let row: Option<(i64, i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
+    let sql = format!(
         "SELECT l.task_id, l.prover_id, l.token, t.token, t.state, t.lease_expires_ms
-         FROM leases l JOIN tasks t ON t.id = l.task_id WHERE l.id = $1",
-    )
-    .bind(lease.0)
-    .fetch_optional(&mut *conn)
-    .await?;
+         FROM leases l JOIN tasks t ON t.id = l.task_id WHERE l.id = $1 {lock}"
+    );
+    let row: Option<(i64, i64, i64, i64, String, Option<i64>)> = sqlx::query_as(&sql)
+        .bind(lease.0)
+        .fetch_optional(&mut *conn)
+        .await?;
     let stale = |reason| StoreError::StaleLease {
         lease: lease.0,
         reason,
@@ -795,7 +812,14 @@ pub(crate) async fn check_fence(
     prover: ProverId,
     now_ms: i64,
 ) -> Result<ActiveLease, StoreError> {
-    let active = current_lease(tx, lease, now_ms).await?;
+    // The task's row stays locked (PostgreSQL) until the transaction ends: a concurrent
+    // completion of the same lease waits, then finds the task no longer leased.
+    let lock = if crate::for_update(tx).is_empty() {
+        ""
+    } else {
+        "FOR UPDATE OF t"
+    };
+    let active = current_lease(tx, lease, now_ms, lock).await?;
     if active.prover != prover {
         return Err(StoreError::StaleLease {
             lease: lease.0,

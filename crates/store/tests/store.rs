@@ -27,6 +27,7 @@ use groups::{
     a_failed_leg_fails_its_group_only_when_too_few_are_left,
     a_group_takes_one_key_per_leg_and_finishes_once, a_race_has_one_winner,
     a_split_leg_is_joined_inside_its_group,
+    racing_legs_completed_at_once_on_two_replicas_have_one_winner,
 };
 use std::collections::HashMap;
 
@@ -366,6 +367,7 @@ on_both_stores!(
     a_segment_stopped_earlier_in_the_same_sweep_stays_stopped,
     a_blob_of_many_chunks_streams_back_whole,
     a_group_takes_one_key_per_leg_and_finishes_once,
+    racing_legs_completed_at_once_on_two_replicas_have_one_winner,
     a_race_has_one_winner,
     a_failed_leg_fails_its_group_only_when_too_few_are_left,
     a_split_leg_is_joined_inside_its_group,

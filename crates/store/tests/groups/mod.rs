@@ -320,3 +320,46 @@ pub async fn a_split_leg_is_joined_inside_its_group(db: Db) {
         "the ledger knows a segment of a leg by its group"
     );
 }
+
+/// Leases and completions run side by side on PostgreSQL (they share the writer lock): two
+/// stores on one database, as two replicas hold them, complete the two legs of a race at the
+/// same moment, round after round (on SQLite, one store twice). The group's row lock makes one of them the winner every
+/// time, and the other is refused: a race never pays two provers.
+pub async fn racing_legs_completed_at_once_on_two_replicas_have_one_winner(db: Db) {
+    use std::sync::Arc;
+    let (first, req, [a, _, b, _]) = setup(&db).await;
+    let first = Arc::new(first);
+    // SQLite serves one node process: there the two completions race through one store.
+    let second = match db.url() {
+        Some(_) => Arc::new(db.open().await),
+        None => first.clone(),
+    };
+    let stores = [first, second];
+    let proof = BlobHash::of(b"p");
+    for round in 0..20i64 {
+        let now = 10 + round * 10;
+        let copies = (0..2).map(|_| leg(ProofSystem::Groth16, 0)).collect();
+        let id = stores[0]
+            .insert_task(&group(req, Composition::Race { m: 2 }, copies), now)
+            .await
+            .unwrap();
+        let ga = stores[0].lease_unpaid(&a, now, TTL).await.unwrap().unwrap();
+        let gb = stores[1].lease_unpaid(&b, now, TTL).await.unwrap().unwrap();
+        let racers = [(0, ga, a.id), (1, gb, b.id)].map(|(s, g, p)| {
+            let (store, c) = (stores[s].clone(), done(&g, p, &proof));
+            tokio::spawn(async move { store.complete(&c, now + 1).await })
+        });
+        let mut won = 0;
+        for r in racers {
+            match r.await.unwrap() {
+                Ok(_) => won += 1,
+                Err(StoreError::StaleLease { .. }) => {}
+                Err(e) => panic!("round {round}: {e:?}"),
+            }
+        }
+        assert_eq!(won, 1, "round {round}: both legs of a race completed");
+        let v = stores[1].task_view(id).await.unwrap().unwrap();
+        let done_legs = v.segments.iter().filter(|l| l.state == TaskState::Done);
+        assert_eq!(done_legs.count(), 1, "round {round}");
+    }
+}
