@@ -198,7 +198,7 @@ async fn one_run(
         };
         let s = stop.clone();
         jobs.push(tokio::spawn(async move {
-            let _ = zkpool_prover::run(config, crate::backends(), s).await;
+            let _ = zkpool_prover::run(config, crate::prover_backends(), s).await;
         }));
     }
     let polite = key(&node, Role::Requester, "polite").await?;

@@ -269,7 +269,7 @@ impl LocalPool {
         };
         let stop = self.stop.clone();
         tokio::spawn(async move {
-            if let Err(e) = zkpool_prover::run(config, crate::backends(), stop).await {
+            if let Err(e) = zkpool_prover::run(config, crate::prover_backends(), stop).await {
                 tracing::error!(error = %e, "agent stopped");
             }
         })

@@ -60,6 +60,6 @@ pub async fn run(a: ProverArgs) -> anyhow::Result<()> {
         crate::shutdown_signal().await;
         stop.cancel();
     });
-    zkpool_prover::run(config, crate::backends(), shutdown).await?;
+    zkpool_prover::run(config, crate::prover_backends(), shutdown).await?;
     Ok(())
 }
