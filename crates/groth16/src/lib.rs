@@ -338,37 +338,33 @@ fn check_many(
     pvk: &PreparedVerifyingKey<Bn254>,
     items: &[(Vec<u8>, ProofArtifact)],
 ) -> Vec<Result<(), BackendError>> {
-    {
-        let mut results: Vec<Result<(), BackendError>> = Vec::with_capacity(items.len());
-        let (mut batch, mut at) = (Vec::new(), Vec::new());
-        for (i, (statement, proof)) in items.iter().enumerate() {
-            match proof_for(statement, proof) {
-                Ok(parsed) => {
-                    batch.push(parsed);
-                    at.push(i);
-                    results.push(Ok(()));
-                }
-                Err(e) => results.push(Err(e)),
+    let mut results: Vec<Result<(), BackendError>> = Vec::with_capacity(items.len());
+    let (mut batch, mut at) = (Vec::new(), Vec::new());
+    for (i, (statement, proof)) in items.iter().enumerate() {
+        match proof_for(statement, proof) {
+            Ok(parsed) => {
+                batch.push(parsed);
+                at.push(i);
+                results.push(Ok(()));
             }
+            Err(e) => results.push(Err(e)),
         }
-        if let Err(rejected) = verify_batch(pvk, &batch) {
-            for fault in rejected.faults {
-                let err = match fault.kind {
-                    ProofFault::PublicCount { .. } => {
-                        BackendError::Mismatch(fault.kind.to_string())
-                    }
-                    ProofFault::NotOnCurve(_) | ProofFault::NotInG2 => {
-                        BackendError::MalformedProof(fault.kind.to_string())
-                    }
-                    ProofFault::PairingFails => BackendError::InvalidProof(fault.kind.to_string()),
-                };
-                if let Some(&i) = at.get(fault.index) {
-                    results[i] = Err(err);
-                }
-            }
-        }
-        results
     }
+    if let Err(rejected) = verify_batch(pvk, &batch) {
+        for fault in rejected.faults {
+            let err = match fault.kind {
+                ProofFault::PublicCount { .. } => BackendError::Mismatch(fault.kind.to_string()),
+                ProofFault::NotOnCurve(_) | ProofFault::NotInG2 => {
+                    BackendError::MalformedProof(fault.kind.to_string())
+                }
+                ProofFault::PairingFails => BackendError::InvalidProof(fault.kind.to_string()),
+            };
+            if let Some(&i) = at.get(fault.index) {
+                results[i] = Err(err);
+            }
+        }
+    }
+    results
 }
 
 impl Groth16Backend {

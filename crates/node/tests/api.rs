@@ -102,13 +102,7 @@ async fn oversized_uploads_are_refused_and_leave_nothing() {
         (0..10).map(|_| Ok(vec![1u8; 400])).collect();
     let resp = reqwest::Client::new()
         .put(format!("{}/v1/blobs", n.url))
-        .bearer_auth(
-            n.store
-                .create_key(Role::Requester, "raw", 0)
-                .await
-                .unwrap()
-                .secret,
-        )
+        .bearer_auth(raw_secret(&n).await)
         .body(reqwest::Body::wrap_stream(futures_stream(chunks)))
         .send()
         .await;
@@ -518,13 +512,7 @@ async fn a_task_long_poll_answers_when_the_task_ends() {
     );
     let raw = reqwest::Client::new()
         .get(format!("{}/v1/tasks/{}?wait_ms=soon", n.url, id.0))
-        .bearer_auth(
-            n.store
-                .create_key(Role::Requester, "raw", 0)
-                .await
-                .unwrap()
-                .secret,
-        )
+        .bearer_auth(raw_secret(&n).await)
         .send()
         .await
         .unwrap();
@@ -556,4 +544,14 @@ async fn a_task_long_poll_answers_when_the_task_ends() {
         waited < Duration::from_secs(3),
         "answered only at the wait's end: {waited:?}"
     );
+}
+
+/// A fresh requester key's secret, for calls made with reqwest by hand (bodies and queries the
+/// client would not send).
+async fn raw_secret(n: &TestNode) -> String {
+    n.store
+        .create_key(Role::Requester, "raw", 0)
+        .await
+        .unwrap()
+        .secret
 }
