@@ -296,16 +296,13 @@ pub(crate) async fn release_pending_reports(
 /// its collateral is slashed.
 pub(crate) async fn on_proved(
     tx: &mut Tx,
-    task: TaskId,
+    fenced: &crate::tasks::Fenced,
     lease: LeaseId,
 ) -> Result<Vec<CollateralMove>, StoreError> {
     let mut moves = Vec::new();
-    let (key, collateral): (Option<i64>, i64) =
-        sqlx::query_as("SELECT key_id, collateral FROM leases WHERE id = $1")
-            .bind(lease.0)
-            .fetch_one(&mut **tx)
-            .await?;
-    if let (Some(key), true) = (key, collateral > 0) {
+    let task = fenced.active.task;
+    let collateral = fenced.collateral;
+    if let (Some(key), true) = (fenced.key, collateral > 0) {
         sqlx::query("UPDATE leases SET collateral_end = 'released' WHERE id = $1")
             .bind(lease.0)
             .execute(&mut **tx)
@@ -317,6 +314,9 @@ pub(crate) async fn on_proved(
             amount: collateral as u64,
             slash: false,
         });
+    }
+    if !fenced.reported {
+        return Ok(moves);
     }
     let reports: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT id, key_id, prover_id, CASE WHEN collateral_end IS NULL THEN collateral ELSE 0 END

@@ -304,6 +304,17 @@ pub(crate) async fn leg_may_finish(tx: &mut Tx, task: TaskId) -> Result<bool, St
             .bind(task.0)
             .fetch_one(&mut **tx)
             .await?;
+    may_finish_in(tx, task, group, leg).await
+}
+
+/// [`leg_may_finish`] for a task whose `group_id` and `leg_id` the caller has read already
+/// (a completion reads them with its fencing check).
+pub(crate) async fn may_finish_in(
+    tx: &mut Tx,
+    task: TaskId,
+    group: Option<i64>,
+    leg: Option<i64>,
+) -> Result<bool, StoreError> {
     let (Some(group), Some(leg)) = (group, leg) else {
         return Ok(true);
     };

@@ -310,10 +310,11 @@ impl Store {
             prove_ms,
             verify_ms,
         } = *c;
-        let (_w, mut tx) = self.begin_shared().await?;
+        let (_w, mut tx) = self.begin_shared(None).await?;
         let r: Result<_, StoreError> = async {
-            let active = check_fence(&mut tx, lease, token, prover, now_ms).await?;
-            if !crate::group::leg_may_finish(&mut tx, active.task).await? {
+            let fenced = check_fence(&mut tx, lease, token, prover, now_ms).await?;
+            let active = &fenced.active;
+            if !crate::group::may_finish_in(&mut tx, active.task, fenced.group, fenced.leg).await? {
                 return Err(StoreError::StaleLease {
                     lease: lease.0,
                     reason: "the task's group already has the proofs it needs",
@@ -331,11 +332,7 @@ impl Store {
             .bind(active.task.0)
             .fetch_one(&mut *tx)
             .await?;
-            let (granted, key): (i64, Option<i64>) =
-                sqlx::query_as("SELECT granted_ms, key_id FROM leases WHERE id = $1")
-                    .bind(lease.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let (granted, key) = (fenced.granted_ms, fenced.key);
             end_lease(&mut tx, lease, "done", now_ms).await?;
             sqlx::query(
                 "UPDATE provers SET tasks_done = tasks_done + 1, work_done = work_done + $1,
@@ -347,7 +344,7 @@ impl Store {
             .bind(prover.0)
             .execute(&mut *tx)
             .await?;
-            let collateral = crate::faults::on_proved(&mut tx, active.task, lease).await?;
+            let collateral = crate::faults::on_proved(&mut tx, &fenced, lease).await?;
             let proved = Proved {
                 task: active.task,
                 system,

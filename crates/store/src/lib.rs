@@ -51,6 +51,7 @@ use std::path::{Path, PathBuf};
 
 use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
+use zkpool_types::KeyId;
 
 pub use blobs::{BlobStream, BlobWriter, Collected, Uploader};
 pub use chain::{ChainDue, ChainProgress, ChainQuoted, ChainTaskRow};
@@ -140,24 +141,26 @@ impl Store {
                 Ok((Some(guard), self.pool.begin().await?))
             }
             Backend::Postgres { .. } => {
-                let mut tx = self.pool.begin().await?;
-                postgres::lock_writers(&mut tx).await?;
-                Ok((None, tx))
+                Ok((None, self.pool.begin_with(postgres::begin_alone()).await?))
             }
         }
     }
 
     /// Begins a write transaction that may run beside others of its kind: on PostgreSQL it
     /// shares the writer lock with other leases and completions (which lock the rows they
-    /// change, see `postgres.rs`) and excludes every other writer; on SQLite it is
-    /// [`Store::begin_write`]. Only the lease and the completion take it.
-    pub(crate) async fn begin_shared(&self) -> Result<(WriteGuard<'_>, Tx), StoreError> {
+    /// change, see `postgres.rs`) and excludes every other writer, and then, for a lease,
+    /// locks the row of its `key` and keeps bitmap scans out of its query's plan
+    /// (`postgres::begin_shared`); on SQLite it is [`Store::begin_write`]. Only the lease and
+    /// the completion take it.
+    pub(crate) async fn begin_shared(
+        &self,
+        key: Option<KeyId>,
+    ) -> Result<(WriteGuard<'_>, Tx), StoreError> {
         match &self.backend {
             Backend::Sqlite { .. } => self.begin_write().await,
             Backend::Postgres { .. } => {
-                let mut tx = self.pool.begin().await?;
-                postgres::share_writers(&mut tx).await?;
-                Ok((None, tx))
+                let begin = postgres::begin_shared(key);
+                Ok((None, self.pool.begin_with(begin).await?))
             }
         }
     }

@@ -255,17 +255,11 @@ impl Store {
         let best =
             format!("{select} AND NOT {tried} AND NOT {sibling_held} ORDER BY t.id LIMIT 1 {lock}");
         let sql = format!("{select} ORDER BY {tried}, {sibling_held}, t.id LIMIT 1 {lock}");
-        let (_w, mut tx) = self.begin_shared().await?;
+        // Leases of one key take turns (PostgreSQL locks the key's row as the transaction
+        // begins; SQLite has one writer anyway): what the query checks against the key's
+        // other leases must not change meanwhile.
+        let (_w, mut tx) = self.begin_shared(Some(prover.key_id)).await?;
         let r: Result<_, StoreError> = async {
-            // Leases of one key take turns (PostgreSQL; SQLite has one writer anyway): what
-            // the query checks against the key's other leases must not change meanwhile.
-            let lock = crate::for_update(&tx);
-            if !lock.is_empty() {
-                sqlx::query(&format!("SELECT id FROM keys WHERE id = $1 {lock}"))
-                    .bind(prover.key_id.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            }
             let mut row: Option<LeaseRow> = None;
             for sql in [&best, &sql] {
                 row = sqlx::query_as(sql)
@@ -373,7 +367,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<ActiveLease, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        current_lease(&mut conn, lease, now_ms, "").await
+        Ok(current_lease(&mut conn, lease, now_ms, "").await?.active)
     }
 
     /// Completes a task with a verified proof, if `lease`/`token` still hold it for `prover`.
@@ -394,7 +388,9 @@ impl Store {
     ) -> Result<Result<Verdict, E>, StoreError> {
         let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
-            let active = check_fence(&mut tx, e.lease, e.token, e.prover, now_ms).await?;
+            let active = check_fence(&mut tx, e.lease, e.token, e.prover, now_ms)
+                .await?
+                .active;
             let verdict =
                 faults::end_with_fault(&mut tx, active.task, e.lease, e.fault, &e.reason, now_ms)
                     .await?;
@@ -763,6 +759,44 @@ pub(crate) fn decode_state(s: &str) -> Result<TaskState, StoreError> {
     TaskState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("task state {s:?}")))
 }
 
+/// A lease [`check_fence`] found current, with what a completion needs to know of it and of
+/// its task, read in the same statement so that they cost no round trip of their own.
+#[derive(Clone, Debug)]
+pub(crate) struct Fenced {
+    /// The lease as current.
+    pub(crate) active: ActiveLease,
+    /// The key it was granted to.
+    pub(crate) key: Option<i64>,
+    /// When it was granted (ms).
+    pub(crate) granted_ms: i64,
+    /// The collateral it locks (base units).
+    pub(crate) collateral: i64,
+    /// The task's multi-prover group and leg, if it is part of one.
+    pub(crate) group: Option<i64>,
+    /// See `group`.
+    pub(crate) leg: Option<i64>,
+    /// Whether an earlier lease reported the task's artifacts unprovable: a valid proof
+    /// makes each such report false.
+    pub(crate) reported: bool,
+}
+
+/// The lease as `current_lease` reads it: task, prover, lease token, task token, task state,
+/// expiry, key, granted, collateral, group, leg, artifact reports on the task.
+type FenceRow = (
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+);
+
 /// The lease if it is its task's current, unexpired lease; `lock` (`FOR UPDATE OF t` or
 /// nothing) is appended to the query.
 async fn current_lease(
@@ -770,12 +804,14 @@ async fn current_lease(
     lease: LeaseId,
     now_ms: i64,
     lock: &str,
-) -> Result<ActiveLease, StoreError> {
+) -> Result<Fenced, StoreError> {
     let sql = format!(
-        "SELECT l.task_id, l.prover_id, l.token, t.token, t.state, t.lease_expires_ms
+        "SELECT l.task_id, l.prover_id, l.token, t.token, t.state, t.lease_expires_ms,
+                l.key_id, l.granted_ms, l.collateral, t.group_id, t.leg_id,
+                (SELECT COUNT(*) FROM leases r WHERE r.task_id = t.id AND r.fault = 'artifact_report')
          FROM leases l JOIN tasks t ON t.id = l.task_id WHERE l.id = $1 {lock}"
     );
-    let row: Option<(i64, i64, i64, i64, String, Option<i64>)> = sqlx::query_as(&sql)
+    let row: Option<FenceRow> = sqlx::query_as(&sql)
         .bind(lease.0)
         .fetch_optional(&mut *conn)
         .await?;
@@ -783,7 +819,21 @@ async fn current_lease(
         lease: lease.0,
         reason,
     };
-    let Some((task, prover, lease_token, task_token, state, expires)) = row else {
+    let Some((
+        task,
+        prover,
+        lease_token,
+        task_token,
+        state,
+        expires,
+        key,
+        granted_ms,
+        collateral,
+        group,
+        leg,
+        reports,
+    )) = row
+    else {
         return Err(StoreError::NotFound {
             what: "lease",
             id: lease.0,
@@ -798,10 +848,18 @@ async fn current_lease(
     if expires.is_none_or(|e| e < now_ms) {
         return Err(stale("the lease has expired"));
     }
-    Ok(ActiveLease {
-        task: TaskId(task),
-        prover: ProverId(prover),
-        token: FencingToken(lease_token),
+    Ok(Fenced {
+        active: ActiveLease {
+            task: TaskId(task),
+            prover: ProverId(prover),
+            token: FencingToken(lease_token),
+        },
+        key,
+        granted_ms,
+        collateral,
+        group,
+        leg,
+        reported: reports > 0,
     })
 }
 
@@ -811,7 +869,7 @@ pub(crate) async fn check_fence(
     token: FencingToken,
     prover: ProverId,
     now_ms: i64,
-) -> Result<ActiveLease, StoreError> {
+) -> Result<Fenced, StoreError> {
     // The task's row stays locked (PostgreSQL) until the transaction ends: a concurrent
     // completion of the same lease waits, then finds the task no longer leased.
     let lock = if crate::for_update(tx).is_empty() {
@@ -819,20 +877,20 @@ pub(crate) async fn check_fence(
     } else {
         "FOR UPDATE OF t"
     };
-    let active = current_lease(tx, lease, now_ms, lock).await?;
-    if active.prover != prover {
+    let fenced = current_lease(tx, lease, now_ms, lock).await?;
+    if fenced.active.prover != prover {
         return Err(StoreError::StaleLease {
             lease: lease.0,
             reason: "the lease belongs to another prover",
         });
     }
-    if active.token != token {
+    if fenced.active.token != token {
         return Err(StoreError::StaleLease {
             lease: lease.0,
             reason: "wrong fencing token",
         });
     }
-    Ok(active)
+    Ok(fenced)
 }
 
 pub(crate) async fn end_lease(
