@@ -7,173 +7,139 @@
 //!   scalars equal to one are summed directly, spread over many affine accumulators; the rest
 //!   go through the bucket method with only as many windows as their largest member needs, so a
 //!   circuit of bits and bytes pays for a few windows, not 254 bits' worth.
-//! - **Buckets in affine coordinates, filled in batches.** An affine addition costs one
-//!   inversion; additions to different buckets are collected and their inversions done
-//!   together (Montgomery's trick: three multiplications each and one inversion per batch), so
-//!   an addition costs about 6 multiplications against 11 for the mixed Jacobian addition
-//!   arkworks uses. A point whose bucket is already in the open batch waits for the next one;
-//!   one that doubles or cancels its bucket, or finds a batch's worth already waiting, goes to
-//!   the bucket's Jacobian overflow: the batch never stalls, and a witness of many equal
-//!   values costs what the textbook method does.
+//! - **Full-size scalars halved by the GLV endomorphism** ([`glv`]): a scalar still above
+//!   `2^128` becomes two below `2^127`, one on the point and one on its image `φ(P) = λ·P`.
+//!   Hash outputs and the `h` coefficients are all full-size, so their windows are halved.
+//! - **Buckets in affine coordinates, filled in batches** ([`buckets`]): additions to
+//!   different buckets share one inversion (Montgomery's trick), about 6 multiplications each
+//!   against 11 for the mixed Jacobian addition arkworks uses.
 //! - **Signed digits**: `2^(c-1)` buckets per window of `c` bits.
 //!
 //! Windows are independent and run on rayon's threads; the caller runs several MSMs at once
 //! (`rayon::join`) and work stealing balances them.
 
-use ark_bn254::{Fq, Fq2, Fr};
+mod arith;
+mod buckets;
+mod glv;
+
+use ark_bn254::Fr;
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::AdditiveGroup;
-use ark_ff::{BigInteger, BigInteger256, Field, PrimeField, Zero};
+use ark_ff::{BigInteger, BigInteger256, PrimeField, Zero};
 use rayon::prelude::*;
 
-/// The most additions collected before their denominators are inverted together: enough that
-/// the inversion (≈ 100 multiplications) is a small share. A batch takes at most an eighth of
-/// the buckets, so that few additions find their bucket already in it.
-const BATCH: usize = 512;
+pub use arith::BaseMul;
+use buckets::Buckets;
+pub use glv::Endomorphism;
 
 /// Affine accumulators the scalars equal to one are spread over.
 const ONE_LANES: usize = 1024;
 
-/// Multiplication in a curve's base field by the fastest formula at hand. arkworks multiplies
-/// in `Fq2` with two sums of products, ≈ 8.4 `Fq` multiplications' time on this machine;
-/// Karatsuba's three products and five additions take ≈ 3.5.
-pub trait BaseMul: Field {
-    /// `a · b`.
-    fn mul(a: &Self, b: &Self) -> Self;
-    /// `a²`.
-    fn sq(a: &Self) -> Self;
-}
-
-impl BaseMul for Fq {
-    #[inline(always)]
-    fn mul(a: &Self, b: &Self) -> Self {
-        fq_mul(a, b)
-    }
-
-    #[inline(always)]
-    fn sq(a: &Self) -> Self {
-        fq_mul(a, a)
-    }
-}
-
-/// `Fq`'s modulus, little-endian limbs.
-const Q: [u64; 4] = Fq::MODULUS.0;
-
-/// `a + b·c + carry` as (low, high) words.
-#[inline(always)]
-fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
-    let t = a as u128 + (b as u128) * (c as u128) + carry as u128;
-    (t as u64, (t >> 64) as u64)
-}
-
-/// Montgomery multiplication in `Fq`: the same algorithm as arkworks' (CIOS, with the
-/// "no carry" shortcut `q`'s top limb allows), written so that it is always inlined: the
-/// call arkworks' is compiled to took a third of the MSM's time.
-#[inline(always)]
-fn fq_mul(a: &Fq, b: &Fq) -> Fq {
-    let (a, b) = (&(a.0).0, &(b.0).0);
-    let mut r = [0u64; 4];
-    for &bi in b {
-        let (r0, mut carry1) = mac(r[0], a[0], bi, 0);
-        let k = r0.wrapping_mul(Fq::INV);
-        let (_, mut carry2) = mac(r0, k, Q[0], 0);
-        for j in 1..4 {
-            let (rj, c1) = mac(r[j], a[j], bi, carry1);
-            carry1 = c1;
-            let (low, c2) = mac(rj, k, Q[j], carry2);
-            carry2 = c2;
-            r[j - 1] = low;
-        }
-        r[3] = carry1 + carry2;
-    }
-    // r < 2q: one conditional subtraction.
-    let mut r = ark_ff::BigInt(r);
-    if r >= Fq::MODULUS {
-        r.sub_with_borrow(&Fq::MODULUS);
-    }
-    Fq::new_unchecked(r)
-}
-
-impl BaseMul for Fq2 {
-    /// `(a₀ + a₁u)(b₀ + b₁u)` with `u² = -1`.
-    #[inline(always)]
-    fn mul(a: &Self, b: &Self) -> Self {
-        let v0 = fq_mul(&a.c0, &b.c0);
-        let v1 = fq_mul(&a.c1, &b.c1);
-        let c1 = fq_mul(&(a.c0 + a.c1), &(b.c0 + b.c1)) - v0 - v1;
-        Fq2::new(v0 - v1, c1)
-    }
-
-    /// `(a₀ + a₁)(a₀ - a₁) + 2a₀a₁·u`.
-    #[inline(always)]
-    fn sq(a: &Self) -> Self {
-        let c0 = fq_mul(&(a.c0 + a.c1), &(a.c0 - a.c1));
-        let c1 = fq_mul(&a.c0, &a.c1).double();
-        Fq2::new(c0, c1)
-    }
-}
-
-/// A scalar prepared for the bucket method: its index, its magnitude, and whether its point
-/// is negated.
+/// A scalar prepared for the bucket method.
 #[derive(Clone, Copy)]
 struct Term {
+    /// The base's index.
     index: u32,
+    /// The term multiplies the base's image under `φ` (the second GLV half), not the base.
+    endo: bool,
+    /// The point is negated.
     negate: bool,
-    scalar: BigInteger256,
+    /// The magnitude, below `2^128`.
+    scalar: u128,
 }
 
 /// `Σ scalars[i]·bases[i]` over the shorter of the two slices; `scalars` in canonical form
 /// (`Fr::into_bigint`).
-pub fn msm<P: SWCurveConfig<ScalarField = Fr, BaseField: BaseMul>>(
+pub fn msm<P: Endomorphism<ScalarField = Fr, BaseField: BaseMul>>(
     bases: &[Affine<P>],
     scalars: &[BigInteger256],
 ) -> Projective<P> {
     let n = bases.len().min(scalars.len());
-    let half = Fr::MODULUS_MINUS_ONE_DIV_TWO;
-    let modulus = Fr::MODULUS;
-    let one = BigInteger256::from(1u64);
-
-    // Classify in parallel: ones, and the rest with their magnitude.
     let (ones, rest): (Vec<Term>, Vec<Term>) = (0..n)
         .into_par_iter()
-        .filter_map(|i| {
-            let s = scalars[i];
-            if s.is_zero() || bases[i].infinity {
-                return None;
-            }
-            let (scalar, negate) = if s > half {
-                let mut m = modulus;
-                m.sub_with_borrow(&s);
-                (m, true)
-            } else {
-                (s, false)
-            };
-            Some(Term {
-                index: i as u32,
-                negate,
-                scalar,
-            })
-        })
-        .partition(|t| t.scalar == one);
-
-    let (sum_ones, sum_rest) = rayon::join(|| sum_points(bases, &ones), || pippenger(bases, &rest));
+        .filter(|&i| !bases[i].infinity)
+        .flat_map_iter(|i| terms_of(i, &scalars[i]))
+        .partition(|t| t.scalar == 1);
+    let bases = Bases::new(&bases[..n], ones.par_iter().chain(&rest).any(|t| t.endo));
+    let (sum_ones, sum_rest) =
+        rayon::join(|| sum_points(&bases, &ones), || pippenger(&bases, &rest));
     sum_ones + sum_rest
 }
 
-/// The point a term adds, negated where its scalar was.
-#[inline]
-fn point<P: SWCurveConfig>(bases: &[Affine<P>], t: &Term) -> Affine<P> {
-    let p = bases[t.index as usize];
-    if t.negate {
-        -p
+/// The terms `s·P` becomes: none for zero, one where `s` or `r - s` (on `-P`) is below
+/// `2^128`, else the two GLV halves.
+fn terms_of(index: usize, s: &BigInteger256) -> impl Iterator<Item = Term> {
+    let index = index as u32;
+    let term = |endo: bool, v: i128| {
+        (v != 0).then_some(Term {
+            index,
+            endo,
+            negate: v < 0,
+            scalar: v.unsigned_abs(),
+        })
+    };
+    let (first, second) = if s.is_zero() {
+        (None, None)
     } else {
-        p
+        let (m, negate) = if *s > Fr::MODULUS_MINUS_ONE_DIV_TWO {
+            let mut m = Fr::MODULUS;
+            m.sub_with_borrow(s);
+            (m, true)
+        } else {
+            (*s, false)
+        };
+        if m.num_bits() <= 128 {
+            let scalar = u128::from(m.0[0]) | (u128::from(m.0[1]) << 64);
+            let t = Term {
+                index,
+                endo: false,
+                negate,
+                scalar,
+            };
+            (Some(t), None)
+        } else {
+            let (k1, k2) = glv::decompose(s);
+            (term(false, k1), term(true, k2))
+        }
+    };
+    first.into_iter().chain(second)
+}
+
+/// The bases and, where some term needs them, their images under `φ`.
+struct Bases<'a, P: SWCurveConfig> {
+    plain: &'a [Affine<P>],
+    endo: Vec<Affine<P>>,
+}
+
+impl<'a, P: Endomorphism> Bases<'a, P> {
+    fn new(plain: &'a [Affine<P>], with_endo: bool) -> Self {
+        let endo = if with_endo {
+            plain.par_iter().map(P::phi).collect()
+        } else {
+            Vec::new()
+        };
+        Self { plain, endo }
+    }
+
+    /// The point a term adds, negated where its scalar was.
+    #[inline]
+    fn point(&self, t: &Term) -> Affine<P> {
+        let p = if t.endo {
+            self.endo[t.index as usize]
+        } else {
+            self.plain[t.index as usize]
+        };
+        if t.negate {
+            -p
+        } else {
+            p
+        }
     }
 }
 
 /// `Σ ±bases[t.index]` for terms whose scalar is one.
-fn sum_points<P: SWCurveConfig<BaseField: BaseMul>>(
-    bases: &[Affine<P>],
+fn sum_points<P: Endomorphism<BaseField: BaseMul>>(
+    bases: &Bases<'_, P>,
     terms: &[Term],
 ) -> Projective<P> {
     terms
@@ -181,7 +147,7 @@ fn sum_points<P: SWCurveConfig<BaseField: BaseMul>>(
         .map(|chunk| {
             let mut lanes = Buckets::<P>::new(ONE_LANES);
             for (k, t) in chunk.iter().enumerate() {
-                lanes.add(k % ONE_LANES, point(bases, t));
+                lanes.add(k % ONE_LANES, bases.point(t));
             }
             lanes.finish();
             lanes.total()
@@ -190,18 +156,18 @@ fn sum_points<P: SWCurveConfig<BaseField: BaseMul>>(
 }
 
 /// The bucket method over `terms`, windows in parallel.
-fn pippenger<P: SWCurveConfig<BaseField: BaseMul>>(
-    bases: &[Affine<P>],
+fn pippenger<P: Endomorphism<BaseField: BaseMul>>(
+    bases: &Bases<'_, P>,
     terms: &[Term],
 ) -> Projective<P> {
-    if terms.is_empty() {
-        return Projective::zero();
-    }
     let bits = terms
         .iter()
-        .map(|t| t.scalar.num_bits() as usize)
+        .map(|t| 128 - t.scalar.leading_zeros() as usize)
         .max()
         .unwrap_or(0);
+    if bits == 0 {
+        return Projective::zero();
+    }
     let c = window_bits(terms.len(), bits);
     let windows = (bits + 1).div_ceil(c);
     let digits = signed_digits(terms, c, windows);
@@ -213,9 +179,9 @@ fn pippenger<P: SWCurveConfig<BaseField: BaseMul>>(
             for (k, t) in terms.iter().enumerate() {
                 let d = digits[k * windows + w];
                 if d > 0 {
-                    buckets.add(d as usize - 1, point(bases, t));
+                    buckets.add(d as usize - 1, bases.point(t));
                 } else if d < 0 {
-                    buckets.add((-d) as usize - 1, -point(bases, t));
+                    buckets.add((-d) as usize - 1, -bases.point(t));
                 }
             }
             buckets.finish();
@@ -255,10 +221,15 @@ fn signed_digits(terms: &[Term], c: usize, windows: usize) -> Vec<i16> {
         .par_chunks_mut(windows)
         .zip(terms)
         .for_each(|(row, t)| {
-            let limbs = t.scalar.as_ref();
             let mut carry = 0i64;
             for (w, d) in row.iter_mut().enumerate() {
-                let v = window_value(limbs, w * c, c) as i64 + carry;
+                let offset = w * c;
+                let bits = if offset < 128 {
+                    (t.scalar >> offset) as u64 & ((1 << c) - 1)
+                } else {
+                    0
+                };
+                let v = bits as i64 + carry;
                 if v > half {
                     *d = (v - full) as i16;
                     carry = 1;
@@ -272,342 +243,18 @@ fn signed_digits(terms: &[Term], c: usize, windows: usize) -> Vec<i16> {
     digits
 }
 
-/// Bits `offset .. offset + c` of a little-endian limb array.
-#[inline]
-fn window_value(limbs: &[u64], offset: usize, c: usize) -> u64 {
-    let limb = offset / 64;
-    let shift = offset % 64;
-    if limb >= limbs.len() {
-        return 0;
-    }
-    let mut v = limbs[limb] >> shift;
-    if shift + c > 64 && limb + 1 < limbs.len() {
-        v |= limbs[limb + 1] << (64 - shift);
-    }
-    v & ((1u64 << c) - 1)
-}
-
-/// A point in Jacobian coordinates (`x = X/Z²`, `y = Y/Z³`, `Z = 0` at infinity, as arkworks'
-/// `Projective`), with the `a = 0` formulas (both BN254 groups) over [`BaseMul`]: arkworks'
-/// own would multiply in `Fq2` at its slower speed.
-struct Jac<P: SWCurveConfig> {
-    x: P::BaseField,
-    y: P::BaseField,
-    z: P::BaseField,
-}
-
-impl<P: SWCurveConfig> Clone for Jac<P> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<P: SWCurveConfig> Copy for Jac<P> {}
-
-impl<P: SWCurveConfig<BaseField: BaseMul>> Jac<P> {
-    const ZERO: Self = Self {
-        x: P::BaseField::ONE,
-        y: P::BaseField::ONE,
-        z: P::BaseField::ZERO,
-    };
-
-    fn is_zero(&self) -> bool {
-        self.z.is_zero()
-    }
-
-    fn from_affine(p: &Affine<P>) -> Self {
-        if p.infinity {
-            Self::ZERO
-        } else {
-            Self {
-                x: p.x,
-                y: p.y,
-                z: P::BaseField::ONE,
-            }
-        }
-    }
-
-    fn into_projective(self) -> Projective<P> {
-        if self.is_zero() {
-            Projective::zero()
-        } else {
-            Projective::new_unchecked(self.x, self.y, self.z)
-        }
-    }
-
-    /// dbl-2009-l: 2M + 5S.
-    fn double(&mut self) {
-        if self.is_zero() {
-            return;
-        }
-        let m = BaseMul::mul;
-        let a = BaseMul::sq(&self.x);
-        let b = BaseMul::sq(&self.y);
-        let c = BaseMul::sq(&b);
-        let d = (BaseMul::sq(&(self.x + b)) - a - c).double();
-        let e = a.double() + a;
-        let f = BaseMul::sq(&e);
-        let z3 = m(&self.y, &self.z).double();
-        let x3 = f - d.double();
-        let y3 = m(&e, &(d - x3)) - c.double().double().double();
-        *self = Self {
-            x: x3,
-            y: y3,
-            z: z3,
-        };
-    }
-
-    /// `self += q`, madd-2007-bl: 7M + 4S.
-    fn add_affine(&mut self, q: &Affine<P>) {
-        if q.infinity {
-            return;
-        }
-        if self.is_zero() {
-            *self = Self::from_affine(q);
-            return;
-        }
-        let m = BaseMul::mul;
-        let z1z1 = BaseMul::sq(&self.z);
-        let u2 = m(&q.x, &z1z1);
-        let s2 = m(&q.y, &m(&self.z, &z1z1));
-        let h = u2 - self.x;
-        let r = (s2 - self.y).double();
-        if h.is_zero() {
-            if r.is_zero() {
-                self.double();
-            } else {
-                *self = Self::ZERO;
-            }
-            return;
-        }
-        let hh = BaseMul::sq(&h);
-        let i = hh.double().double();
-        let j = m(&h, &i);
-        let v = m(&self.x, &i);
-        let x3 = BaseMul::sq(&r) - j - v.double();
-        let y3 = m(&r, &(v - x3)) - m(&self.y, &j).double();
-        let z3 = BaseMul::sq(&(self.z + h)) - z1z1 - hh;
-        *self = Self {
-            x: x3,
-            y: y3,
-            z: z3,
-        };
-    }
-
-    /// `self += q`, add-2007-bl: 11M + 5S.
-    fn add(&mut self, q: &Self) {
-        if q.is_zero() {
-            return;
-        }
-        if self.is_zero() {
-            *self = *q;
-            return;
-        }
-        let m = BaseMul::mul;
-        let z1z1 = BaseMul::sq(&self.z);
-        let z2z2 = BaseMul::sq(&q.z);
-        let u1 = m(&self.x, &z2z2);
-        let u2 = m(&q.x, &z1z1);
-        let s1 = m(&self.y, &m(&q.z, &z2z2));
-        let s2 = m(&q.y, &m(&self.z, &z1z1));
-        let h = u2 - u1;
-        let r = (s2 - s1).double();
-        if h.is_zero() {
-            if r.is_zero() {
-                self.double();
-            } else {
-                *self = Self::ZERO;
-            }
-            return;
-        }
-        let i = BaseMul::sq(&h.double());
-        let j = m(&h, &i);
-        let v = m(&u1, &i);
-        let x3 = BaseMul::sq(&r) - j - v.double();
-        let y3 = m(&r, &(v - x3)) - m(&s1, &j).double();
-        let z3 = m(&(BaseMul::sq(&(self.z + q.z)) - z1z1 - z2z2), &h);
-        *self = Self {
-            x: x3,
-            y: y3,
-            z: z3,
-        };
-    }
-}
-
-/// Buckets kept in affine coordinates; additions batched so that they share one inversion.
-struct Buckets<P: SWCurveConfig> {
-    points: Vec<Affine<P>>,
-    /// Bucket `b` has an addition in the open batch.
-    busy: Vec<bool>,
-    /// The open batch: bucket and the point to add to it.
-    pending: Vec<(u32, Affine<P>)>,
-    /// Additions that could not join the batch, per bucket, in Jacobian coordinates.
-    overflow: Vec<Jac<P>>,
-    /// Additions whose bucket was in the open batch, for the next one.
-    deferred: Vec<(u32, Affine<P>)>,
-    /// `deferred` while it is being retried.
-    retry: Vec<(u32, Affine<P>)>,
-    /// Prefix products of the batch's denominators.
-    scratch: Vec<P::BaseField>,
-    /// Additions per batch.
-    batch: usize,
-}
-
-impl<P: SWCurveConfig<BaseField: BaseMul>> Buckets<P> {
-    fn new(n: usize) -> Self {
-        let batch = (n / 8).clamp(1, BATCH);
-        Self {
-            points: vec![Affine::identity(); n],
-            busy: vec![false; n],
-            pending: Vec::with_capacity(batch),
-            overflow: Vec::new(),
-            deferred: Vec::with_capacity(batch),
-            retry: Vec::with_capacity(batch),
-            scratch: Vec::with_capacity(batch),
-            batch,
-        }
-    }
-
-    /// Adds `p` to bucket `b`.
-    #[inline]
-    fn add(&mut self, b: usize, p: Affine<P>) {
-        self.push(b, p);
-        if self.pending.len() >= self.batch {
-            self.flush_and_retry();
-        }
-    }
-
-    /// Puts `p` into the open batch, or sets an empty bucket to it; an addition whose bucket is
-    /// already in the batch waits for the next one (at most a batch of them wait; past that,
-    /// and for a doubling or a cancellation, it goes to the bucket's Jacobian overflow).
-    #[inline]
-    fn push(&mut self, b: usize, p: Affine<P>) {
-        if self.busy[b] {
-            if self.deferred.len() < self.batch {
-                self.deferred.push((b as u32, p));
-            } else {
-                self.spill(b, p);
-            }
-            return;
-        }
-        let q = self.points[b];
-        if q.infinity {
-            self.points[b] = p;
-        } else if q.x == p.x {
-            self.spill(b, p);
-        } else {
-            self.busy[b] = true;
-            self.pending.push((b as u32, p));
-        }
-    }
-
-    /// Performs the open batch, then offers the waiting additions to the next one.
-    fn flush_and_retry(&mut self) {
-        self.flush();
-        std::mem::swap(&mut self.deferred, &mut self.retry);
-        for i in 0..self.retry.len() {
-            let (b, p) = self.retry[i];
-            self.push(b as usize, p);
-        }
-        self.retry.clear();
-    }
-
-    #[cold]
-    fn spill(&mut self, b: usize, p: Affine<P>) {
-        if self.overflow.is_empty() {
-            self.overflow = vec![Jac::ZERO; self.points.len()];
-        }
-        self.overflow[b].add_affine(&p);
-    }
-
-    /// Performs the open batch: `λ = (y₂-y₁)/(x₂-x₁)`, `x₃ = λ² - x₁ - x₂`,
-    /// `y₃ = λ(x₁ - x₃) - y₁`, with one inversion for all of them.
-    fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
-        self.scratch.clear();
-        let mut acc = P::BaseField::ONE;
-        for &(b, p) in &self.pending {
-            self.scratch.push(acc);
-            acc = BaseMul::mul(&acc, &(p.x - self.points[b as usize].x));
-        }
-        // Every denominator is non-zero: equal x coordinates never enter a batch.
-        let mut inv = acc.inverse().unwrap_or(P::BaseField::ZERO);
-        for (i, &(b, p)) in self.pending.iter().enumerate().rev() {
-            let b = b as usize;
-            let q = self.points[b];
-            let d = p.x - q.x;
-            let d_inv = BaseMul::mul(&inv, &self.scratch[i]);
-            inv = BaseMul::mul(&inv, &d);
-            let lambda = BaseMul::mul(&(p.y - q.y), &d_inv);
-            let x3 = BaseMul::sq(&lambda) - q.x - p.x;
-            let y3 = BaseMul::mul(&lambda, &(q.x - x3)) - q.y;
-            self.points[b] = Affine::new_unchecked(x3, y3);
-            self.busy[b] = false;
-        }
-        self.pending.clear();
-    }
-
-    /// Performs every addition still open or waiting. Waiting additions that crowd a few
-    /// buckets (a witness of many equal values) would take a batch each: past the first round
-    /// that places few of them, they go to the overflow.
-    fn finish(&mut self) {
-        while !self.pending.is_empty() || !self.deferred.is_empty() {
-            let waiting = self.deferred.len();
-            self.flush_and_retry();
-            if self.pending.len() * 8 < waiting {
-                for (b, p) in std::mem::take(&mut self.deferred) {
-                    self.spill(b as usize, p);
-                }
-            }
-        }
-    }
-
-    /// Bucket `b`'s value.
-    #[inline]
-    fn bucket(&self, b: usize) -> Jac<P> {
-        let mut v = self.overflow.get(b).copied().unwrap_or(Jac::ZERO);
-        v.add_affine(&self.points[b]);
-        v
-    }
-
-    /// `Σ bucket[b]`.
-    fn total(&self) -> Projective<P> {
-        let mut sum = Jac::ZERO;
-        for b in 0..self.points.len() {
-            sum.add(&self.bucket(b));
-        }
-        sum.into_projective()
-    }
-
-    /// `Σ (b+1)·bucket[b]`, as running sums from the top bucket down.
-    fn weighted_total(&self) -> Projective<P> {
-        let mut running = Jac::<P>::ZERO;
-        let mut total = Jac::<P>::ZERO;
-        for b in (0..self.points.len()).rev() {
-            if let Some(o) = self.overflow.get(b) {
-                running.add(o);
-            }
-            running.add_affine(&self.points[b]);
-            total.add(&running);
-        }
-        total.into_projective()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
     use ark_bn254::{G1Affine, G1Projective, G2Affine, G2Projective};
     use ark_ec::{CurveGroup, VariableBaseMSM};
-    use ark_ff::UniformRand;
+    use ark_ff::{Field, UniformRand};
     use rand::{rngs::StdRng, Rng, SeedableRng};
 
     use super::*;
 
-    fn check<P: SWCurveConfig<ScalarField = Fr, BaseField: BaseMul>>(
+    fn check<P: Endomorphism<ScalarField = Fr, BaseField: BaseMul>>(
         bases: &[Affine<P>],
         scalars: &[Fr],
     ) {
@@ -661,6 +308,20 @@ mod tests {
                     .collect(),
             ),
             (
+                "around 2^128, where the GLV split starts",
+                (0..n)
+                    .map(|i| {
+                        let two128 = Fr::from(u128::MAX) + Fr::from(1u64);
+                        let near = two128 + Fr::from(i as u64 % 5) - Fr::from(2u64);
+                        match i % 3 {
+                            0 => near,
+                            1 => -near,
+                            _ => two128 * Fr::from(rng.gen::<u8>()) + Fr::from(rng.gen::<u128>()),
+                        }
+                    })
+                    .collect(),
+            ),
+            (
                 "mixed",
                 (0..n)
                     .map(|i| match i % 5 {
@@ -690,6 +351,20 @@ mod tests {
     }
 
     #[test]
+    fn agrees_with_a_naive_sum_of_products() {
+        let mut rng = StdRng::seed_from_u64(14);
+        let g1 = g1_points(&mut rng, 200);
+        let g2 = g2_points(&mut rng, 40);
+        for (name, scalars) in scalar_sets(&mut rng, g1.len()) {
+            let big: Vec<_> = scalars.iter().map(|s| s.into_bigint()).collect();
+            let want: G1Projective = g1.iter().zip(&scalars).map(|(p, s)| *p * s).sum();
+            assert_eq!(msm(&g1, &big), want, "G1, {name}");
+            let want: G2Projective = g2.iter().zip(&scalars).map(|(p, s)| *p * s).sum();
+            assert_eq!(msm(&g2, &big), want, "G2, {name}");
+        }
+    }
+
+    #[test]
     fn repeated_opposite_and_infinite_points_are_summed_right() {
         let mut rng = StdRng::seed_from_u64(8);
         let p = g1_points(&mut rng, 5);
@@ -710,39 +385,20 @@ mod tests {
     }
 
     #[test]
-    fn fq_mul_agrees_with_arkworks() {
-        let mut rng = StdRng::seed_from_u64(10);
-        let edges = [
-            Fq::from(0u64),
-            Fq::from(1u64),
-            -Fq::from(1u64),
-            -Fq::from(2u64),
-        ];
-        for a in edges {
-            for b in edges {
-                assert_eq!(fq_mul(&a, &b), a * b);
-            }
-        }
-        for _ in 0..100_000 {
-            let (a, b) = (Fq::rand(&mut rng), Fq::rand(&mut rng));
-            assert_eq!(fq_mul(&a, &b), a * b);
-        }
-    }
-
-    #[test]
     fn signed_digits_recompose_every_scalar() {
         let mut rng = StdRng::seed_from_u64(9);
         let terms: Vec<Term> = (0..200)
             .map(|i| Term {
                 index: i,
+                endo: false,
                 negate: false,
-                scalar: Fr::rand(&mut rng).into_bigint(),
+                scalar: rng.gen::<u128>() >> (i % 128),
             })
             .collect();
         for c in [2, 5, 8, 13, 15] {
             let bits = terms
                 .iter()
-                .map(|t| t.scalar.num_bits() as usize)
+                .map(|t| 128 - t.scalar.leading_zeros() as usize)
                 .max()
                 .unwrap();
             let windows = (bits + 1).div_ceil(c);
@@ -760,7 +416,7 @@ mod tests {
                             Fr::from(1u64)
                         };
                 }
-                assert_eq!(v.into_bigint(), t.scalar);
+                assert_eq!(v, Fr::from(t.scalar));
             }
         }
     }
