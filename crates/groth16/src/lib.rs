@@ -171,6 +171,14 @@ impl Groth16Backend {
     /// `input.json`, told the r1cs's wire count so that a generator announcing another
     /// length stops before it computes anything.
     fn checked_witness(&self, artifacts: &Artifacts, r1cs: &R1cs) -> Result<Vec<Fr>, BackendError> {
+        let witness = self.witness(artifacts, r1cs)?;
+        r1cs.check_witness(&witness)?;
+        Ok(witness)
+    }
+
+    /// The witness as [`Groth16Backend::checked_witness`] reads it, checked only for its
+    /// length and its first value (what proving needs to run), not against the constraints.
+    fn witness(&self, artifacts: &Artifacts, r1cs: &R1cs) -> Result<Vec<Fr>, BackendError> {
         let witness = match artifacts.get(ArtifactRole::Wtns) {
             Ok(wtns) => parse_wtns_with(&wtns.bytes, &self.limits)?,
             Err(_) => {
@@ -179,7 +187,7 @@ impl Groth16Backend {
                 compute_witness_with(&wasm.bytes, &input.bytes, &self.limits, Some(r1cs.n_wires))?
             }
         };
-        r1cs.check_witness(&witness)?;
+        r1cs.check_shape(&witness)?;
         Ok(witness)
     }
 }
@@ -219,12 +227,17 @@ impl ProofBackend for Groth16Backend {
 
     /// Proves the task. The full key check is intake's; here only a verdict already cached
     /// is consulted, so a key this backend refused is never proved, at no cost otherwise.
+    ///
+    /// The witness is not checked against the constraints first (intake did that, and at a
+    /// million constraints it costs a second): the proof is checked against the key's own
+    /// verifying key instead (one pairing check), and only when it fails are the constraints
+    /// evaluated, to say which one the witness breaks. Either way no false proof comes out.
     fn prove(&self, artifacts: &Artifacts) -> Result<ProofArtifact, BackendError> {
-        let (r1cs, _) = self.matched(artifacts)?;
+        let (r1cs, verifier) = self.matched(artifacts)?;
         if let Some(verdict) = self.verdicts.get(&pair_key(artifacts)?) {
             verdict.to_result()?;
         }
-        let witness = self.checked_witness(artifacts, &r1cs)?;
+        let witness = self.witness(artifacts, &r1cs)?;
         let key = self
             .parsed
             .get_or_parse(artifacts.get(ArtifactRole::Zkey)?, |bytes| {
@@ -238,6 +251,14 @@ impl ProofBackend for Groth16Backend {
             )));
         }
         let proof = prove(&key, &witness)?;
+        if !verify(&verifier.pvk, &proof, &witness[1..=r1cs.n_public])? {
+            r1cs.check_witness(&witness)?;
+            return Err(BackendError::Mismatch(
+                "the proof does not verify against the zkey's own verifying key: the proving \
+                 key does not match it"
+                    .into(),
+            ));
+        }
         let out = json!({
             "proof": proof_to_json(&proof),
             "public": public_to_json(&witness[1..=r1cs.n_public]),

@@ -164,18 +164,7 @@ impl R1cs {
     /// Checks that `witness` has one value per wire, starts with 1 and satisfies every
     /// constraint; the error names the first failing constraint.
     pub fn check_witness(&self, witness: &[Fr]) -> Result<(), BackendError> {
-        if witness.len() != self.n_wires {
-            return Err(BackendError::Mismatch(format!(
-                "witness has {} values, the circuit {} wires",
-                witness.len(),
-                self.n_wires
-            )));
-        }
-        if witness.first() != Some(&Fr::from(1u8)) {
-            return Err(BackendError::WitnessUnsatisfied(
-                "witness[0] must be 1".into(),
-            ));
-        }
+        self.check_shape(witness)?;
         let eval = |lc: &LinearCombination| {
             lc.iter().fold(Fr::zero(), |acc, (wire, coeff)| {
                 acc + witness[*wire] * coeff
@@ -192,6 +181,24 @@ impl R1cs {
                 self.constraints.len()
             ))),
         }
+    }
+
+    /// What [`R1cs::check_witness`] checks before the constraints: one value per wire, the
+    /// first equal to 1.
+    pub fn check_shape(&self, witness: &[Fr]) -> Result<(), BackendError> {
+        if witness.len() != self.n_wires {
+            return Err(BackendError::Mismatch(format!(
+                "witness has {} values, the circuit {} wires",
+                witness.len(),
+                self.n_wires
+            )));
+        }
+        if witness.first() != Some(&Fr::from(1u8)) {
+            return Err(BackendError::WitnessUnsatisfied(
+                "witness[0] must be 1".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
