@@ -138,7 +138,9 @@ async fn bench_one(
     );
     eprintln!("{label}: warming up…");
 
-    let backend = Groth16Backend::new();
+    // Built as an agent builds it: at 2^20 the default cache cannot hold the parsed r1cs and
+    // proving key together, and every prove would parse both again.
+    let backend = Groth16Backend::with_limits(crate::prover_groth16_limits());
     let mut art = Artifacts::default();
     art.insert(ArtifactRole::R1cs, Blob::new(r1cs.clone()));
     art.insert(ArtifactRole::Zkey, Blob::new(zkey.clone()));

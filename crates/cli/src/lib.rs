@@ -44,15 +44,23 @@ pub fn backends() -> Backends {
 /// 2^20 constraints a parsed proving key and constraint system together pass 1 GiB, and a cache
 /// that cannot hold both parses them again for every proof (3.5 s of a 20 s proof).
 pub fn prover_backends() -> Backends {
+    backends_with(
+        prover_groth16_limits(),
+        zkpool_miden::MidenLimits::default(),
+    )
+}
+
+/// A prover agent's Groth16 limits: the defaults, with the cache of parsed artifacts sized to
+/// a quarter of the machine's memory (see [`prover_backends`]).
+pub fn prover_groth16_limits() -> zkpool_groth16::Groth16Limits {
     let memory = zkpool_prover::detect_hardware("", Vec::new()).memory_bytes;
     let default = zkpool_groth16::Groth16Limits::default();
-    let groth16 = zkpool_groth16::Groth16Limits {
+    zkpool_groth16::Groth16Limits {
         cache_bytes: usize::try_from(memory / 4)
             .unwrap_or(usize::MAX)
             .max(default.cache_bytes),
         ..default
-    };
-    backends_with(groth16, zkpool_miden::MidenLimits::default())
+    }
 }
 
 /// The proof backends with the node's limits on what one task may cost.
