@@ -310,7 +310,7 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<()> {
                 for _ in 0..n {
                     replicas.push(zkpool_store::Store::open_postgres(url, dir.path()).await?);
                 }
-                let provers: &[usize] = if n == 1 { &[1, 4] } else { &[4] };
+                let provers: &[usize] = if n == 1 { &[1, 4, 64] } else { &[4, 64] };
                 crate::bench_store::replica_rows(&mut table, replicas, "PostgreSQL", provers)
                     .await?;
             }

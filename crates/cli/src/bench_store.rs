@@ -3,16 +3,19 @@
 //!
 //! ```text
 //!   queue:  N × insert_task                         (one writer)
-//!   lease:  P provers, each: lease_unpaid → complete, until the queue is empty
+//!   lease:  P provers, each: lease → complete, until the queue is empty; as in the node,
+//!           requests that arrive together are gathered (zkpool_node::gather) into one
+//!           lease_batch / complete_batch transaction
 //! ```
 //!
-//! Each figure is one transaction per call, so on SQLite it is bound by the single writer and
-//! its WAL commit; nothing here is a pass/fail assertion.
+//! With one prover every call is a transaction of its own; with many, calls that arrive
+//! while a batch runs share the next one. Nothing here is a pass/fail assertion.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use zkpool_store::{Completion, NewTask, Store};
+use zkpool_node::gather::Gather;
+use zkpool_store::{Completion, Grant, LeaseAsk, LeaseLimits, NewTask, ProverRecord, Store};
 use zkpool_types::api::Role;
 use zkpool_types::{BlobHash, HardwareReport, ProofSystem};
 
@@ -31,7 +34,7 @@ fn tasks() -> usize {
 
 /// Adds the store rows for `store` (named `backend` in the table) to `table`.
 pub async fn rows(table: &mut Table, store: Store, backend: &str) -> anyhow::Result<()> {
-    replica_rows(table, vec![store], backend, &[1, 4]).await
+    replica_rows(table, vec![store], backend, &[1, 4, 64]).await
 }
 
 /// The store rows with the provers spread over `replicas` (stores on one database, each with
@@ -65,14 +68,15 @@ pub async fn replica_rows(
         let queued_s = tasks as f64 / started.elapsed().as_secs_f64();
         let mut workers = Vec::new();
         let started = Instant::now();
+        let desks: Vec<Arc<Desk>> = replicas.iter().map(|r| Arc::new(Desk::new(r))).collect();
         for p in 0..provers {
             let name = format!("r{n}-p{provers}-{p}");
             let prover = bench_prover(&store, &name).await?;
-            let store = replicas[p % n].clone();
+            let desk = desks[p % n].clone();
             workers.push(tokio::spawn(async move {
                 let mut done = 0u64;
-                while let Some(g) = store.lease_unpaid(&prover, 10, 60_000).await? {
-                    store.complete(&completion(&g, prover.id), 11).await?;
+                while let Some(g) = desk.lease(&prover).await? {
+                    desk.complete(completion(&g, prover.id)).await?;
                     done += 1;
                 }
                 anyhow::Ok(done)
@@ -129,6 +133,75 @@ pub async fn replica_rows(
         r.close().await;
     }
     Ok(())
+}
+
+/// A replica's front as the node has it: lease requests and completions gathered into
+/// batches, one transaction each (SQLite one lane, PostgreSQL four, as `Node::new`).
+struct Desk {
+    store: Arc<Store>,
+    leases: Gather<ProverRecord, Result<Option<Grant>, String>>,
+    completions: Gather<Completion, Result<(), String>>,
+}
+
+impl Desk {
+    fn new(store: &Arc<Store>) -> Self {
+        let lanes = if store.is_shared() { 4 } else { 1 };
+        Self {
+            store: store.clone(),
+            leases: Gather::new(lanes, 64),
+            completions: Gather::new(lanes, 64),
+        }
+    }
+
+    async fn lease(&self, prover: &ProverRecord) -> anyhow::Result<Option<Grant>> {
+        let store = self.store.clone();
+        let run = move |provers: Vec<ProverRecord>| {
+            let store = store.clone();
+            async move {
+                let asks: Vec<LeaseAsk> = provers
+                    .into_iter()
+                    .map(|prover| LeaseAsk {
+                        prover,
+                        limits: LeaseLimits {
+                            stake_available: 0,
+                            ttl_ms: 60_000,
+                            max_lease_ms: 3_600_000,
+                            speed_wps: 0,
+                        },
+                    })
+                    .collect();
+                let none = |_: &zkpool_store::Pick| Ok::<_, String>(Vec::new());
+                match store.lease_batch(&asks, 10, none).await {
+                    Ok(answers) => answers,
+                    Err(e) => asks.iter().map(|_| Err(e.to_string())).collect(),
+                }
+            }
+        };
+        let answer = self.leases.call(prover.clone(), run).await;
+        answer
+            .unwrap_or_else(|| Err("the lease batch panicked".into()))
+            .map_err(anyhow::Error::msg)
+    }
+
+    async fn complete(&self, c: Completion) -> anyhow::Result<()> {
+        let store = self.store.clone();
+        let run = move |cs: Vec<Completion>| {
+            let store = store.clone();
+            async move {
+                match store.complete_batch(&cs, 11, |_| Vec::new()).await {
+                    Ok(answers) => answers
+                        .into_iter()
+                        .map(|a| a.map(|_| ()).map_err(|e| e.to_string()))
+                        .collect(),
+                    Err(e) => cs.iter().map(|_| Err(e.to_string())).collect(),
+                }
+            }
+        };
+        let answer = self.completions.call(c, run).await;
+        answer
+            .unwrap_or_else(|| Err("the completion batch panicked".into()))
+            .map_err(anyhow::Error::msg)
+    }
 }
 
 /// Enqueue-to-lease samples per run.

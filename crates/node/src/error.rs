@@ -9,7 +9,7 @@ use zkpool_types::api::ErrorBody;
 /// Every error the HTTP API returns: a status, a stable `code`, and a message for people.
 /// Client errors are not logged (they are the client's story); internal errors are logged once
 /// here and shown to the client without their details.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,

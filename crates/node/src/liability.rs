@@ -16,8 +16,10 @@
 //! transaction committed. Lock order as everywhere: ledger mutex, then the store's writer.
 
 use zkpool_ledger::{Amount, Entry, Ledger, LedgerError, Op};
-use zkpool_store::{CollateralMove, Grant, LeaseEnding, LeaseLimits, ProverRecord, Verdict};
-use zkpool_types::{TaskCause, TaskId};
+use zkpool_store::{
+    CollateralMove, Grant, LeaseAsk, LeaseEnding, LeaseLimits, ProverRecord, Verdict,
+};
+use zkpool_types::{ProverId, TaskCause, TaskId};
 
 use crate::settlement::Books;
 use crate::{ApiError, Node};
@@ -96,47 +98,73 @@ pub(crate) fn plan_verdict(
     Ok(out)
 }
 
-/// Leases a task to `prover` if there is one it may take now: a paid task only when its
-/// key's free stake covers the lease's collateral, which is locked in the same transaction.
-pub(crate) async fn lease_one(
+/// Leases a task to each of `provers` that may take one now, in one transaction (the lease
+/// requests that arrived together, see `gather.rs`): a paid task only when its key's free
+/// stake covers the lease's collateral, which is locked in the same transaction. The
+/// answers are in the provers' order.
+pub(crate) async fn lease_many(
     node: &Node,
-    prover: &ProverRecord,
-) -> Result<Option<Grant>, ApiError> {
+    provers: &[ProverRecord],
+) -> Vec<Result<Option<Grant>, ApiError>> {
+    match lease_batch(node, provers).await {
+        Ok(answers) => answers,
+        Err(e) => provers.iter().map(|_| Err(e.clone())).collect(),
+    }
+}
+
+async fn lease_batch(
+    node: &Node,
+    provers: &[ProverRecord],
+) -> Result<Vec<Result<Option<Grant>, ApiError>>, ApiError> {
     let cfg = &node.config.settlement;
-    let speed_wps = node.store.measured_speed(prover.id).await?;
+    let ids: Vec<ProverId> = provers.iter().map(|p| p.id).collect();
+    let speeds = node.store.measured_speeds(&ids).await?;
     let mut books = node.settlement.books(&node.store, cfg).await?;
-    let stake = books.stake_available(prover.key_id);
-    let limits = LeaseLimits {
-        stake_available: u64::try_from(stake.base_units()).unwrap_or(u64::MAX),
-        ttl_ms: node.config.lease_ttl.as_millis() as i64,
-        max_lease_ms: node.config.max_lease.as_millis() as i64,
-        speed_wps,
-    };
+    let asks: Vec<LeaseAsk> = provers
+        .iter()
+        .map(|p| LeaseAsk {
+            prover: p.clone(),
+            limits: LeaseLimits {
+                stake_available: u64::try_from(books.stake_available(p.key_id).base_units())
+                    .unwrap_or(u64::MAX),
+                ttl_ms: node.config.lease_ttl.as_millis() as i64,
+                max_lease_ms: node.config.max_lease.as_millis() as i64,
+                speed_wps: speeds.get(&p.id).copied().unwrap_or(0),
+            },
+        })
+        .collect();
     let now = node.now_ms();
     let mut scratch = books.ledger.clone();
     let mut planned = Vec::new();
-    let grant = node
+    let answers = node
         .store
-        .lease_next(prover, now, limits, |g| {
+        .lease_batch(&asks, now, |g| {
             if g.collateral == 0 {
                 return Ok(Vec::new());
             }
-            planned = vec![scratch.execute(Op::LockCollateral {
+            let e = scratch.execute(Op::LockCollateral {
                 prover: g.key,
                 task: g.task,
                 amount: Amount::from_base_units(u128::from(g.collateral)),
-            })?];
-            Ok::<_, LedgerError>(planned.clone())
+            })?;
+            planned.push(e.clone());
+            Ok::<_, LedgerError>(vec![e])
         })
-        .await??;
+        .await?;
     books.commit(scratch, &planned);
-    if let Some(g) = &grant {
-        if g.collateral > 0 {
-            tracing::info!(task = %g.task, key = %g.key, collateral = %Amount::from_base_units(u128::from(g.collateral)),
-                "collateral locked for the lease");
-        }
-    }
-    Ok(grant)
+    Ok(answers
+        .into_iter()
+        .map(|a| {
+            let grant = a?;
+            if let Some(g) = &grant {
+                if g.collateral > 0 {
+                    tracing::info!(task = %g.task, key = %g.key, collateral = %Amount::from_base_units(u128::from(g.collateral)),
+                        "collateral locked for the lease");
+                }
+            }
+            Ok(grant)
+        })
+        .collect())
 }
 
 /// Ends a lease with the node's verdict on it: the lease, the task's fate, collateral and any

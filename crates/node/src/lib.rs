@@ -31,6 +31,7 @@ mod dashboard;
 mod epochs;
 mod error;
 mod extract;
+pub mod gather;
 mod guard;
 mod install;
 mod liability;
@@ -60,7 +61,8 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use zkpool_backend::Backends;
-use zkpool_store::Store;
+use zkpool_store::{Completion, Grant, ProverRecord, Store};
+use zkpool_types::TaskId;
 
 pub use artifacts::ArtifactCache;
 pub use auth::Caller;
@@ -184,11 +186,21 @@ pub struct Node {
     queue_samples: std::sync::Mutex<std::collections::VecDeque<(i64, u64)>>,
     /// Verifies uploaded proofs, those of one verifier that arrive together in one batch.
     verifier: Arc<batcher::Batcher>,
+    /// Lease requests that arrive together, leased in one transaction (`gather.rs`).
+    leases: gather::Gather<ProverRecord, Result<Option<Grant>, ApiError>>,
+    /// Verified proofs that arrive together, their tasks completed in one transaction.
+    completions: gather::Gather<Completion, Result<TaskId, ApiError>>,
 }
+
+/// The most lease requests, or verified proofs, one transaction takes (`gather.rs`).
+const GATHER_MAX: usize = 64;
 
 impl Node {
     /// A node over `store` verifying with `backends`.
     pub fn new(store: Arc<Store>, backends: Backends, config: NodeConfig) -> Arc<Self> {
+        // PostgreSQL runs leases and completions side by side (and other replicas' too);
+        // SQLite has one writer, and one lane gathers the most into each of its batches.
+        let lanes = if store.is_shared() { 4 } else { 1 };
         Arc::new(Self {
             artifacts: ArtifactCache::new(store.clone(), 512 * 1024 * 1024),
             store,
@@ -204,8 +216,43 @@ impl Node {
             agent: install::Agent::default(),
             queue_samples: std::sync::Mutex::new(std::collections::VecDeque::new()),
             verifier: Arc::new(batcher::Batcher::new(config.batch_verify)),
+            leases: gather::Gather::new(lanes, GATHER_MAX),
+            completions: gather::Gather::new(lanes, GATHER_MAX),
             config,
         })
+    }
+}
+
+impl Node {
+    /// Leases a task to `prover` if there is one it may take now, in one transaction with
+    /// the lease requests that arrive meanwhile (`liability::lease_many`).
+    pub(crate) async fn lease_now(
+        self: &Arc<Self>,
+        prover: &ProverRecord,
+    ) -> Result<Option<Grant>, ApiError> {
+        let node = self.clone();
+        let run = move |provers: Vec<ProverRecord>| {
+            let node = node.clone();
+            async move { liability::lease_many(&node, &provers).await }
+        };
+        self.leases
+            .call(prover.clone(), run)
+            .await
+            .unwrap_or_else(|| Err(ApiError::internal("a batch of leases failed")))
+    }
+
+    /// Completes a task with its verified proof, in one transaction with the proofs verified
+    /// meanwhile (`settlement::complete_many`).
+    pub(crate) async fn complete(self: &Arc<Self>, c: Completion) -> Result<TaskId, ApiError> {
+        let node = self.clone();
+        let run = move |cs: Vec<Completion>| {
+            let node = node.clone();
+            async move { settlement::complete_many(&node, &cs).await }
+        };
+        self.completions
+            .call(c, run)
+            .await
+            .unwrap_or_else(|| Err(ApiError::internal("a batch of completions failed")))
     }
 }
 

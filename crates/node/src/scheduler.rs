@@ -15,7 +15,7 @@ use crate::{settlement, split, ApiError, Node};
 
 /// Leases a task to `prover`, waiting up to `wait` for one.
 pub async fn lease_wait(
-    node: &Node,
+    node: &Arc<Node>,
     prover: &ProverRecord,
     wait: Duration,
 ) -> Result<Option<Grant>, ApiError> {
@@ -25,7 +25,7 @@ pub async fn lease_wait(
         // still wakes us.
         let ready = node.work_ready.arm();
         tokio::pin!(ready);
-        if let Some(g) = crate::liability::lease_one(node, prover).await? {
+        if let Some(g) = node.lease_now(prover).await? {
             return Ok(Some(g));
         }
         tokio::select! {

@@ -520,55 +520,97 @@ pub(crate) fn lease_collateral(cfg: &SettlementConfig, bond: Amount, attempts: u
     u64::try_from(per).unwrap_or(u64::MAX)
 }
 
-/// Marks a task done with its verified proof and, in the same transaction, gives the
-/// prover's collateral back, slashes artifact reports the proof contradicted, and releases
-/// the escrow of a paid whole task (a segment's split task is released at the join). A
-/// proof for a paid task whose window has closed is refused: the task ends as the pool's
-/// fault and the requester is paid its refund and the bond.
-pub async fn complete(node: &Node, c: &Completion) -> Result<TaskId, ApiError> {
+/// Marks each task done with its verified proof (the uploads verified together, see
+/// `gather.rs`) and, in one transaction, gives the provers' collateral back, slashes
+/// artifact reports the proofs contradicted, and releases the escrow of each paid whole task
+/// (a segment's split task is released at the join). A proof for a paid task whose window
+/// has closed is refused: the task ends as the pool's fault and the requester is paid its
+/// refund and the bond. The answers are in the completions' order.
+pub(crate) async fn complete_many(node: &Node, cs: &[Completion]) -> Vec<Result<TaskId, ApiError>> {
+    match complete_batch(node, cs).await {
+        Ok(answers) => answers,
+        Err(e) => cs.iter().map(|_| Err(e.clone())).collect(),
+    }
+}
+
+async fn complete_batch(
+    node: &Node,
+    cs: &[Completion],
+) -> Result<Vec<Result<TaskId, ApiError>>, ApiError> {
     let cfg = &node.config.settlement;
-    let active = node.store.active_lease(c.lease, node.now_ms()).await?;
-    let root = node.store.root_of(active.task).await?;
+    let mut roots = Vec::with_capacity(cs.len());
+    for c in cs {
+        roots.push(node.store.active_lease_root(c.lease, node.now_ms()).await);
+    }
     let mut books = node.settlement.books(&node.store, cfg).await?;
     let now = node.now_ms();
-    let late = books.is_open(root)
-        && books
-            .ledger
-            .task(root)
-            .is_some_and(|r| r.deadline_ms <= now.max(0) as u64);
-    if late {
-        claim_locked(node, &mut books, root, now.max(0) as u64).await?;
-        return Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "window_closed",
-            format!("the liability window of {root} closed before this proof arrived"),
-        ));
+    let mut answers: Vec<Result<TaskId, ApiError>> = Vec::with_capacity(cs.len());
+    let mut batch = Vec::with_capacity(cs.len());
+    let mut slots = Vec::with_capacity(cs.len());
+    for (i, (c, root)) in cs.iter().zip(roots).enumerate() {
+        let root = match root {
+            Ok((_, root)) => root,
+            Err(e) => {
+                answers.push(Err(e.into()));
+                continue;
+            }
+        };
+        let late = books.is_open(root)
+            && books
+                .ledger
+                .task(root)
+                .is_some_and(|r| r.deadline_ms <= now.max(0) as u64);
+        if late {
+            answers.push(
+                match claim_locked(node, &mut books, root, now.max(0) as u64).await {
+                    Ok(_) => Err(ApiError::new(
+                        axum::http::StatusCode::CONFLICT,
+                        "window_closed",
+                        format!("the liability window of {root} closed before this proof arrived"),
+                    )),
+                    Err(e) => Err(e),
+                },
+            );
+            continue;
+        }
+        answers.push(Ok(TaskId(0)));
+        batch.push(c.clone());
+        slots.push(i);
     }
     let mut scratch = books.ledger.clone();
     let mut planned = Vec::new();
-    let mut refused = None;
-    let task = node
+    let done = node
         .store
-        .complete_with(c, now, |p| {
-            let r = plan_proved(&books, &mut scratch, p, now);
-            match r {
-                Ok(e) => planned = e,
-                Err(e) => refused = Some(e),
+        .complete_batch(&batch, now, |p| match plan_proved(&books, &mut scratch, p, now) {
+            Ok(e) => {
+                planned.extend(e.iter().cloned());
+                e
             }
-            planned.clone()
+            Err(e) => {
+                // Unreachable for a consistent ledger (the window was checked under the same
+                // lock); the proof stands, and the escrow waits for the reaper's claim.
+                tracing::error!(task = %p.task, error = %e, "proof accepted but its settlement refused");
+                Vec::new()
+            }
         })
         .await?;
-    if let Some(e) = refused {
-        // Unreachable for a consistent ledger (the window was checked under the same lock);
-        // the proof stands, and the escrow waits for the reaper's claim.
-        tracing::error!(%task, error = %e, "proof accepted but its settlement refused");
-    }
-    let released = planned.iter().any(|e| matches!(e.op, Op::Release { .. }));
+    let released: BTreeSet<TaskId> = planned
+        .iter()
+        .filter_map(|e| match e.op {
+            Op::Release { task, .. } => Some(task),
+            _ => None,
+        })
+        .collect();
     books.commit(scratch, &planned);
-    if released {
-        tracing::info!(%task, prover = %c.prover, "task paid: reward released, bond returned");
+    for ((slot, c), result) in slots.into_iter().zip(&batch).zip(done) {
+        answers[slot] = result.map_err(ApiError::from);
+        if let Ok(task) = &answers[slot] {
+            if released.contains(task) {
+                tracing::info!(%task, prover = %c.prover, "task paid: reward released, bond returned");
+            }
+        }
     }
-    Ok(task)
+    Ok(answers)
 }
 
 /// The entries a verified proof needs: collateral movements, and the release of a paid whole

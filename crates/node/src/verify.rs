@@ -23,7 +23,7 @@ use zkpool_types::{FaultKind, FencingToken, LeaseId};
 
 use crate::batcher::Check;
 use crate::wake::WorkSignal;
-use crate::{liability, settlement, ApiError, Node};
+use crate::{liability, ApiError, Node};
 
 /// Verifies the proof uploaded on `lease` by `prover` and acts on the verdict.
 pub(crate) async fn uploaded(
@@ -100,7 +100,7 @@ pub(crate) async fn uploaded(
                 prove_ms,
                 verify_ms,
             };
-            let task_id = settlement::complete(node, &completion).await?;
+            let task_id = node.complete(completion).await?;
             tracing::info!(task = %task_id, prover = %prover.id, name = %prover.hardware.name,
                 prove_ms, verify_ms, "proof verified; task done");
             if let Some(parent) = node.store.parent_of(task_id).await? {

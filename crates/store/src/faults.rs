@@ -291,30 +291,31 @@ pub(crate) async fn release_pending_reports(
     Ok(workers)
 }
 
-/// `task` was proved on `lease`: its collateral comes back, and every artifact report on the
-/// task still pending was contradicted by this valid proof: each becomes a false report and
-/// its collateral is slashed.
-pub(crate) async fn on_proved(
-    tx: &mut Tx,
-    fenced: &crate::tasks::Fenced,
+/// `lease` proved its task: the collateral it locked comes back (the caller marks it
+/// released).
+pub(crate) fn collateral_back(
+    fenced: &crate::fence::Fenced,
     lease: LeaseId,
+) -> Option<CollateralMove> {
+    let key = fenced.key?;
+    (fenced.collateral > 0).then_some(CollateralMove {
+        key: KeyId(key),
+        task: fenced.active.task,
+        lease,
+        amount: fenced.collateral as u64,
+        slash: false,
+    })
+}
+
+/// The task of `fenced` was proved: every artifact report on it still pending was
+/// contradicted by the valid proof, so each becomes a false report and its collateral is
+/// slashed (the moves returned).
+pub(crate) async fn reports_falsified(
+    tx: &mut Tx,
+    fenced: &crate::fence::Fenced,
 ) -> Result<Vec<CollateralMove>, StoreError> {
     let mut moves = Vec::new();
     let task = fenced.active.task;
-    let collateral = fenced.collateral;
-    if let (Some(key), true) = (fenced.key, collateral > 0) {
-        sqlx::query("UPDATE leases SET collateral_end = 'released' WHERE id = $1")
-            .bind(lease.0)
-            .execute(&mut **tx)
-            .await?;
-        moves.push(CollateralMove {
-            key: KeyId(key),
-            task,
-            lease,
-            amount: collateral as u64,
-            slash: false,
-        });
-    }
     if !fenced.reported {
         return Ok(moves);
     }

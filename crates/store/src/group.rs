@@ -17,6 +17,8 @@
 //!                      parent fails with that cause and its other legs stop
 //! ```
 
+use std::collections::HashMap;
+
 use zkpool_ledger::Entry;
 use zkpool_types::{
     BlobHash, Composition, KeyId, ProofSystem, TaskCause, TaskId, TaskSpec, TaskState,
@@ -322,23 +324,53 @@ pub(crate) async fn may_finish_in(
         // A segment of a split leg: its leg's join is the step that is guarded.
         return Ok(true);
     }
-    // The group's row is locked first, in a statement of its own, so that the count below
-    // (a new statement, a new snapshot) sees a leg that finished while this one waited.
+    Ok(legs_wanted(tx, &[group])
+        .await?
+        .get(&group)
+        .is_some_and(|n| *n > 0))
+}
+
+/// How many more legs each of `groups` may finish: `need` less the legs done while the group
+/// is `proving`, none once it is not. The groups' rows are locked first (PostgreSQL), in id
+/// order and in a statement of their own, so that the count (a new statement, a new snapshot)
+/// sees a leg that finished while this transaction waited.
+pub(crate) async fn legs_wanted(
+    tx: &mut Tx,
+    groups: &[i64],
+) -> Result<HashMap<i64, i64>, StoreError> {
+    if groups.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let slots = crate::slots(1, groups.len());
     let lock = crate::for_update(tx);
     if !lock.is_empty() {
-        sqlx::query(&format!("SELECT id FROM tasks WHERE id = $1 {lock}"))
-            .bind(group)
-            .fetch_one(&mut **tx)
-            .await?;
+        let sql = format!("SELECT id FROM tasks WHERE id IN ({slots}) ORDER BY id {lock}");
+        let mut q = sqlx::query(&sql);
+        for g in groups {
+            q = q.bind(*g);
+        }
+        q.fetch_all(&mut **tx).await?;
     }
-    let (state, need, done): (String, Option<i64>, i64) = sqlx::query_as(
-        "SELECT state, need, (SELECT COUNT(*) FROM tasks s WHERE s.parent_id = $1 AND s.state = 'done')
-         FROM tasks WHERE id = $1",
-    )
-    .bind(group)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(state == "proving" && need.is_some_and(|n| done < n))
+    let sql = format!(
+        "SELECT g.id, g.state, g.need,
+                (SELECT COUNT(*) FROM tasks s WHERE s.parent_id = g.id AND s.state = 'done')
+         FROM tasks g WHERE g.id IN ({slots})"
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, Option<i64>, i64)>(&sql);
+    for g in groups {
+        q = q.bind(*g);
+    }
+    Ok(q.fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|(id, state, need, done)| {
+            let wanted = match (state == "proving", need) {
+                (true, Some(need)) => (need - done).max(0),
+                _ => 0,
+            };
+            (id, wanted)
+        })
+        .collect())
 }
 
 /// Leg `leg` of group `group` ended for good with `cause`: if fewer than `need` legs can

@@ -15,7 +15,7 @@ use zkpool_ledger::{Account, Amount, Entry, Op, Posting};
 use zkpool_types::{KeyId, ProverId, TaskId};
 
 use crate::faults::CollateralMove;
-use crate::tasks::{check_fence, end_lease, insert_task_tx, Completion, NewTask};
+use crate::tasks::{insert_task_tx, NewTask};
 use crate::{Store, StoreError, Tx};
 
 /// One posting with its entry's kind and time, for per-account reports.
@@ -85,28 +85,48 @@ pub(crate) async fn append_tx(
     entries: &[Entry],
     now_ms: i64,
 ) -> Result<(), StoreError> {
+    // Multi-row inserts, a few hundred rows a statement: a batch of completions appends its
+    // entries in two round trips, not two per entry and posting.
+    const ROWS: usize = 200;
+    let mut ops = Vec::with_capacity(entries.len());
     for e in entries {
-        let op = serde_json::to_string(&e.op).map_err(corrupt)?;
-        sqlx::query("INSERT INTO ledger_entries (seq, kind, op, at_ms) VALUES ($1, $2, $3, $4)")
-            .bind(e.seq as i64)
-            .bind(e.op.name())
-            .bind(op)
-            .bind(now_ms)
-            .execute(&mut **tx)
-            .await?;
-        for (i, p) in e.postings.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO ledger_postings (seq, idx, from_acct, to_acct, amount)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(e.seq as i64)
-            .bind(i as i64)
-            .bind(p.from.to_string())
-            .bind(p.to.to_string())
-            .bind(p.amount.base_units().to_string())
-            .execute(&mut **tx)
-            .await?;
+        ops.push(serde_json::to_string(&e.op).map_err(corrupt)?);
+    }
+    for (chunk, ops) in entries.chunks(ROWS).zip(ops.chunks(ROWS)) {
+        let sql = format!(
+            "INSERT INTO ledger_entries (seq, kind, op, at_ms) VALUES {}",
+            crate::value_rows(1, chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (e, op) in chunk.iter().zip(ops) {
+            q = q.bind(e.seq as i64).bind(e.op.name()).bind(op).bind(now_ms);
         }
+        q.execute(&mut **tx).await?;
+    }
+    let postings: Vec<(i64, i64, &Posting)> = entries
+        .iter()
+        .flat_map(|e| {
+            e.postings
+                .iter()
+                .enumerate()
+                .map(move |(i, p)| (e.seq as i64, i as i64, p))
+        })
+        .collect();
+    for chunk in postings.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO ledger_postings (seq, idx, from_acct, to_acct, amount) VALUES {}",
+            crate::value_rows(1, chunk.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for (seq, idx, p) in chunk {
+            q = q
+                .bind(*seq)
+                .bind(*idx)
+                .bind(p.from.to_string())
+                .bind(p.to.to_string())
+                .bind(p.amount.base_units().to_string());
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -290,75 +310,6 @@ impl Store {
         }
         .await;
         crate::finish_planned(tx, r).await
-    }
-
-    /// [`Store::complete`] plus the ledger entries `plan` returns for what the proof decided
-    /// ([`Proved`]: the release of a paid whole task, collateral back, false reports slashed),
-    /// in the same transaction. The prover's speed is measured here, from the lease's grant to
-    /// its verified result, never from what the prover says of itself.
-    pub async fn complete_with(
-        &self,
-        c: &Completion,
-        now_ms: i64,
-        plan: impl FnOnce(&Proved) -> Vec<Entry>,
-    ) -> Result<TaskId, StoreError> {
-        let Completion {
-            lease,
-            token,
-            prover,
-            ref proof,
-            prove_ms,
-            verify_ms,
-        } = *c;
-        let (_w, mut tx) = self.begin_shared(None).await?;
-        let r: Result<_, StoreError> = async {
-            let fenced = check_fence(&mut tx, lease, token, prover, now_ms).await?;
-            let active = &fenced.active;
-            if !crate::group::may_finish_in(&mut tx, active.task, fenced.group, fenced.leg).await? {
-                return Err(StoreError::StaleLease {
-                    lease: lease.0,
-                    reason: "the task's group already has the proofs it needs",
-                });
-            }
-            let (work, system, paid, parent): (i64, String, i64, Option<i64>) = sqlx::query_as(
-                "UPDATE tasks SET state = 'done', cause = 'proved', proof_hash = $1, prove_ms = $2,
-                    verify_ms = $3, finished_ms = $4, lease_expires_ms = NULL WHERE id = $5
-                 RETURNING work, system, paid, parent_id",
-            )
-            .bind(proof.to_hex())
-            .bind(prove_ms as i64)
-            .bind(verify_ms as i64)
-            .bind(now_ms)
-            .bind(active.task.0)
-            .fetch_one(&mut *tx)
-            .await?;
-            let (granted, key) = (fenced.granted_ms, fenced.key);
-            end_lease(&mut tx, lease, "done", now_ms).await?;
-            sqlx::query(
-                "UPDATE provers SET tasks_done = tasks_done + 1, work_done = work_done + $1,
-                    busy_ms = busy_ms + $2, last_seen_ms = $3 WHERE id = $4",
-            )
-            .bind(work)
-            .bind((now_ms - granted).max(1))
-            .bind(now_ms)
-            .bind(prover.0)
-            .execute(&mut *tx)
-            .await?;
-            let collateral = crate::faults::on_proved(&mut tx, &fenced, lease).await?;
-            let proved = Proved {
-                task: active.task,
-                system,
-                work: work.max(0) as u64,
-                key: KeyId(key.unwrap_or_default()),
-                paid: paid != 0,
-                segment_of: parent.map(TaskId),
-                collateral,
-            };
-            append_tx(&mut tx, &plan(&proved), now_ms).await?;
-            Ok(active.task)
-        }
-        .await;
-        crate::finish_tx(tx, r).await
     }
 
     /// The open epoch, opening epoch 1 at `now_ms` if there is none yet.

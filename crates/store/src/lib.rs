@@ -34,10 +34,13 @@
 
 mod blobs;
 mod chain;
+mod complete;
 mod error;
 mod faults;
+mod fence;
 mod group;
 mod keys;
+mod lease;
 mod ledger;
 mod postgres;
 mod provers;
@@ -59,13 +62,12 @@ pub use error::StoreError;
 pub use faults::{CollateralMove, Settle, Verdict};
 pub use group::{GroupFinish, GroupLeg, GroupParts, NewGroup, NewLeg};
 pub use keys::KeyRecord;
+pub use lease::{Grant, LeaseAsk, LeaseLimits, Pick};
 pub use ledger::{DoneTask, EpochRecord, PostingRow, Proved};
 pub use postgres::{Heard, LedgerLock, WorkListener};
 pub use provers::ProverRecord;
 pub use split::{SplitParts, SplitSegment};
-pub use tasks::{
-    ActiveLease, Completion, Grant, LeaseEnding, LeaseLimits, NewSegment, NewTask, TaskRecord,
-};
+pub use tasks::{ActiveLease, Completion, LeaseEnding, NewSegment, NewTask, TaskRecord};
 
 /// Handle to the database and the blob directory. Cheap to share behind an `Arc`.
 #[derive(Debug)]
@@ -148,21 +150,27 @@ impl Store {
 
     /// Begins a write transaction that may run beside others of its kind: on PostgreSQL it
     /// shares the writer lock with other leases and completions (which lock the rows they
-    /// change, see `postgres.rs`) and excludes every other writer, and then, for a lease,
-    /// locks the row of its `key` and keeps bitmap scans out of its query's plan
+    /// change, see `postgres.rs`) and excludes every other writer, and then, for leases,
+    /// locks the rows of their `keys` (sorted) and keeps bitmap scans out of the query's plan
     /// (`postgres::begin_shared`); on SQLite it is [`Store::begin_write`]. Only the lease and
     /// the completion take it.
     pub(crate) async fn begin_shared(
         &self,
-        key: Option<KeyId>,
+        keys: &[KeyId],
     ) -> Result<(WriteGuard<'_>, Tx), StoreError> {
         match &self.backend {
             Backend::Sqlite { .. } => self.begin_write().await,
             Backend::Postgres { .. } => {
-                let begin = postgres::begin_shared(key);
+                let begin = postgres::begin_shared(keys);
                 Ok((None, self.pool.begin_with(begin).await?))
             }
         }
+    }
+
+    /// Whether other processes may write this database too (PostgreSQL), so that leases
+    /// and completions run side by side; on SQLite one writer at a time.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres { .. })
     }
 
     /// What the lease query appends to lock the task it picks: nothing on SQLite (the
@@ -263,6 +271,23 @@ pub(crate) fn for_update(tx: &Tx) -> &'static str {
     } else {
         ""
     }
+}
+
+/// `n` numbered placeholders from `$first` on, comma-separated: a bound list (`IN (…)`).
+pub(crate) fn slots(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `rows` rows of `cols` numbered placeholders from `$first` on, for `VALUES` lists:
+/// `($1, $2), ($3, $4)`. The columns are named `column1`, `column2`, … by both databases.
+pub(crate) fn value_rows(first: usize, rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", slots(first + r * cols, cols)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Milliseconds since the Unix epoch.

@@ -18,11 +18,12 @@
 //! on all replicas at once and lets PostgreSQL flush their commits together. What they may
 //! race on is locked by row, a lease in the order key → task (and it skips locked tasks
 //! rather than waiting), a completion task → group → prover, so they never deadlock:
-//! - a lease locks its prover key's row first: leases of one key take turns, so the checks
+//! - a lease locks its prover key's row first (a batch of leases every asking key's, in id
+//!   order): leases of one key take turns, so the checks
 //!   that read what the key holds (memory left on the machine, a split sibling, another leg
 //!   of the same multi-prover task, which must go to another key) see its other leases;
-//! - a completion locks its task's row as it checks the fencing token: a second upload on
-//!   the same lease waits, then finds the task done;
+//! - a completion locks its task's row as it checks the fencing token (a batch its tasks'
+//!   rows, in id order): a second upload on the same lease waits, then finds the task done;
 //! - a leg's completion locks its group's row before it counts the legs done, so two legs
 //!   finishing at once cannot both be the one the group still needed;
 //! - the ledger's entries in a paid completion come from a plan made under the ledger lock
@@ -81,15 +82,16 @@ pub(crate) fn begin_alone() -> String {
 }
 
 /// Begins a transaction that writes beside other leases and completions, but beside no other
-/// writer, until it ends; with `key`, it then locks that key's row (a lease: see the module
-/// notes). One round trip, as [`begin_alone`].
-pub(crate) fn begin_shared(key: Option<KeyId>) -> String {
+/// writer, until it ends; with `keys` (sorted, for leases: see the module notes), it then
+/// locks those keys' rows, in id order. One round trip, as [`begin_alone`].
+pub(crate) fn begin_shared(keys: &[KeyId]) -> String {
     let mut sql = format!("BEGIN; SELECT pg_advisory_xact_lock_shared({WRITERS})");
-    if let Some(key) = key {
-        // An integer of ours, formatted: nothing here comes from outside as text.
+    if !keys.is_empty() {
+        // Integers of ours, formatted: nothing here comes from outside as text.
+        let ids: Vec<String> = keys.iter().map(|k| k.0.to_string()).collect();
         sql.push_str(&format!(
-            "; SELECT id FROM keys WHERE id = {} FOR UPDATE",
-            key.0
+            "; SELECT id FROM keys WHERE id IN ({}) ORDER BY id FOR UPDATE",
+            ids.join(", ")
         ));
         // The lease query wants the queue's oldest task that passes its checks, and the
         // partial index `tasks_queued` walks the queue in that order, stopping at the first.

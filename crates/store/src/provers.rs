@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use zkpool_types::api::ProverView;
 use zkpool_types::{HardwareReport, KeyId, LeaseId, ProofSystem, ProverId, TaskId};
 
@@ -171,20 +173,28 @@ impl Store {
 }
 
 impl Store {
-    /// A machine's speed as the node measured it: work units per second from its leases'
-    /// grants to their verified results (0 before its first proof).
-    pub async fn measured_speed(&self, prover: ProverId) -> Result<u64, StoreError> {
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT work_done, busy_ms FROM provers WHERE id = $1")
-                .bind(prover.0)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(match row {
-            Some((work, busy)) if work > 0 && busy > 0 => {
-                (work as u128 * 1_000 / busy as u128).max(1) as u64
-            }
-            _ => 0,
-        })
+    /// Each machine's speed as the node measured it: work units per second from its leases'
+    /// grants to their verified results (absent before its first proof), in one query.
+    pub async fn measured_speeds(
+        &self,
+        provers: &[ProverId],
+    ) -> Result<HashMap<ProverId, u64>, StoreError> {
+        if provers.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT id, work_done, busy_ms FROM provers WHERE id IN ({})",
+            crate::slots(1, provers.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
+        for p in provers {
+            q = q.bind(p.0);
+        }
+        Ok(q.fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .filter_map(|(id, work, busy)| Some((ProverId(id), speed(work, busy)?)))
+            .collect())
     }
 
     /// What keeps a prover key's stake bound: collateral still locked by its leases (open, or
@@ -200,4 +210,9 @@ impl Store {
         .await?;
         Ok((locked.unwrap_or(0).max(0) as u64, last))
     }
+}
+
+/// Work units per second from work done in `busy_ms`; `None` before the first proof.
+fn speed(work: i64, busy_ms: i64) -> Option<u64> {
+    (work > 0 && busy_ms > 0).then(|| (work as u128 * 1_000 / busy_ms as u128).max(1) as u64)
 }

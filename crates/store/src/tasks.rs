@@ -2,13 +2,12 @@
 
 use zkpool_ledger::Entry;
 use zkpool_types::{
-    ArtifactMap, BlobHash, FaultKind, FencingToken, KeyId, LeaseId, ProofSystem, ProverId,
-    TaskCause, TaskId, TaskSpec, TaskState,
+    BlobHash, FaultKind, FencingToken, KeyId, LeaseId, ProverId, TaskCause, TaskId, TaskSpec,
+    TaskState,
 };
 
 use crate::faults::{self, Verdict};
 use crate::ledger::append_tx;
-use crate::provers::ProverRecord;
 use crate::{Store, StoreError, Tx};
 
 /// A validated task ready to queue.
@@ -88,53 +87,6 @@ pub struct TaskRecord {
     pub proof: Option<BlobHash>,
 }
 
-/// A lease handed to a prover.
-#[derive(Clone, Debug)]
-pub struct Grant {
-    /// The lease.
-    pub lease: LeaseId,
-    /// Its fencing token.
-    pub token: FencingToken,
-    /// The task.
-    pub task: TaskId,
-    /// Its system.
-    pub system: ProofSystem,
-    /// Its label.
-    pub label: Option<String>,
-    /// Its artifacts.
-    pub artifacts: ArtifactMap,
-    /// Its work units.
-    pub work: u64,
-    /// The statement its proof must prove (the agent checks its own proof against it).
-    pub statement: Vec<u8>,
-    /// Collateral this lease locks from the prover key's stake (base units; 0: free tier).
-    pub collateral: u64,
-    /// The key the lease was granted to.
-    pub key: KeyId,
-    /// When the task last became leasable: its submit, or the end of its last lease (ms).
-    pub queued_ms: i64,
-}
-
-/// A leasable task as `lease_next` selects it: id, spec, work, token, statement, collateral,
-/// queued since (ms).
-type LeaseRow = (i64, String, i64, i64, Vec<u8>, i64, i64);
-
-/// What a prover may take on in one lease request, decided by the node.
-#[derive(Clone, Copy, Debug)]
-pub struct LeaseLimits {
-    /// Stake the prover's key has free to lock as collateral (base units): paid tasks that
-    /// need more are not offered.
-    pub stake_available: u64,
-    /// How long the lease lives without a heartbeat.
-    pub ttl_ms: i64,
-    /// The longest any lease may live, however often it heartbeats, before the task's own
-    /// estimate is taken into account.
-    pub max_lease_ms: i64,
-    /// The prover's measured speed, work units per second (0: unknown). A lease lives at
-    /// least four times its task's work at this speed, so a long honest task is never cut off.
-    pub speed_wps: u64,
-}
-
 /// The current lease of a task, for checks before expensive work (verifying a proof).
 #[derive(Clone, Debug)]
 pub struct ActiveLease {
@@ -193,187 +145,26 @@ impl Store {
         crate::finish_tx(tx, r).await
     }
 
-    /// Leases the oldest queued task this prover can take, preferring tasks its key has not
-    /// touched before, so a task that failed on one machine moves to another operator when
-    /// there is one, and segments of split tasks it does not already hold a sibling of, so
-    /// that the segments of one task spread over different machines. A key that uploaded an
-    /// invalid proof for a task, or reported it unprovable, never gets that task again on any
-    /// machine: a cheat must not burn a requester's attempts, and a second opinion must come
-    /// from another operator. A task must fit in the memory the prover has left beside the
-    /// tasks it already holds, and a paid task needs collateral the key's free stake covers.
-    ///
-    /// The lease and the entries `plan` returns for it (its collateral lock) are one
-    /// transaction; a refused plan grants nothing.
-    pub async fn lease_next<E>(
-        &self,
-        prover: &ProverRecord,
-        now_ms: i64,
-        limits: LeaseLimits,
-        plan: impl FnOnce(&Grant) -> Result<Vec<Entry>, E>,
-    ) -> Result<Result<Option<Grant>, E>, StoreError> {
-        let systems: Vec<String> = prover
-            .hardware
-            .systems
-            .iter()
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect();
-        if systems.is_empty() {
-            return Ok(Ok(None));
-        }
-        // `systems` holds only our own enum's fixed names, so formatting them in is safe.
-        // The order: tasks this key has not already tried and failed first, then tasks whose
-        // split siblings it does not hold (so one split task spreads over provers), then the
-        // oldest. The first query asks for the best class alone, in the order of the
-        // `(state, id)` index, and stops at its first row: the common case, and cheap however
-        // long the queue. Only when no task is in that class does the second sort the rest.
-        let select = format!(
-            "SELECT t.id, t.spec, t.work, t.token, t.statement, t.collateral,
-                    COALESCE((SELECT MAX(l.ended_ms) FROM leases l
-                              WHERE l.task_id = t.id AND l.ended_ms > t.created_ms), t.created_ms)
-             FROM tasks t
-             WHERE t.state = 'queued' AND t.system IN ({})
-               AND t.memory_bytes <= $1 - (SELECT COALESCE(SUM(h.memory_bytes), 0) FROM tasks h
-                                           WHERE h.state = 'leased' AND h.prover_id = $2)
-               AND t.collateral <= $4
-               AND (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
-                    AND l.fault IN ('invalid_proof', 'artifact_report', 'false_report')) = 0
-               AND (t.group_id IS NULL
-                    OR (SELECT COUNT(*) FROM tasks o JOIN leases l ON l.task_id = o.id
-                        WHERE o.group_id = t.group_id AND o.leg_id != t.leg_id AND l.key_id = $3
-                          AND (l.outcome IS NULL OR l.outcome = 'done')) = 0)",
-            systems.join(","),
-        );
-        // The per-task checks are written as counts rather than `NOT EXISTS`, which
-        // PostgreSQL's planner may turn into anti-joins over the whole leases table, sorting
-        // every queued task before it picks one; as counts they stay lookups by index, made
-        // task by task along the queue's index until the first task that passes.
-        let tried = "((SELECT COUNT(*) FROM leases l WHERE l.task_id = t.id AND l.key_id = $3
-                      AND l.outcome IS NOT NULL AND l.outcome != 'done') > 0)";
-        let sibling_held = "(t.parent_id IS NOT NULL AND (SELECT COUNT(*) FROM tasks s
-                       WHERE s.parent_id = t.parent_id AND s.state = 'leased' AND s.prover_id = $2) > 0)";
-        let lock = self.lease_row_lock();
-        let best =
-            format!("{select} AND NOT {tried} AND NOT {sibling_held} ORDER BY t.id LIMIT 1 {lock}");
-        let sql = format!("{select} ORDER BY {tried}, {sibling_held}, t.id LIMIT 1 {lock}");
-        // Leases of one key take turns (PostgreSQL locks the key's row as the transaction
-        // begins; SQLite has one writer anyway): what the query checks against the key's
-        // other leases must not change meanwhile.
-        let (_w, mut tx) = self.begin_shared(Some(prover.key_id)).await?;
-        let r: Result<_, StoreError> = async {
-            let mut row: Option<LeaseRow> = None;
-            for sql in [&best, &sql] {
-                row = sqlx::query_as(sql)
-                    .bind(prover.hardware.memory_bytes as i64)
-                    .bind(prover.id.0)
-                    .bind(prover.key_id.0)
-                    .bind(i64::try_from(limits.stake_available).unwrap_or(i64::MAX))
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if row.is_some() {
-                    break;
-                }
-            }
-            let Some((task, spec, work, token, statement, collateral, queued_ms)) = row else {
-                return Ok(Ok(None));
-            };
-            let spec: TaskSpec =
-                serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let token = token + 1;
-            // Four times the task's work at this prover's measured speed (0 when unknown).
-            let estimate_ms = (work.max(0) as u64)
-                .saturating_mul(4_000)
-                .checked_div(limits.speed_wps)
-                .unwrap_or(0);
-            let max_ms = now_ms
-                .saturating_add(limits.max_lease_ms.max(i64::try_from(estimate_ms).unwrap_or(i64::MAX)));
-            let lease: i64 = sqlx::query_scalar(
-                "INSERT INTO leases (task_id, prover_id, key_id, token, granted_ms, collateral, max_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(task)
-            .bind(prover.id.0)
-            .bind(prover.key_id.0)
-            .bind(token)
-            .bind(now_ms)
-            .bind(collateral)
-            .bind(max_ms)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE tasks SET state = 'leased', attempts = attempts + 1, token = $1, lease_id = $2,
-                    prover_id = $3, lease_expires_ms = $4 WHERE id = $5",
-            )
-            .bind(token)
-            .bind(lease)
-            .bind(prover.id.0)
-            .bind(now_ms + limits.ttl_ms)
-            .bind(task)
-            .execute(&mut *tx)
-            .await?;
-            let grant = Grant {
-                lease: LeaseId(lease),
-                token: FencingToken(token),
-                task: TaskId(task),
-                system: spec.system,
-                label: spec.label,
-                artifacts: spec.artifacts,
-                work: work as u64,
-                statement,
-                collateral: collateral.max(0) as u64,
-                key: prover.key_id,
-                queued_ms,
-            };
-            match plan(&grant) {
-                Ok(entries) => {
-                    append_tx(&mut tx, &entries, now_ms).await?;
-                    Ok(Ok(Some(grant)))
-                }
-                Err(e) => Ok(Err(e)),
-            }
-        }
-        .await;
-        crate::finish_planned(tx, r).await
-    }
-
-    /// [`Store::lease_next`] for a prover key with no stake: only free-tier tasks, no
-    /// collateral, the longest life `ttl_ms × 120`.
-    pub async fn lease_unpaid(
-        &self,
-        prover: &ProverRecord,
-        now_ms: i64,
-        ttl_ms: i64,
-    ) -> Result<Option<Grant>, StoreError> {
-        let limits = LeaseLimits {
-            stake_available: 0,
-            ttl_ms,
-            max_lease_ms: ttl_ms.saturating_mul(120),
-            speed_wps: 0,
-        };
-        match self
-            .lease_next(prover, now_ms, limits, |_| {
-                Ok::<_, std::convert::Infallible>(Vec::new())
-            })
-            .await?
-        {
-            Ok(g) => Ok(g),
-            Err(never) => match never {},
-        }
-    }
-
     /// The lease if it is its task's current, unexpired lease.
     pub async fn active_lease(
         &self,
         lease: LeaseId,
         now_ms: i64,
     ) -> Result<ActiveLease, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        Ok(current_lease(&mut conn, lease, now_ms, "").await?.active)
+        Ok(self.active_lease_root(lease, now_ms).await?.0)
     }
 
-    /// Completes a task with a verified proof, if `lease`/`token` still hold it for `prover`.
-    /// Updates the prover's counters in the same transaction.
-    pub async fn complete(&self, c: &Completion, now_ms: i64) -> Result<TaskId, StoreError> {
-        self.complete_with(c, now_ms, |_| Vec::new()).await
+    /// [`Store::active_lease`], with the task whose settlement its proof decides
+    /// ([`Store::root_of`]: its multi-prover group, else its split task, else itself).
+    pub async fn active_lease_root(
+        &self,
+        lease: LeaseId,
+        now_ms: i64,
+    ) -> Result<(ActiveLease, TaskId), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let f = crate::fence::current_lease(&mut conn, lease, now_ms).await?;
+        let root = f.group.or(f.parent).map_or(f.active.task, TaskId);
+        Ok((f.active, root))
     }
 
     /// Ends a lease without a proof with the node's verdict on it, decides the task
@@ -388,7 +179,7 @@ impl Store {
     ) -> Result<Result<Verdict, E>, StoreError> {
         let (_w, mut tx) = self.begin_write().await?;
         let r: Result<_, StoreError> = async {
-            let active = check_fence(&mut tx, e.lease, e.token, e.prover, now_ms)
+            let active = crate::fence::check_fence(&mut tx, e.lease, e.token, e.prover, now_ms)
                 .await?
                 .active;
             let verdict =
@@ -757,153 +548,4 @@ pub(crate) async fn insert_row(
 
 pub(crate) fn decode_state(s: &str) -> Result<TaskState, StoreError> {
     TaskState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("task state {s:?}")))
-}
-
-/// A lease [`check_fence`] found current, with what a completion needs to know of it and of
-/// its task, read in the same statement so that they cost no round trip of their own.
-#[derive(Clone, Debug)]
-pub(crate) struct Fenced {
-    /// The lease as current.
-    pub(crate) active: ActiveLease,
-    /// The key it was granted to.
-    pub(crate) key: Option<i64>,
-    /// When it was granted (ms).
-    pub(crate) granted_ms: i64,
-    /// The collateral it locks (base units).
-    pub(crate) collateral: i64,
-    /// The task's multi-prover group and leg, if it is part of one.
-    pub(crate) group: Option<i64>,
-    /// See `group`.
-    pub(crate) leg: Option<i64>,
-    /// Whether an earlier lease reported the task's artifacts unprovable: a valid proof
-    /// makes each such report false.
-    pub(crate) reported: bool,
-}
-
-/// The lease as `current_lease` reads it: task, prover, lease token, task token, task state,
-/// expiry, key, granted, collateral, group, leg, artifact reports on the task.
-type FenceRow = (
-    i64,
-    i64,
-    i64,
-    i64,
-    String,
-    Option<i64>,
-    Option<i64>,
-    i64,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    i64,
-);
-
-/// The lease if it is its task's current, unexpired lease; `lock` (`FOR UPDATE OF t` or
-/// nothing) is appended to the query.
-async fn current_lease(
-    conn: &mut sqlx::AnyConnection,
-    lease: LeaseId,
-    now_ms: i64,
-    lock: &str,
-) -> Result<Fenced, StoreError> {
-    let sql = format!(
-        "SELECT l.task_id, l.prover_id, l.token, t.token, t.state, t.lease_expires_ms,
-                l.key_id, l.granted_ms, l.collateral, t.group_id, t.leg_id,
-                (SELECT COUNT(*) FROM leases r WHERE r.task_id = t.id AND r.fault = 'artifact_report')
-         FROM leases l JOIN tasks t ON t.id = l.task_id WHERE l.id = $1 {lock}"
-    );
-    let row: Option<FenceRow> = sqlx::query_as(&sql)
-        .bind(lease.0)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let stale = |reason| StoreError::StaleLease {
-        lease: lease.0,
-        reason,
-    };
-    let Some((
-        task,
-        prover,
-        lease_token,
-        task_token,
-        state,
-        expires,
-        key,
-        granted_ms,
-        collateral,
-        group,
-        leg,
-        reports,
-    )) = row
-    else {
-        return Err(StoreError::NotFound {
-            what: "lease",
-            id: lease.0,
-        });
-    };
-    if lease_token != task_token {
-        return Err(stale("the task has been leased again since"));
-    }
-    if state != "leased" {
-        return Err(stale("the task is no longer leased"));
-    }
-    if expires.is_none_or(|e| e < now_ms) {
-        return Err(stale("the lease has expired"));
-    }
-    Ok(Fenced {
-        active: ActiveLease {
-            task: TaskId(task),
-            prover: ProverId(prover),
-            token: FencingToken(lease_token),
-        },
-        key,
-        granted_ms,
-        collateral,
-        group,
-        leg,
-        reported: reports > 0,
-    })
-}
-
-pub(crate) async fn check_fence(
-    tx: &mut Tx,
-    lease: LeaseId,
-    token: FencingToken,
-    prover: ProverId,
-    now_ms: i64,
-) -> Result<Fenced, StoreError> {
-    // The task's row stays locked (PostgreSQL) until the transaction ends: a concurrent
-    // completion of the same lease waits, then finds the task no longer leased.
-    let lock = if crate::for_update(tx).is_empty() {
-        ""
-    } else {
-        "FOR UPDATE OF t"
-    };
-    let fenced = current_lease(tx, lease, now_ms, lock).await?;
-    if fenced.active.prover != prover {
-        return Err(StoreError::StaleLease {
-            lease: lease.0,
-            reason: "the lease belongs to another prover",
-        });
-    }
-    if fenced.active.token != token {
-        return Err(StoreError::StaleLease {
-            lease: lease.0,
-            reason: "wrong fencing token",
-        });
-    }
-    Ok(fenced)
-}
-
-pub(crate) async fn end_lease(
-    tx: &mut Tx,
-    lease: LeaseId,
-    outcome: &str,
-    now_ms: i64,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE leases SET outcome = $1, ended_ms = $2 WHERE id = $3 AND outcome IS NULL")
-        .bind(outcome)
-        .bind(now_ms)
-        .bind(lease.0)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }

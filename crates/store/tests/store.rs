@@ -21,7 +21,13 @@
 
 #[macro_use]
 mod common;
+mod batches;
 mod groups;
+
+use batches::{
+    a_batch_of_completions_accepts_each_current_lease_once,
+    a_batch_of_leases_gives_each_ask_its_own_task_within_its_machine,
+};
 
 use groups::{
     a_failed_leg_fails_its_group_only_when_too_few_are_left,
@@ -371,6 +377,8 @@ on_both_stores!(
     a_race_has_one_winner,
     a_failed_leg_fails_its_group_only_when_too_few_are_left,
     a_split_leg_is_joined_inside_its_group,
+    a_batch_of_leases_gives_each_ask_its_own_task_within_its_machine,
+    a_batch_of_completions_accepts_each_current_lease_once,
 );
 
 fn done(g: &Grant, prover: ProverId, proof: &BlobHash) -> Completion {
@@ -576,7 +584,7 @@ async fn heartbeats_cannot_hold_a_lease_past_its_cap(db: Db) {
         max_lease_ms: 3 * TTL,
         speed_wps: 1_000_000,
     };
-    let none = |_: &Grant| Ok::<_, std::convert::Infallible>(Vec::new());
+    let none = |_: &zkpool_store::Pick| Ok::<_, std::convert::Infallible>(Vec::new());
     let g = match store.lease_next(&p, 0, limits, none).await.unwrap() {
         Ok(g) => g.unwrap(),
         Err(never) => match never {},
@@ -853,7 +861,7 @@ async fn a_failed_split_task_frees_the_collateral_of_its_pending_reports(db: Db)
                 max_lease_ms: 10 * TTL,
                 speed_wps: 0,
             };
-            let none = |_: &Grant| Ok::<_, std::convert::Infallible>(Vec::new());
+            let none = |_: &zkpool_store::Pick| Ok::<_, std::convert::Infallible>(Vec::new());
             match store.lease_next(&p, now, limits, none).await.unwrap() {
                 Ok(g) => g.unwrap(),
                 Err(never) => match never {},

@@ -36,7 +36,7 @@ fn group(req: zkpool_types::KeyId, composition: Composition, legs: Vec<NewLeg>) 
 }
 
 /// A store with a requester and provers: `a` and `a2` share one key, `b` and `c` have their own.
-async fn setup(db: &Db) -> (Store, zkpool_types::KeyId, [ProverRecord; 4]) {
+pub async fn setup(db: &Db) -> (Store, zkpool_types::KeyId, [ProverRecord; 4]) {
     let store = db.open().await;
     let req = store.create_key(Role::Requester, "r", 0).await.unwrap();
     let ka = store.create_key(Role::Prover, "a", 0).await.unwrap();
