@@ -136,7 +136,7 @@ pub async fn replica_rows(
 }
 
 /// A replica's front as the node has it: lease requests and completions gathered into
-/// batches, one transaction each (SQLite one lane, PostgreSQL four, as `Node::new`).
+/// batches, one transaction each, one batch of each kind at a time (as `Node::new`).
 struct Desk {
     store: Arc<Store>,
     leases: Gather<ProverRecord, Result<Option<Grant>, String>>,
@@ -145,11 +145,10 @@ struct Desk {
 
 impl Desk {
     fn new(store: &Arc<Store>) -> Self {
-        let lanes = if store.is_shared() { 4 } else { 1 };
         Self {
             store: store.clone(),
-            leases: Gather::new(lanes, 64),
-            completions: Gather::new(lanes, 64),
+            leases: Gather::new(1, 64),
+            completions: Gather::new(1, 64),
         }
     }
 

@@ -195,12 +195,15 @@ pub struct Node {
 /// The most lease requests, or verified proofs, one transaction takes (`gather.rs`).
 const GATHER_MAX: usize = 64;
 
+/// Batches of one kind running at once. One: what arrives while a batch runs waits for the
+/// next, so batches grow with the load. With more lanes they were smaller, not faster
+/// (`zkpool bench --store`, PostgreSQL, 3 replicas, 64 provers: 4 lanes 932 /s, 2 lanes
+/// 1,396 /s, 1 lane 1,520–2,061 /s); other replicas' batches run beside these anyway.
+const GATHER_LANES: usize = 1;
+
 impl Node {
     /// A node over `store` verifying with `backends`.
     pub fn new(store: Arc<Store>, backends: Backends, config: NodeConfig) -> Arc<Self> {
-        // PostgreSQL runs leases and completions side by side (and other replicas' too);
-        // SQLite has one writer, and one lane gathers the most into each of its batches.
-        let lanes = if store.is_shared() { 4 } else { 1 };
         Arc::new(Self {
             artifacts: ArtifactCache::new(store.clone(), 512 * 1024 * 1024),
             store,
@@ -216,8 +219,8 @@ impl Node {
             agent: install::Agent::default(),
             queue_samples: std::sync::Mutex::new(std::collections::VecDeque::new()),
             verifier: Arc::new(batcher::Batcher::new(config.batch_verify)),
-            leases: gather::Gather::new(lanes, GATHER_MAX),
-            completions: gather::Gather::new(lanes, GATHER_MAX),
+            leases: gather::Gather::new(GATHER_LANES, GATHER_MAX),
+            completions: gather::Gather::new(GATHER_LANES, GATHER_MAX),
             config,
         })
     }

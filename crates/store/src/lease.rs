@@ -2,9 +2,11 @@
 //!
 //! ```text
 //!   BEGIN (shared writer lock; PostgreSQL: every asking key's row locked, in id order)
+//!   the front of the queue, as many tasks as asks (PostgreSQL: FOR UPDATE OF t SKIP
+//!     LOCKED, so other replicas pass over them), and what the askers hold   (front.rs)
 //!   for each ask, in order:
-//!     the lease query: the best task this prover may take, not picked earlier in the batch
-//!     (PostgreSQL: FOR UPDATE OF t SKIP LOCKED, so other replicas pass over it)
+//!     the rules, in Rust, on what was read: the best task it may take, not taken earlier
+//!     in the batch; none of the best class in the front ─► the one-task lease query
 //!     the caller's plan for it (collateral to lock) ─► refused: this ask gets nothing
 //!   INSERT INTO leases VALUES (…), (…) RETURNING id     one statement for the batch
 //!   UPDATE tasks … FROM (VALUES …)                      leased, token, lease, expiry
@@ -12,11 +14,14 @@
 //!   COMMIT
 //! ```
 //!
-//! What the lease query checks against the asking key's other leases (memory left on the
-//! machine, a split sibling held, another leg of the same multi-prover task, a task it failed
-//! before) must see them all: a second ask of a key already served in the batch first writes
-//! the batch's leases so far. Leases that arrive together thus cost one transaction, and
-//! about two statements each instead of five.
+//! What the rules check against the asking key's other leases (memory left on the machine, a
+//! split sibling held, another leg of the same multi-prover task, a task it failed before)
+//! counts the batch's own leases as they are made; before the lease query runs for a key
+//! already served in the batch, the batch's leases so far are written, so that it sees them.
+//! Leases that arrive together thus cost one transaction of about eight statements, however
+//! many they are.
+
+use std::collections::HashSet;
 
 use zkpool_ledger::Entry;
 use zkpool_types::{ArtifactMap, FencingToken, KeyId, LeaseId, ProofSystem, TaskId, TaskSpec};
@@ -24,6 +29,9 @@ use zkpool_types::{ArtifactMap, FencingToken, KeyId, LeaseId, ProofSystem, TaskI
 use crate::ledger::append_tx;
 use crate::provers::ProverRecord;
 use crate::{Store, StoreError, Tx};
+use front::{Choice, TaskRow, TASK_COLUMNS};
+
+mod front;
 
 /// One prover's request for a task, as the node decided its limits.
 #[derive(Clone, Debug)]
@@ -72,10 +80,6 @@ pub struct Grant {
     /// When the task last became leasable: its submit, or the end of its last lease (ms).
     pub queued_ms: i64,
 }
-
-/// A leasable task as the lease query selects it: id, spec, work, token, statement, collateral,
-/// queued since (ms).
-type LeaseRow = (i64, String, i64, i64, Vec<u8>, i64, i64);
 
 /// What a prover may take on in one lease request, decided by the node.
 #[derive(Clone, Copy, Debug)]
@@ -154,20 +158,44 @@ impl Store {
         let (_w, mut tx) = self.begin_shared(&keys).await?;
         let r: Result<_, StoreError> = async {
             let mut answers: Vec<Result<Option<Grant>, E>> = Vec::with_capacity(asks.len());
+            // As many tasks as there are asks: the front is locked on PostgreSQL, and a task
+            // locked here that no ask takes is one that other replicas' leases skip until
+            // this transaction ends. A lone ask goes straight to the lease query, one
+            // statement where the front and the facts take three.
+            let (front, mut facts) = if asks.len() > 1 {
+                let lock = self.lease_row_lock();
+                let front = front::read_front(&mut tx, asks, asks.len(), lock).await?;
+                let facts = front::read_facts(&mut tx, asks, &front).await?;
+                (front, facts)
+            } else {
+                (front::Front::default(), front::Facts::default())
+            };
+            let mut taken: HashSet<i64> = HashSet::new();
             let mut picks: Vec<Picked> = Vec::new();
             let mut written = 0;
             let mut entries = Vec::new();
             for (i, ask) in asks.iter().enumerate() {
-                let unwritten = &mut picks[written..];
-                if unwritten.iter().any(|p| p.grant.key == ask.prover.key_id) {
-                    write(&mut tx, unwritten).await?;
-                    written = picks.len();
-                }
-                let exclude: Vec<i64> = picks[written..].iter().map(|p| p.grant.task.0).collect();
-                let Some(picked) = self.pick(&mut tx, i, ask, &exclude, now_ms).await? else {
+                let row = match facts.choose(ask, &front, &taken) {
+                    Choice::Take(t) => Some(front.tasks[t].clone()),
+                    Choice::Nothing => None,
+                    Choice::AskTheDatabase => {
+                        // The lease query reads the database: the batch's leases so far must
+                        // be in it for what it checks of this key, and are excluded.
+                        let unwritten = &mut picks[written..];
+                        if unwritten.iter().any(|p| p.grant.key == ask.prover.key_id) {
+                            write(&mut tx, unwritten).await?;
+                            written = picks.len();
+                        }
+                        let exclude: Vec<i64> =
+                            picks[written..].iter().map(|p| p.grant.task.0).collect();
+                        self.pick(&mut tx, ask, &exclude).await?
+                    }
+                };
+                let Some(row) = row else {
                     answers.push(Ok(None));
                     continue;
                 };
+                let picked = picked(i, ask, &row, now_ms)?;
                 let pick = Pick {
                     task: picked.grant.task,
                     key: picked.grant.key,
@@ -176,6 +204,8 @@ impl Store {
                 match plan(&pick) {
                     Ok(e) => {
                         entries.extend(e);
+                        taken.insert(row.0);
+                        facts.record(ask, &row);
                         picks.push(picked);
                         answers.push(Ok(None));
                     }
@@ -193,16 +223,15 @@ impl Store {
         crate::finish_tx(tx, r).await
     }
 
-    /// The best task `ask` may take that is not in `exclude` (picked earlier in the batch and
-    /// not yet written), locked on PostgreSQL.
+    /// The lease query: the best task `ask` may take over the whole queue, not in `exclude`
+    /// (picked earlier in the batch and not yet written), locked on PostgreSQL. The batch
+    /// asks it only when the front it read holds nothing of the best class.
     async fn pick(
         &self,
         tx: &mut Tx,
-        index: usize,
         ask: &LeaseAsk,
         exclude: &[i64],
-        now_ms: i64,
-    ) -> Result<Option<Picked>, StoreError> {
+    ) -> Result<Option<TaskRow>, StoreError> {
         let LeaseAsk { prover, limits } = ask;
         let systems: Vec<String> = prover
             .hardware
@@ -224,10 +253,9 @@ impl Store {
         // oldest. The first query asks for the best class alone, in the order of the
         // `(state, id)` index, and stops at its first row: the common case, and cheap however
         // long the queue. Only when no task is in that class does the second sort the rest.
+        // The rules are `front.rs`'s, written as SQL.
         let select = format!(
-            "SELECT t.id, t.spec, t.work, t.token, t.statement, t.collateral,
-                    COALESCE((SELECT MAX(l.ended_ms) FROM leases l
-                              WHERE l.task_id = t.id AND l.ended_ms > t.created_ms), t.created_ms)
+            "SELECT {TASK_COLUMNS}
              FROM tasks t
              WHERE t.state = 'queued' AND t.system IN ({}) {excluded}
                AND t.memory_bytes <= $1 - (SELECT COALESCE(SUM(h.memory_bytes), 0) FROM tasks h
@@ -253,7 +281,6 @@ impl Store {
         let best =
             format!("{select} AND NOT {tried} AND NOT {sibling_held} ORDER BY t.id LIMIT 1 {lock}");
         let sql = format!("{select} ORDER BY {tried}, {sibling_held}, t.id LIMIT 1 {lock}");
-        let mut row: Option<LeaseRow> = None;
         for sql in [&best, &sql] {
             let mut q = sqlx::query_as(sql)
                 .bind(prover.hardware.memory_bytes as i64)
@@ -263,46 +290,12 @@ impl Store {
             for id in exclude {
                 q = q.bind(*id);
             }
-            row = q.fetch_optional(&mut **tx).await?;
+            let row: Option<TaskRow> = q.fetch_optional(&mut **tx).await?;
             if row.is_some() {
-                break;
+                return Ok(row);
             }
         }
-        let Some((task, spec, work, token, statement, collateral, queued_ms)) = row else {
-            return Ok(None);
-        };
-        let spec: TaskSpec =
-            serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        // Four times the task's work at this prover's measured speed (0 when unknown).
-        let estimate_ms = (work.max(0) as u64)
-            .saturating_mul(4_000)
-            .checked_div(limits.speed_wps)
-            .unwrap_or(0);
-        let max_ms = now_ms.saturating_add(
-            limits
-                .max_lease_ms
-                .max(i64::try_from(estimate_ms).unwrap_or(i64::MAX)),
-        );
-        Ok(Some(Picked {
-            ask: index,
-            grant: Grant {
-                lease: LeaseId(0),
-                token: FencingToken(token + 1),
-                task: TaskId(task),
-                system: spec.system,
-                label: spec.label,
-                artifacts: spec.artifacts,
-                work: work as u64,
-                statement,
-                collateral: collateral.max(0) as u64,
-                key: prover.key_id,
-                queued_ms,
-            },
-            prover: prover.id.0,
-            granted_ms: now_ms,
-            max_ms,
-            expires_ms: now_ms + limits.ttl_ms,
-        }))
+        Ok(None)
     }
 
     /// [`Store::lease_next`] for a prover key with no stake: only free-tier tasks, no
@@ -329,6 +322,44 @@ impl Store {
             Err(never) => match never {},
         }
     }
+}
+
+/// The lease of `row` for ask number `index`, before it is written.
+fn picked(index: usize, ask: &LeaseAsk, row: &TaskRow, now_ms: i64) -> Result<Picked, StoreError> {
+    let LeaseAsk { prover, limits } = ask;
+    let (task, ref spec, work, token, ref statement, collateral, queued_ms, ..) = *row;
+    let spec: TaskSpec =
+        serde_json::from_str(spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    // Four times the task's work at this prover's measured speed (0 when unknown).
+    let estimate_ms = (work.max(0) as u64)
+        .saturating_mul(4_000)
+        .checked_div(limits.speed_wps)
+        .unwrap_or(0);
+    let max_ms = now_ms.saturating_add(
+        limits
+            .max_lease_ms
+            .max(i64::try_from(estimate_ms).unwrap_or(i64::MAX)),
+    );
+    Ok(Picked {
+        ask: index,
+        grant: Grant {
+            lease: LeaseId(0),
+            token: FencingToken(token + 1),
+            task: TaskId(task),
+            system: spec.system,
+            label: spec.label,
+            artifacts: spec.artifacts,
+            work: work as u64,
+            statement: statement.clone(),
+            collateral: collateral.max(0) as u64,
+            key: prover.key_id,
+            queued_ms,
+        },
+        prover: prover.id.0,
+        granted_ms: now_ms,
+        max_ms,
+        expires_ms: now_ms + limits.ttl_ms,
+    })
 }
 
 /// Writes the leases of `picks` and marks their tasks leased, setting each grant's lease id.

@@ -167,12 +167,6 @@ impl Store {
         }
     }
 
-    /// Whether other processes may write this database too (PostgreSQL), so that leases
-    /// and completions run side by side; on SQLite one writer at a time.
-    pub fn is_shared(&self) -> bool {
-        matches!(self.backend, Backend::Postgres { .. })
-    }
-
     /// What the lease query appends to lock the task it picks: nothing on SQLite (the
     /// writer lock is enough), `FOR UPDATE … SKIP LOCKED` on PostgreSQL.
     pub(crate) fn lease_row_lock(&self) -> &'static str {
