@@ -66,12 +66,16 @@ pub async fn replica_rows(
             store.insert_task(&task, i as i64).await?;
         }
         let queued_s = tasks as f64 / started.elapsed().as_secs_f64();
+        // The provers are registered before the clock starts: their keys and records are
+        // two transactions each, none of them a lease or a completion.
+        let mut fleet = Vec::with_capacity(provers);
+        for p in 0..provers {
+            fleet.push(bench_prover(&store, &format!("r{n}-p{provers}-{p}")).await?);
+        }
         let mut workers = Vec::new();
         let started = Instant::now();
         let desks: Vec<Arc<Desk>> = replicas.iter().map(|r| Arc::new(Desk::new(r))).collect();
-        for p in 0..provers {
-            let name = format!("r{n}-p{provers}-{p}");
-            let prover = bench_prover(&store, &name).await?;
+        for (p, prover) in fleet.into_iter().enumerate() {
             let desk = desks[p % n].clone();
             workers.push(tokio::spawn(async move {
                 let mut done = 0u64;

@@ -248,8 +248,8 @@ async fn write(tx: &mut Tx, accepted: &[Accepted<'_>], now_ms: i64) -> Result<()
         &released,
     )
     .await?;
-    // Per prover: tasks, work and busy time added; rows locked in id order (PostgreSQL) so
-    // that two batches never wait on each other in a circle. `FOR NO KEY UPDATE`, the lock
+    // Per prover: tasks, work and busy time added; several provers' rows locked in id order
+    // first (PostgreSQL) so that two batches never wait on each other in a circle. `FOR NO KEY UPDATE`, the lock
     // the update itself takes, lets a lease that references the prover go on meanwhile.
     let mut counters: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
     for a in accepted {
@@ -259,7 +259,8 @@ async fn write(tx: &mut Tx, accepted: &[Accepted<'_>], now_ms: i64) -> Result<()
         c.2 += (now_ms - a.fenced.granted_ms).max(1);
     }
     let ids: Vec<i64> = counters.keys().copied().collect();
-    if !crate::for_update(tx).is_empty() {
+    // One prover's row needs no order: its update locks it.
+    if ids.len() > 1 && !crate::for_update(tx).is_empty() {
         let sql = format!(
             "SELECT id FROM provers WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
             crate::slots(1, ids.len())
