@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use zkpool_node::gather::Gather;
+use zkpool_node::gather::{each_or_all, Gather};
 use zkpool_store::{Completion, Grant, LeaseAsk, LeaseLimits, NewTask, ProverRecord, Store};
 use zkpool_types::api::Role;
 use zkpool_types::{BlobHash, HardwareReport, ProofSystem};
@@ -174,10 +174,8 @@ impl Desk {
                     })
                     .collect();
                 let none = |_: &zkpool_store::Pick| Ok::<_, String>(Vec::new());
-                match store.lease_batch(&asks, 10, none).await {
-                    Ok(answers) => answers,
-                    Err(e) => asks.iter().map(|_| Err(e.to_string())).collect(),
-                }
+                let batch = store.lease_batch(&asks, 10, none).await;
+                each_or_all(asks.len(), batch.map_err(|e| e.to_string()))
             }
         };
         let answer = self.leases.call(prover.clone(), run).await;
@@ -191,13 +189,14 @@ impl Desk {
         let run = move |cs: Vec<Completion>| {
             let store = store.clone();
             async move {
-                match store.complete_batch(&cs, 11, |_| Vec::new()).await {
-                    Ok(answers) => answers
+                let batch = store.complete_batch(&cs, 11, |_| Vec::new()).await;
+                let batch = batch.map(|answers| {
+                    answers
                         .into_iter()
                         .map(|a| a.map(|_| ()).map_err(|e| e.to_string()))
-                        .collect(),
-                    Err(e) => cs.iter().map(|_| Err(e.to_string())).collect(),
-                }
+                        .collect()
+                });
+                each_or_all(cs.len(), batch.map_err(|e| e.to_string()))
             }
         };
         let answer = self.completions.call(c, run).await;

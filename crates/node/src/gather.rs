@@ -73,6 +73,18 @@ impl<Req: Send + 'static, Resp: Send + 'static> Gather<Req, Resp> {
     }
 }
 
+/// A batch's answers, or, when the batch as a whole failed, its error as the answer to each
+/// of its `n` calls.
+pub fn each_or_all<T, E: Clone>(
+    n: usize,
+    batch: Result<Vec<Result<T, E>>, E>,
+) -> Vec<Result<T, E>> {
+    match batch {
+        Ok(answers) => answers,
+        Err(e) => (0..n).map(|_| Err(e.clone())).collect(),
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -106,10 +106,7 @@ pub(crate) async fn lease_many(
     node: &Node,
     provers: &[ProverRecord],
 ) -> Vec<Result<Option<Grant>, ApiError>> {
-    match lease_batch(node, provers).await {
-        Ok(answers) => answers,
-        Err(e) => provers.iter().map(|_| Err(e.clone())).collect(),
-    }
+    crate::gather::each_or_all(provers.len(), lease_batch(node, provers).await)
 }
 
 async fn lease_batch(

@@ -30,7 +30,7 @@ use zkpool_ledger::{
 };
 use zkpool_store::{Completion, NewTask, Proved, Store};
 use zkpool_types::settlement::{self as wire, BalanceView, Claimed, OpenTask, QuoteIssued, Units};
-use zkpool_types::{ArtifactMap, KeyId, ProofSystem, TaskId};
+use zkpool_types::{ArtifactMap, KeyId, LeaseId, ProofSystem, TaskId};
 
 pub use crate::epochs::{close_epoch, epoch_tick};
 use crate::{ApiError, Node};
@@ -527,10 +527,7 @@ pub(crate) fn lease_collateral(cfg: &SettlementConfig, bond: Amount, attempts: u
 /// has closed is refused: the task ends as the pool's fault and the requester is paid its
 /// refund and the bond. The answers are in the completions' order.
 pub(crate) async fn complete_many(node: &Node, cs: &[Completion]) -> Vec<Result<TaskId, ApiError>> {
-    match complete_batch(node, cs).await {
-        Ok(answers) => answers,
-        Err(e) => cs.iter().map(|_| Err(e.clone())).collect(),
-    }
+    crate::gather::each_or_all(cs.len(), complete_batch(node, cs).await)
 }
 
 async fn complete_batch(
@@ -538,10 +535,8 @@ async fn complete_batch(
     cs: &[Completion],
 ) -> Result<Vec<Result<TaskId, ApiError>>, ApiError> {
     let cfg = &node.config.settlement;
-    let mut roots = Vec::with_capacity(cs.len());
-    for c in cs {
-        roots.push(node.store.active_lease_root(c.lease, node.now_ms()).await);
-    }
+    let leases: Vec<LeaseId> = cs.iter().map(|c| c.lease).collect();
+    let roots = node.store.lease_roots(&leases, node.now_ms()).await?;
     let mut books = node.settlement.books(&node.store, cfg).await?;
     let now = node.now_ms();
     let mut answers: Vec<Result<TaskId, ApiError>> = Vec::with_capacity(cs.len());
@@ -549,7 +544,7 @@ async fn complete_batch(
     let mut slots = Vec::with_capacity(cs.len());
     for (i, (c, root)) in cs.iter().zip(roots).enumerate() {
         let root = match root {
-            Ok((_, root)) => root,
+            Ok(root) => root,
             Err(e) => {
                 answers.push(Err(e.into()));
                 continue;

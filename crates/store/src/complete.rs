@@ -125,11 +125,8 @@ async fn decide<'a>(
     let mut candidates: Vec<(usize, &Completion, Fenced)> = Vec::new();
     let mut tasks = HashSet::new();
     for (i, c) in batch.iter().enumerate() {
-        let answer = match found.get(&c.lease.0) {
-            Some(Ok(f)) => fence::presented(f.clone(), c.lease, c.token, c.prover),
-            Some(Err(e)) => Err(refused_again(e, c.lease)),
-            None => Err(refused_again(&not_found(c.lease), c.lease)),
-        };
+        let answer = fence::answer(&found, c.lease)
+            .and_then(|f| fence::presented(f, c.lease, c.token, c.prover));
         let answer = answer.and_then(|f| {
             if tasks.insert(f.active.task.0) {
                 Ok(f)
@@ -185,24 +182,6 @@ fn leg_of(f: &Fenced) -> Option<i64> {
     match (f.group, f.leg) {
         (Some(group), Some(leg)) if leg == f.active.task.0 => Some(group),
         _ => None,
-    }
-}
-
-fn not_found(lease: LeaseId) -> StoreError {
-    StoreError::NotFound {
-        what: "lease",
-        id: lease.0,
-    }
-}
-
-/// The fence's refusal of a lease, for one more completion that presented it.
-fn refused_again(e: &StoreError, lease: LeaseId) -> StoreError {
-    match e {
-        StoreError::StaleLease { lease, reason } => StoreError::StaleLease {
-            lease: *lease,
-            reason,
-        },
-        _ => not_found(lease),
     }
 }
 
@@ -307,28 +286,4 @@ async fn update_ids(
     }
     q.execute(&mut **tx).await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_refusal_is_repeated_for_a_second_completion_of_the_same_lease() {
-        let stale = StoreError::StaleLease {
-            lease: 7,
-            reason: "wrong fencing token",
-        };
-        assert!(matches!(
-            refused_again(&stale, LeaseId(7)),
-            StoreError::StaleLease {
-                lease: 7,
-                reason: "wrong fencing token"
-            }
-        ));
-        assert!(matches!(
-            refused_again(&not_found(LeaseId(9)), LeaseId(9)),
-            StoreError::NotFound { id: 9, .. }
-        ));
-    }
 }

@@ -132,18 +132,26 @@ pub(crate) async fn current_lease(
     lease: LeaseId,
     now_ms: i64,
 ) -> Result<Fenced, StoreError> {
-    take(fences(conn, &[lease], now_ms, "").await?, lease)
+    answer(&fences(conn, &[lease], now_ms, "").await?, lease)
 }
 
-/// `lease`'s entry of what [`fences`] returned.
-fn take(
-    mut found: HashMap<i64, Result<Fenced, StoreError>>,
+/// `lease`'s answer in what [`fences`] found, left there, so that a lease named twice gets
+/// the same answer twice.
+pub(crate) fn answer(
+    found: &HashMap<i64, Result<Fenced, StoreError>>,
     lease: LeaseId,
 ) -> Result<Fenced, StoreError> {
-    found.remove(&lease.0).unwrap_or(Err(StoreError::NotFound {
-        what: "lease",
-        id: lease.0,
-    }))
+    match found.get(&lease.0) {
+        Some(Ok(f)) => Ok(f.clone()),
+        Some(Err(StoreError::StaleLease { lease, reason })) => Err(StoreError::StaleLease {
+            lease: *lease,
+            reason,
+        }),
+        _ => Err(StoreError::NotFound {
+            what: "lease",
+            id: lease.0,
+        }),
+    }
 }
 
 /// What the query appends in a write transaction to lock the task rows it reads.
@@ -165,7 +173,7 @@ pub(crate) async fn check_fence(
 ) -> Result<Fenced, StoreError> {
     let lock = task_lock(tx);
     let found = fences(tx, &[lease], now_ms, lock).await?;
-    presented(take(found, lease)?, lease, token, prover)
+    presented(answer(&found, lease)?, lease, token, prover)
 }
 
 /// A current lease as presented by `prover` with `token`: refused when either is not its own.
@@ -188,4 +196,31 @@ pub(crate) fn presented(
         });
     }
     Ok(fenced)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_named_twice_gets_the_same_refusal_twice() {
+        let stale = || StoreError::StaleLease {
+            lease: 7,
+            reason: "wrong fencing token",
+        };
+        let found = HashMap::from([(7, Err(stale()))]);
+        for _ in 0..2 {
+            assert!(matches!(
+                answer(&found, LeaseId(7)),
+                Err(StoreError::StaleLease {
+                    lease: 7,
+                    reason: "wrong fencing token"
+                })
+            ));
+        }
+        assert!(matches!(
+            answer(&found, LeaseId(9)),
+            Err(StoreError::NotFound { id: 9, .. })
+        ));
+    }
 }

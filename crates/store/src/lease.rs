@@ -188,7 +188,9 @@ impl Store {
                         }
                         let exclude: Vec<i64> =
                             picks[written..].iter().map(|p| p.grant.task.0).collect();
-                        self.pick(&mut tx, ask, &exclude).await?
+                        let mut ask = ask.clone();
+                        ask.limits.stake_available = facts.stake_left(&ask);
+                        self.pick(&mut tx, &ask, &exclude).await?
                     }
                 };
                 let Some(row) = row else {

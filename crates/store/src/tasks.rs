@@ -151,20 +151,29 @@ impl Store {
         lease: LeaseId,
         now_ms: i64,
     ) -> Result<ActiveLease, StoreError> {
-        Ok(self.active_lease_root(lease, now_ms).await?.0)
+        let mut conn = self.pool.acquire().await?;
+        Ok(crate::fence::current_lease(&mut conn, lease, now_ms)
+            .await?
+            .active)
     }
 
-    /// [`Store::active_lease`], with the task whose settlement its proof decides
-    /// ([`Store::root_of`]: its multi-prover group, else its split task, else itself).
-    pub async fn active_lease_root(
+    /// For each of `leases`, if it is its task's current, unexpired lease, the task whose
+    /// settlement a proof on it decides ([`Store::root_of`]: its multi-prover group, else its
+    /// split task, else itself); one query for them all.
+    pub async fn lease_roots(
         &self,
-        lease: LeaseId,
+        leases: &[LeaseId],
         now_ms: i64,
-    ) -> Result<(ActiveLease, TaskId), StoreError> {
+    ) -> Result<Vec<Result<TaskId, StoreError>>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let f = crate::fence::current_lease(&mut conn, lease, now_ms).await?;
-        let root = f.group.or(f.parent).map_or(f.active.task, TaskId);
-        Ok((f.active, root))
+        let found = crate::fence::fences(&mut conn, leases, now_ms, "").await?;
+        Ok(leases
+            .iter()
+            .map(|l| {
+                let f = crate::fence::answer(&found, *l)?;
+                Ok(f.group.or(f.parent).map_or(f.active.task, TaskId))
+            })
+            .collect())
     }
 
     /// Ends a lease without a proof with the node's verdict on it, decides the task

@@ -66,6 +66,9 @@ pub(crate) struct Facts {
     pub(crate) siblings: HashSet<(i64, i64)>,
     /// (group, key) → the legs of the group the key holds or proved.
     pub(crate) legs: HashMap<(i64, i64), HashSet<i64>>,
+    /// Collateral each key's leases earlier in this batch lock, out of the stake its asks
+    /// were given (base units).
+    pub(crate) locked: HashMap<i64, u64>,
 }
 
 /// What [`Facts::choose`] decided for one ask.
@@ -88,7 +91,7 @@ impl Facts {
         let free = i64::try_from(prover.hardware.memory_bytes)
             .unwrap_or(i64::MAX)
             .saturating_sub(self.held_memory.get(&machine).copied().unwrap_or(0));
-        let stake = i64::try_from(ask.limits.stake_available).unwrap_or(i64::MAX);
+        let stake = i64::try_from(self.stake_left(ask)).unwrap_or(i64::MAX);
         let mut best: Option<((bool, bool), usize)> = None;
         for (i, t) in front.tasks.iter().enumerate() {
             let (id, _, _, _, _, collateral, _, memory, ref system, group, leg, parent) = *t;
@@ -126,9 +129,17 @@ impl Facts {
         }
     }
 
+    /// The stake `ask`'s key has left for collateral once the batch's earlier leases of the
+    /// key are counted.
+    pub(crate) fn stake_left(&self, ask: &LeaseAsk) -> u64 {
+        let locked = self.locked.get(&ask.prover.key_id.0).copied().unwrap_or(0);
+        ask.limits.stake_available.saturating_sub(locked)
+    }
+
     /// Counts `task`, just leased to `ask`'s machine, in what the machine and its key hold.
     pub(crate) fn record(&mut self, ask: &LeaseAsk, task: &TaskRow) {
         let (machine, key) = (ask.prover.id.0, ask.prover.key_id.0);
+        *self.locked.entry(key).or_default() += task.5.max(0) as u64;
         *self.held_memory.entry(machine).or_default() += task.7;
         if let Some(parent) = task.11 {
             self.siblings.insert((parent, machine));
@@ -369,6 +380,28 @@ mod tests {
         assert_eq!(
             f.choose(&ask(1, 2, 100, 0), &fr, &HashSet::new()),
             Choice::Take(3)
+        );
+    }
+
+    #[test]
+    fn a_keys_earlier_leases_in_the_batch_count_against_its_stake() {
+        let mut f = Facts::default();
+        let mut paid = task(1, 10);
+        paid.5 = 60;
+        let mut paid2 = task(2, 10);
+        paid2.5 = 60;
+        let fr = front(vec![paid.clone(), paid2, task(3, 10)], true);
+        let a = ask(1, 1, 100, 100);
+        assert_eq!(f.choose(&a, &fr, &HashSet::new()), Choice::Take(0));
+        f.record(&a, &paid);
+        // The key's other machine has 40 of its 100 left: not the second paid task.
+        let a2 = ask(2, 1, 100, 100);
+        assert_eq!(f.stake_left(&a2), 40);
+        assert_eq!(f.choose(&a2, &fr, &HashSet::from([1])), Choice::Take(2));
+        // Another key's stake is its own.
+        assert_eq!(
+            f.choose(&ask(3, 2, 100, 100), &fr, &HashSet::from([1])),
+            Choice::Take(1)
         );
     }
 
